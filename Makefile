@@ -1,0 +1,39 @@
+# The project's commands. `make test` and `make report` install what they need first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+KERNEL := skr-report
+
+.PHONY: install system-deps test lint lab report bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,lab]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
+		--display-name "SKR-rapporter (Python 3.11)" >/dev/null
+	touch $@
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+test: $(STAMP) system-deps lint
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+report: $(STAMP) system-deps
+	$(BIN)/skr-report report-all
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_fetch.py
+
+clean:
+	rm -rf $(VENV) data/processed/* reports/*

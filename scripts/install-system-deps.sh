@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the PDF export and the browser test need, when they are missing
+# and apt can be used (root, or passwordless sudo). Prints what it did; never fails the build
+# just because apt is unavailable: the tests that need these tools then say what is missing.
+set -uo pipefail
+
+packages=(texlive-xetex texlive-fonts-recommended texlive-plain-generic texlive-lang-european
+          lmodern pandoc chromium fonts-dejavu-core)
+missing=()
+command -v xelatex >/dev/null || missing+=(texlive-xetex texlive-fonts-recommended texlive-plain-generic lmodern)
+command -v pandoc >/dev/null || missing+=(pandoc)
+command -v chromium >/dev/null || missing+=(chromium)
+kpsewhich hyph-sv.tex >/dev/null 2>&1 || missing+=(texlive-lang-european)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+echo "system packages missing: ${missing[*]}"
+if ! command -v apt-get >/dev/null; then
+    echo "apt-get not available: install ${packages[*]} by hand for PDF export and the browser test"
+    exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
+        echo "not root and no passwordless sudo: install ${missing[*]} by hand"; exit 0; fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null && \
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null && \
+    echo "installed: ${missing[*]}" || echo "apt-get could not install: ${missing[*]}"

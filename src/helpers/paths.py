@@ -1,0 +1,27 @@
+"""The one place that defines where the project's files live.
+
+Everything else derives its paths from here. ``SKR_SHARED_DIR`` points at the shared folder
+(recorded Kolada snapshot, reference tables, seeds); by default it sits beside the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJ_ROOT = Path(os.environ.get("SKR_PROJ_ROOT", Path(__file__).resolve().parents[2]))
+
+DATA_DIR = PROJ_ROOT / "data"
+RAW_DIR = DATA_DIR / "raw"
+KOLADA_RAW_DIR = RAW_DIR / "kolada"
+SKR_RAW_DIR = RAW_DIR / "skr"
+PROCESSED_DIR = DATA_DIR / "processed"
+REPORTS_DIR = PROJ_ROOT / "reports"
+PARAMS_DIR = PROJ_ROOT / "params"
+NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+
+SHARED_DIR = Path(os.environ.get("SKR_SHARED_DIR", PROJ_ROOT.parent / "shared"))
+SNAPSHOT_DIR = SHARED_DIR / "kolada"
+REFERENCE_DIR = SHARED_DIR / "reference"
+SEEDS_DIR = SHARED_DIR / "seeds"
+AGENDA2030_SHARED_DIR = SHARED_DIR / "agenda2030"
