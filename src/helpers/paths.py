@@ -1,6 +1,7 @@
 """The one place that defines where the project's files live.
 
-Everything else derives its paths from here. ``SKR_SHARED_DIR`` points at the shared folder
+Everything else derives its paths from here. ``SKR_DATA_DIR`` and ``SKR_REPORTS_DIR`` move the
+generated data and outputs (tests point them at temporary folders; notebook kernels inherit them). ``SKR_SHARED_DIR`` points at the shared folder
 (recorded Kolada snapshot, reference tables, seeds); by default it sits beside the checkout.
 """
 
@@ -11,12 +12,13 @@ from pathlib import Path
 
 PROJ_ROOT = Path(os.environ.get("SKR_PROJ_ROOT", Path(__file__).resolve().parents[2]))
 
-DATA_DIR = PROJ_ROOT / "data"
+DATA_DIR = Path(os.environ.get("SKR_DATA_DIR", PROJ_ROOT / "data"))
 RAW_DIR = DATA_DIR / "raw"
 KOLADA_RAW_DIR = RAW_DIR / "kolada"
-SKR_RAW_DIR = RAW_DIR / "skr"
+# SKR figures transcribed from published documents are committed, so they live in the checkout.
+SKR_RAW_DIR = PROJ_ROOT / "data" / "raw" / "skr"
 PROCESSED_DIR = DATA_DIR / "processed"
-REPORTS_DIR = PROJ_ROOT / "reports"
+REPORTS_DIR = Path(os.environ.get("SKR_REPORTS_DIR", PROJ_ROOT / "reports"))
 PARAMS_DIR = PROJ_ROOT / "params"
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 
