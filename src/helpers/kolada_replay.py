@@ -346,6 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "KoladaReplay/1.0"
     timeout = 60  # idle keep-alive connections close after this many seconds
+    disable_nagle_algorithm = True  # headers and body go out in two writes
 
     def do_GET(self) -> None:
         replay: ReplayServer = self.server.replay  # type: ignore[attr-defined]
@@ -407,6 +408,7 @@ class _HTTPServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
             self._open.add(request)
+        self.replay._count_connection()
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
@@ -426,7 +428,8 @@ class ReplayServer:
     """The replay server; ``start()`` serves in a background thread until ``stop()``.
 
     ``request_count`` and ``requests`` (the request targets in arrival order) count every HTTP
-    request received, including those answered with an injected fault; ``injected`` counts the
+    request received, including those answered with an injected fault; ``connection_count``
+    counts accepted TCP connections (keep-alive reuses them); ``injected`` counts the
     faults by kind (``drop``, ``error``, ``rate_limit``, ``truncate``). Assigning ``faults``
     while running changes the faults of later requests and reseeds the random draws.
     """
@@ -437,6 +440,7 @@ class ReplayServer:
         self.host = host
         self.port = port
         self.request_count = 0
+        self.connection_count = 0
         self.requests: list[str] = []
         self.injected: Counter[str] = Counter()
         self.api: ReplayApi | None = None
@@ -486,11 +490,16 @@ class ReplayServer:
         self._httpd = self._thread = None
 
     def reset_counts(self) -> None:
-        """Zero ``request_count``, ``requests`` and ``injected``."""
+        """Zero ``request_count``, ``connection_count``, ``requests`` and ``injected``."""
         with self._lock:
             self.request_count = 0
+            self.connection_count = 0
             self.requests.clear()
             self.injected.clear()
+
+    def _count_connection(self) -> None:
+        with self._lock:
+            self.connection_count += 1
 
     def _begin_request(self, target: str) -> tuple[str | None, Faults]:
         """Count the request and draw its fault (None for a normal answer)."""

@@ -1,0 +1,84 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from helpers import paths
+
+SNAPSHOT_FILES = ("kpi.json", "kpi_groups.json", "municipality.json", "municipality_groups.json",
+                  "values.csv.gz")
+
+
+def _require_snapshot() -> None:
+    missing = [name for name in SNAPSHOT_FILES if not (paths.SNAPSHOT_DIR / name).is_file()]
+    if missing:
+        pytest.skip(f"Kolada snapshot missing at {paths.SNAPSHOT_DIR} ({', '.join(missing)}); "
+                    "set SKR_SHARED_DIR to the folder that holds kolada/")
+
+
+@pytest.fixture(scope="session")
+def kolada_server() -> Iterator:
+    """A replay server over the recorded snapshot on a free port, without faults."""
+    _require_snapshot()
+    from helpers.kolada_replay import ReplayServer
+
+    with ReplayServer(paths.SNAPSHOT_DIR) as server:
+        yield server
+
+
+@pytest.fixture
+def make_kolada_server() -> Iterator[Callable]:
+    """Factory: ``make_kolada_server(latency=..., error_rate=..., ...)`` returns a started
+    replay server with those ``Faults`` (``snapshot_dir=`` picks another folder)."""
+    _require_snapshot()
+    from helpers.kolada_replay import Faults, ReplayServer
+
+    servers = []
+
+    def make(snapshot_dir=paths.SNAPSHOT_DIR, **faults):
+        server = ReplayServer(snapshot_dir, faults=Faults(**faults)).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+# --- processed data (helpers.datasets) ---------------------------------------------------------
+
+# Every KPI of REPORT_SPEC §1 ("Välfärd i hela landet") plus N01951; N03932, N02937 and N01721
+# have no values in the snapshot (they come back as missing_kpis).
+VALFARD_KPIS = (
+    "U11404", "U15401", "U17401", "U20404", "U28408", "U31401",  # kvalitetsindex
+    "N15001", "N30001", "N20900", "N00097",  # nettokostnadsavvikelse
+    "N01951", "N03932", "N03920", "N00927", "N02276", "N02937", "N02993", "N01721", "N00906",
+    "N00954", "N02279", "N15820", "N01958",  # structural variables (Tabell 2 and 3)
+)
+
+
+@pytest.fixture(scope="session")
+def processed_fetch(kolada_server, tmp_path_factory):
+    """``datasets.fetch_for`` of the REPORT_SPEC §1 KPIs over the replay server into a temporary
+    data/processed; returns the ``FetchResult`` (``.processed_dir`` is the folder)."""
+    from helpers.datasets import fetch_for
+    from helpers.kolada import KoladaClient
+    from helpers.params import ReportParams
+
+    class _ValfardKpis(ReportParams):
+        def required_kpis(self) -> list[str]:
+            return list(VALFARD_KPIS)
+
+    root = tmp_path_factory.mktemp("processed_data")
+    client = KoladaClient(base_url=kolada_server.base_url, cache_dir=root / "raw")
+    return fetch_for(_ValfardKpis(report="valfard_i_hela_landet"), client, root / "processed")
+
+
+@pytest.fixture(scope="session")
+def processed_data(processed_fetch):
+    """A data/processed folder (values of every REPORT_SPEC §1 KPI and N01951 for all units and
+    years, ``kommuner_2022.parquet``, ``source.json``) built from the snapshot over HTTP."""
+    return processed_fetch.processed_dir
