@@ -105,9 +105,10 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 # --- units (kommuner, regions) -----------------------------------------------------------------
 
 
-def _error(kind: str, message: str) -> PydanticCustomError:
-    """A validation error whose text is shown as is (no "Value error, " prefix, no templating)."""
-    return PydanticCustomError(kind, "{message}", {"message": message})
+def _error(kind: str, message: str, key: str | None = None) -> PydanticCustomError:
+    """A validation error whose text is shown as is (no "Value error, " prefix, no templating);
+    ``key`` names the parameter when the error is raised by a model-level validator."""
+    return PydanticCustomError(kind, "{message}", {"message": message, "key": key})
 
 
 def _units(catalogue: CatalogueLike, allowed_types: Sequence[str]) -> dict[str, str]:
@@ -151,14 +152,21 @@ def _name_keys(name: str) -> list[str]:
 def closest_matches(query: str, choices: Mapping[str, str], limit: int = 3) -> list[str]:
     """The ``limit`` entries of ``choices`` (id → title) closest to ``query``, as "id title".
 
-    A query with a digit in it is compared with the ids, anything else with the titles.
+    A query with a digit in it is compared with the ids (those starting with it first), anything
+    else with the titles.
     """
     query = str(query).strip()
-    by_id = any(ch.isdigit() for ch in query)
-    haystack = {key: key if by_id else title for key, title in choices.items()}
-    found = process.extract(query, haystack, scorer=fuzz.WRatio, limit=limit,
+    if any(ch.isdigit() for ch in query):
+        haystack, scorer = {key: key for key in choices}, _id_score
+    else:
+        haystack, scorer = dict(choices), fuzz.WRatio
+    found = process.extract(query, haystack, scorer=scorer, limit=limit,
                             processor=lambda s: s.casefold())
     return [f"{key} {choices[key]}" for _match, _score, key in found]
+
+
+def _id_score(query: str, choice: str, **kwargs: Any) -> float:
+    return fuzz.ratio(query, choice, **kwargs) + (20 if choice.startswith(query) else 0)
 
 
 def normalize_unit(value: Any, catalogue: CatalogueLike | None,
@@ -286,14 +294,18 @@ class ReportParams(BaseModel):
             raise _error(
                 "unknown_keys",
                 f"unknown key(s) {', '.join(unknown)}. Allowed keys for this report: "
-                f"{', '.join(cls.allowed_keys())}. Fix: correct the spelling or remove the key.")
+                f"{', '.join(cls.allowed_keys())}. Fix: correct the spelling or remove the key.",
+                key=", ".join(unknown))
         if cls.report_name is not None and data.get("report") != cls.report_name:
-            raise _error(
-                "wrong_report", f"report must be {cls.report_name!r} for this model.")
+            raise _error("wrong_report", f"report must be {cls.report_name!r} for this model.",
+                         key="report")
         if data.get("kommun") is not None:
             data = dict(data)
-            data["kommun"] = normalize_unit(data["kommun"], _catalogue_from(info),
-                                            cls.unit_types(data))
+            try:
+                data["kommun"] = normalize_unit(data["kommun"], _catalogue_from(info),
+                                                cls.unit_types(data))
+            except PydanticCustomError as exc:
+                raise _error(exc.type, exc.message(), key="kommun") from None
         return data
 
     def required_kpis(self) -> list[str]:
@@ -385,8 +397,12 @@ def validate_params(data: Mapping[str, Any], catalogue: CatalogueLike | None = N
 def _describe(exc: ValidationError, path: str | Path) -> str:
     lines = [f"{path}: invalid parameters:"]
     for error in exc.errors(include_url=False):
-        key = ".".join(str(part) for part in error["loc"]) or "(file)"
-        lines.append(f"  - key {key!r}: {error['msg']}")
+        ctx = error.get("ctx") or {}
+        key = ".".join(str(p) for p in error["loc"]) or ctx.get("key") or "-"
+        message = error["msg"]
+        if "message" not in ctx:  # pydantic's own wording: add what was given and the fix
+            message += f" (got {error['input']!r}). Fix: correct this value in the file"
+        lines.append(f"  - key {key!r}: {message}")
     return "\n".join(lines)
 
 
