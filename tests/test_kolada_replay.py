@@ -228,6 +228,13 @@ def test_paging_urls_follow_the_request_host(kolada_server, http):
     assert get(http, body["next_url"])["count"] == 100
 
 
+def test_last_full_page_has_no_next_url(kolada_server, http):
+    body = get(http, f"{kolada_server.base_url}/data/kpi/N01951/year/2022?per_page=312")
+    assert body["count"] == 312 and body["next_url"] is None
+    values, pages = fetch_all(http, f"{kolada_server.base_url}/municipality?per_page=104")
+    assert pages == 3 and len(values) == 312
+
+
 def test_page_past_the_end_is_empty(kolada_server, http):
     body = get(http, f"{kolada_server.base_url}/data/kpi/N01951/year/2022?page=9")
     assert body["values"] == [] and body["next_url"] is None
