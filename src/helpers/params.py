@@ -159,7 +159,7 @@ def closest_matches(query: str, choices: Mapping[str, str], limit: int = 3) -> l
     if any(ch.isdigit() for ch in query):
         haystack, scorer = {key: key for key in choices}, _id_score
     else:
-        haystack, scorer = dict(choices), fuzz.WRatio
+        haystack, scorer = dict(choices), fuzz.token_set_ratio
     found = process.extract(query, haystack, scorer=scorer, limit=limit,
                             processor=lambda s: s.casefold())
     return [f"{key} {choices[key]}" for _match, _score, key in found]
