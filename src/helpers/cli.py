@@ -46,3 +46,36 @@ def serve_kolada(snapshot: str | None, port: int, host: str, **faults: float) ->
         click.echo("Stopping.")
     finally:
         server.stop()
+
+
+@main.command()
+@click.argument("params_files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--kommun", default=None, help="Override the parameter set's kommun.")
+@click.option("--year", type=int, default=None, help="Override the parameter set's year.")
+@click.option("--offline", is_flag=True, help="Use only data/raw; name what is not cached.")
+@click.option("--refresh", is_flag=True, help="Refetch every response and replace the cache.")
+def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, offline: bool,
+          refresh: bool) -> None:
+    """Fill data/raw and data/processed for parameter sets (default: every file in params/)."""
+    from helpers import paths
+    from helpers.datasets import prepare
+    from helpers.kolada import KoladaClient, KoladaError
+    from helpers.params import ParamsError
+
+    files = params_files or tuple(sorted(str(p) for p in paths.PARAMS_DIR.glob("*.yaml")))
+    if not files:
+        raise click.ClickException(f"no parameter files given and none in {paths.PARAMS_DIR}")
+    with KoladaClient(offline=offline, refresh=refresh) as client:
+        for path in files:
+            try:
+                prepared = prepare(path, client, kommun=kommun, year=year)
+            except (ParamsError, KoladaError) as exc:
+                raise click.ClickException(str(exc)) from None
+            result = prepared.fetch
+            missing = (f"; no data in Kolada for {', '.join(result.missing_kpis)} "
+                       "(shown as 'saknas i data')" if result.missing_kpis else "")
+            click.echo(f"{path}: {len(result.kpis)} KPIs, {result.rows} values, data year "
+                       f"{prepared.year}{missing}")
+        click.echo(f"{client.stats.requests} HTTP requests ({client.stats.bytes / 1e6:.1f} MB), "
+                   f"{client.stats.cache_hits} answered from the cache "
+                   f"{client.cache.root}; tables in {paths.PROCESSED_DIR}")

@@ -40,6 +40,8 @@ POPULATION_KPI = "N01951"
 DEFAULT_STORLEKSKLASSER: tuple[int, ...] = (0, 6000, 10000, 20000, 50000, 100000)
 """Lower limits of the size classes (REPORT_SPEC §1): <6 000 … ≥100 000 invånare."""
 LIVE_API_HOSTS = frozenset({"api.kolada.se"})
+FIRST_YEAR = 1990
+"""The first year fetched when a report asks for every year (Kolada's series start later)."""
 
 # SKR:s kommungruppsindelning 2023, by Kolada municipality group id, in A1…C9 order. The names
 # are SKR's (as in SKR's Kommungruppsindelning 2023 and reference/kommungrupp_2023.csv); Kolada's
@@ -156,6 +158,8 @@ class Catalogue:
     """KPI id → title."""
     divided_by_gender: frozenset[str] = field(default_factory=frozenset)
     """KPI ids Kolada divides by gender (K/M besides T)."""
+    latest_period: dict[str, int] = field(default_factory=dict)
+    """KPI id → the latest period Kolada has published (``publ_period``), where given."""
 
     @classmethod
     def from_client(cls, client: Any) -> Catalogue:
@@ -167,6 +171,7 @@ class Catalogue:
             regions=_units_of_type(units, "L"),
             kpis=dict(zip(kpis["id"].astype(str), kpis["title"].astype(str), strict=True)),
             divided_by_gender=frozenset(kpis.loc[gender, "id"].astype(str)),
+            latest_period=_latest_periods(kpis),
         )
 
     def is_divided_by_gender(self, kpi: str) -> bool:
@@ -180,6 +185,14 @@ class Catalogue:
     def units(self) -> list[str]:
         """Every unit code: kommuner, regions and Riket."""
         return [*self.kommuner, *self.regions]
+
+
+def _latest_periods(kpis: pd.DataFrame) -> dict[str, int]:
+    if "publ_period" not in kpis:
+        return {}
+    periods = pd.to_numeric(kpis["publ_period"], errors="coerce")
+    known = periods.notna()
+    return dict(zip(kpis.loc[known, "id"].astype(str), periods[known].astype(int), strict=True))
 
 
 def _units_of_type(units: pd.DataFrame, unit_type: str) -> dict[str, str]:
@@ -352,10 +365,21 @@ def fetch_for(params: Any, client: Any, processed_dir: Path | None = None,
 
 
 def _fetch_values(client: Any, kpis: list[str], years: Sequence[int] | None) -> pd.DataFrame:
-    if years is not None:
-        return client.values(kpis, years=list(years))
-    # Every year: name the units instead, so the requests do not depend on today's date.
-    return client.values(kpis, municipalities=catalogue_for(client).units)
+    return client.values(kpis, years=list(years) if years is not None else every_year(client, kpis))
+
+
+def every_year(client: Any, kpis: Iterable[str]) -> list[int]:
+    """FIRST_YEAR up to the latest period Kolada has published for any of ``kpis``.
+
+    Taken from the (cached) KPI catalogue rather than today's date, so the requests, and with
+    them the raw cache, stay the same until Kolada publishes new data. Asking by year lets the
+    API leave out the municipality part, which needs the fewest requests for all units.
+    """
+    latest = catalogue_for(client).latest_period
+    last = max((latest[k] for k in kpis if k in latest), default=None)
+    if last is None:
+        last = max(latest.values(), default=FIRST_YEAR)
+    return list(range(FIRST_YEAR, last + 1))
 
 
 def _years_by_kpi(values: pd.DataFrame) -> dict[str, list[int]]:
@@ -456,3 +480,29 @@ def load_source(processed_dir: Path | None = None) -> dict:
     """``source.json``: base URL, whether it is the recorded snapshot, fetch time, KPIs."""
     folder = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
     return json.loads((folder / "source.json").read_text(encoding="utf-8"))
+
+
+# --- preparing a variant -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated parameter set with its data fetched and its data year settled."""
+
+    params: Any
+    fetch: FetchResult
+    year: int
+
+
+def prepare(params_path: str | Path, client: Any, processed_dir: Path | None = None,
+            **overrides: Any) -> Prepared:
+    """Validate a parameter file against Kolada's catalogue, fetch what it needs, check the year.
+
+    Raises ``ParamsError`` (bad key, kommun, KPI, or a year without data, naming the years that
+    have data) or a ``KoladaError`` before any notebook starts.
+    """
+    from helpers.params import check_year, load_params
+
+    params = load_params(params_path, catalogue_for(client), **overrides)
+    result = fetch_for(params, client, processed_dir)
+    return Prepared(params=params, fetch=result, year=check_year(params, result.years_with_data()))

@@ -218,7 +218,7 @@ class KoladaClient:
     def _make_session(self, retries: int, backoff_factor: float) -> requests.Session:
         policy = Retry(
             total=retries,
-            connect=retries,
+            connect=min(retries, 3),  # a refused connection rarely heals: fail fast
             read=retries,
             status=retries,
             backoff_factor=backoff_factor,
@@ -449,8 +449,8 @@ class KoladaClient:
             raise _TruncatedBody(f"{url}: {exc}") from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise KoladaUnreachable(
-                f"Kolada could not be reached at {self.base_url} ({type(exc).__name__}: "
-                f"{_short(exc)}) after {self.retries} retries. {SNAPSHOT_HINT}"
+                f"Kolada could not be reached at {self.base_url} ({_reason(exc)}). "
+                f"{SNAPSHOT_HINT}"
             ) from None
         if response.status_code >= 400:
             _raise_for_status(response, url, self.retries)
@@ -472,6 +472,17 @@ class KoladaClient:
             ) from None
         _check_envelope(envelope, key)
         return envelope
+
+
+def _reason(exc: BaseException) -> str:
+    """The operating system's words for a connection failure, without urllib3's wrapping."""
+    text = str(exc)
+    found = re.search(r"\[Errno -?\d+\] [^'\")]+", text)
+    if found:
+        return found.group(0).strip()
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "no answer before the time-out"
+    return _short(text)
 
 
 def _short(exc: BaseException, limit: int = 160) -> str:

@@ -1,8 +1,9 @@
 """The one place that defines where the project's files live.
 
 Everything else derives its paths from here. ``SKR_DATA_DIR`` and ``SKR_REPORTS_DIR`` move the
-generated data and outputs (tests point them at temporary folders; notebook kernels inherit them). ``SKR_SHARED_DIR`` points at the shared folder
-(recorded Kolada snapshot, reference tables, seeds); by default it sits beside the checkout.
+generated data and outputs (tests point them at temporary folders; notebook kernels inherit
+them). ``SKR_SHARED_DIR`` points at the shared folder (recorded Kolada snapshot, reference
+tables, seeds); by default it sits beside the checkout.
 """
 
 from __future__ import annotations

@@ -1,0 +1,84 @@
+"""The `skr-report` command line, run as a user runs it: a subprocess with its own environment."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import paths
+from helpers.cli import main
+
+SKR_REPORT = Path(sys.executable).with_name("skr-report")
+
+
+def skr_report(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SKR_REPORT), *args], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+
+
+@pytest.fixture
+def user_env(kolada_server, tmp_path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(KOLADA_BASE_URL=kolada_server.base_url, SKR_DATA_DIR=str(tmp_path / "data"),
+               SKR_REPORTS_DIR=str(tmp_path / "reports"))
+    return env
+
+
+@pytest.fixture
+def valfard_params(tmp_path) -> Path:
+    path = tmp_path / "valfard.yaml"
+    path.write_text("report: valfard_i_hela_landet\nkommun: 0114\n", encoding="utf-8")
+    return path
+
+
+def test_readme_documents_every_command():
+    readme = (paths.PROJ_ROOT / "README.md").read_text(encoding="utf-8")
+    undocumented = [name for name in main.commands if f"skr-report {name}" not in readme]
+    assert not undocumented, f"commands missing from README.md: {undocumented}"
+
+
+def test_fetch_fills_processed_data_and_second_run_makes_no_request(user_env, valfard_params,
+                                                                     tmp_path):
+    first = skr_report("fetch", str(valfard_params), env=user_env)
+    assert first.returncode == 0, first.stderr
+    assert "saknas i data" in first.stdout and "N01721" in first.stdout
+    requests = int(re.search(r"(\d+) HTTP requests", first.stdout).group(1))
+    assert requests > 0
+    processed = tmp_path / "data" / "processed"
+    assert (processed / "values" / "U20404.parquet").exists()
+    assert (processed / "kommuner_2022.parquet").exists()
+    second = skr_report("fetch", str(valfard_params), env=user_env)
+    assert second.returncode == 0, second.stderr
+    assert re.search(r"\b0 HTTP requests", second.stdout)
+
+
+def test_fetch_offline_names_what_is_missing(user_env, valfard_params):
+    result = skr_report("fetch", str(valfard_params), "--offline", env=user_env)
+    assert result.returncode == 1
+    assert "Offline mode" in result.stderr and "without --offline" in result.stderr
+
+
+def test_fetch_with_unreachable_api_says_how_to_use_the_snapshot(user_env, valfard_params):
+    user_env["KOLADA_BASE_URL"] = "http://127.0.0.1:9/v3"
+    result = skr_report("fetch", str(valfard_params), env=user_env)
+    assert result.returncode == 1
+    assert "could not be reached at http://127.0.0.1:9/v3" in result.stderr
+    assert "skr-report serve-kolada" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_fetch_rejects_a_year_without_data_naming_the_years(user_env, valfard_params):
+    result = skr_report("fetch", str(valfard_params), "--year", "2005", env=user_env)
+    assert result.returncode == 1
+    assert "2005 has no data" in result.stderr and "Years with data" in result.stderr
+
+
+def test_fetch_rejects_an_unknown_kommun_with_closest_matches(user_env, valfard_params):
+    result = skr_report("fetch", str(valfard_params), "--kommun", "Upsala", env=user_env)
+    assert result.returncode == 1
+    assert "0380 Uppsala" in result.stderr
