@@ -1,0 +1,361 @@
+"""SKR's resultaträkning as published, the check of its sums, and the medlemsavgift tables.
+
+The resultaträkning is read from ``data/raw/skr/resultatrakning_2024.csv``, a committed
+transcription of the published table (the figures are facts of the source document). Its sums are
+checked against their parts: a published sum that differs from the sum of the rounded rows is
+reported as a rounding difference, never corrected.
+
+The medlemsavgift tables multiply a fee per inhabitant (optionally indexed by a percentage) by
+each member kommun's population (N01951 for the chosen year): Skånes Kommuner (the 33 kommuner of
+län 12; no fee is published in the source, so the fee is a parameter without a default) and
+Familjen Helsingborg (11 kommuner; 21 kr per invånare 2025 according to the source).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from helpers import paths
+from helpers.formatting import format_number
+from helpers.params import ReportParams, register_report
+
+RESULTATRAKNING_FILE = paths.SKR_RAW_DIR / "resultatrakning_2024.csv"
+RESULTATRAKNING_COLUMNS = {
+    "budget_2023": "Budget 2023",
+    "prognos_t2_2023": "Prognos T2 2023",
+    "budget_2024": "Budget 2024",
+}
+"""Value columns of the transcription → their headings in the published table."""
+CHANGE_COLUMN = "Förändring budget 2023–2024"
+POPULATION_KPI = "N01951"
+SOURCE_LINE = "Källa: Kolada (RKA), egna beräkningar."
+
+SKANES_KOMMUNER_LAN = "12"
+SKANES_KOMMUNER_ANTAL = 33
+FAMILJEN_HELSINGBORG: dict[str, str] = {
+    "1260": "Bjuv",
+    "1278": "Båstad",
+    "1283": "Helsingborg",
+    "1284": "Höganäs",
+    "1276": "Klippan",
+    "1282": "Landskrona",
+    "1275": "Perstorp",
+    "1214": "Svalöv",
+    "1277": "Åstorp",
+    "1292": "Ängelholm",
+    "1257": "Örkelljunga",
+}
+"""The 11 members named in seeds/003 (Välfärd i hela landet, "Exemplet Familjen Helsingborg")."""
+FAMILJEN_HELSINGBORG_KR_2025 = 21.0
+""""2025 uppgår avgiften till 21 kronor per invånare" (seeds/003)."""
+
+__all__ = [
+    "CHANGE_COLUMN",
+    "FAMILJEN_HELSINGBORG",
+    "RESULTATRAKNING_COLUMNS",
+    "BudgetParams",
+    "familjen_helsingborg_members",
+    "kontroll",
+    "load_resultatrakning",
+    "medlemsavgift",
+    "medlemsavgift_text",
+    "population_year",
+    "resultatrakning_source",
+    "resultatrakning_table",
+    "rounding_differences",
+    "skanes_kommuner_members",
+    "swedish_display",
+    "write_table",
+]
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+PositiveKr = Annotated[float, Field(gt=0)]
+IndexProcent = Annotated[float, Field(gt=-100, le=100)]
+
+
+@register_report("budget")
+class BudgetParams(ReportParams):
+    """Parameters of the budget report.
+
+    ``medlemsavgift_skanes_kr_per_invanare`` must be written in the parameter file: the source
+    publishes no fee for Skånes Kommuner, so there is no default figure. ``null`` means "no fee
+    given": the report then says so and leaves the Skånes Kommuner table out.
+    """
+
+    medlemsavgift_skanes_kr_per_invanare: PositiveKr | None
+    medlemsavgift_skanes_index_procent: IndexProcent | None = None
+    medlemsavgift_skanes_ar: int | None = None
+    """The year the fee applies to (shown in the table's text); None: not stated."""
+    medlemsavgift_familjen_helsingborg_kr_per_invanare: PositiveKr = FAMILJEN_HELSINGBORG_KR_2025
+    medlemsavgift_familjen_helsingborg_index_procent: IndexProcent | None = None
+    medlemsavgift_familjen_helsingborg_ar: int | None = 2025
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fee_key_required(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "medlemsavgift_skanes_kr_per_invanare" not in data:
+            raise PydanticCustomError(
+                "fee_required",
+                "medlemsavgift_skanes_kr_per_invanare is required: the source publishes no fee "
+                "for Skånes Kommuner, so none is assumed. Fix: give the fee in kr per invånare, "
+                "or write `medlemsavgift_skanes_kr_per_invanare: null` to leave that table out.")
+        return data
+
+    def required_kpis(self) -> list[str]:
+        return [POPULATION_KPI]
+
+
+def notebook_params(namespace: Mapping[str, Any]) -> BudgetParams:
+    """The parameter model rebuilt from a notebook's ``parameters`` cell variables."""
+    data = {key: namespace[key] for key in BudgetParams.model_fields if key in namespace}
+    data.setdefault("report", "budget")
+    return BudgetParams.model_validate(data)
+
+
+# --- the resultaträkning -----------------------------------------------------------------------
+
+
+def load_resultatrakning(path: str | Path | None = None) -> pd.DataFrame:
+    """The transcribed table: ``nr, rad, typ (rubrik|post|summa), summa_av`` and the value
+    columns (nullable integers, mkr). ``attrs["source"]`` holds the file's source lines."""
+    path = Path(path) if path is not None else RESULTATRAKNING_FILE
+    table = pd.read_csv(path, comment="#", dtype={"summa_av": "string", "rad": "string",
+                                                  "typ": "string"})
+    for column in RESULTATRAKNING_COLUMNS:
+        table[column] = table[column].astype("Int64")
+    table["summa_av"] = table["summa_av"].fillna("")
+    table.attrs["source"] = resultatrakning_source(path)
+    return table
+
+
+def resultatrakning_source(path: str | Path | None = None) -> str:
+    """The document and page the transcription names (its first ``# Källa:`` line)."""
+    path = Path(path) if path is not None else RESULTATRAKNING_FILE
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# Källa:"):
+            return line.removeprefix("#").strip()
+    raise ValueError(f"{path} names no source (a '# Källa:' line). Fix: add it.")
+
+
+def resultatrakning_table(rr: pd.DataFrame) -> pd.DataFrame:
+    """The published table with its headings, plus the change Budget 2023 → Budget 2024."""
+    table = rr[["rad", *RESULTATRAKNING_COLUMNS]].rename(columns=RESULTATRAKNING_COLUMNS)
+    table[CHANGE_COLUMN] = rr["budget_2024"] - rr["budget_2023"]
+    return table.rename(columns={"rad": "Rad"}).reset_index(drop=True)
+
+
+def _parts(formula: str) -> list[int]:
+    return [int(part) for part in formula.split("+")]
+
+
+def kontroll(rr: pd.DataFrame) -> pd.DataFrame:
+    """Every published sum against the sum of its published parts, per value column.
+
+    A difference is the published sum minus the sum of the parts. Each part is rounded to whole
+    mkr, so up to half a unit per part (and per sum) can be lost: a difference within that bound
+    is a rounding difference; a larger one is reported as larger than rounding explains. The
+    published figures are never changed.
+    """
+    by_nr = rr.set_index("nr")
+    rows = []
+    for _, row in rr[rr["typ"] == "summa"].iterrows():
+        parts = _parts(row["summa_av"])
+        for column, heading in RESULTATRAKNING_COLUMNS.items():
+            values = [int(by_nr.at[nr, column]) for nr in parts]
+            computed = sum(values)
+            published = int(row[column])
+            difference = published - computed
+            rows.append({
+                "Rad": row["rad"],
+                "Kolumn": heading,
+                "Publicerad summa": published,
+                "Delar": " + ".join(f"({by_nr.at[nr, 'rad']} {v})" for nr, v in
+                                    zip(parts, values, strict=True)),
+                "Summa av delarna": computed,
+                "Differens": difference,
+                "Bedömning": _assessment(difference, len(parts)),
+            })
+    return pd.DataFrame(rows)
+
+
+def _assessment(difference: int, n_parts: int) -> str:
+    if difference == 0:
+        return "stämmer"
+    if abs(difference) <= math.ceil((n_parts + 1) / 2):
+        return "avrundningsdifferens"
+    return "större än avrundning förklarar"
+
+
+def rounding_differences(check: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`kontroll` where the published sum differs from its parts."""
+    return check[check["Differens"] != 0].reset_index(drop=True)
+
+
+# --- medlemsavgift -----------------------------------------------------------------------------
+
+
+def population_year(values: pd.DataFrame, year: int | None = None) -> int:
+    """``year`` when N01951 has values for it, else (``year`` None) the latest such year."""
+    rows = values[(values["kpi"] == POPULATION_KPI) & (values["gender"] == "T")
+                  & values["value"].notna()]
+    years = sorted(int(y) for y in rows["period"].unique())
+    if not years:
+        raise ValueError("no population (N01951) values. Fix: run `skr-report fetch` first.")
+    if year is None:
+        return years[-1]
+    if int(year) not in years:
+        raise ValueError(f"no population (N01951) for {year}; years with data: "
+                         f"{years[0]}–{years[-1]}.")
+    return int(year)
+
+
+def skanes_kommuner_members(kommuner: pd.DataFrame) -> list[str]:
+    """The member kommuner of Skånes Kommuner: every kommun in län 12 (33)."""
+    codes = sorted(kommuner.loc[kommuner["lan"] == SKANES_KOMMUNER_LAN, "kommun"])
+    if len(codes) != SKANES_KOMMUNER_ANTAL:
+        raise ValueError(f"expected {SKANES_KOMMUNER_ANTAL} kommuner in län 12, found "
+                         f"{len(codes)}. Fix: check the kommun table.")
+    return codes
+
+
+def familjen_helsingborg_members(kommuner: pd.DataFrame) -> list[str]:
+    """The 11 member kommuner of Familjen Helsingborg, checked by name against the table."""
+    names = kommuner.set_index("kommun")["kommunnamn"]
+    wrong = {code: name for code, name in FAMILJEN_HELSINGBORG.items()
+             if names.get(code) != name}
+    if wrong:
+        raise ValueError(f"Familjen Helsingborg members not found by code and name: {wrong}")
+    return sorted(FAMILJEN_HELSINGBORG, key=lambda code: FAMILJEN_HELSINGBORG[code])
+
+
+def medlemsavgift(kommuner: pd.DataFrame, members: Sequence[str], kr_per_invanare: float,
+                  index_procent: float | None = None) -> pd.DataFrame:
+    """Fee per member kommun: population × fee per inhabitant (× (1 + index/100)).
+
+    Columns ``kommun, kommunnamn, befolkning, avgift_kr, andel_procent``, one row per member in
+    the given order; a member without population keeps NaN (shown as "saknas"), never imputed.
+    ``attrs`` records the fee used: ``kr_per_invanare`` (given), ``index_procent``,
+    ``kr_per_invanare_indexerad`` (applied), ``summa_befolkning``, ``summa_avgift_kr``.
+    """
+    if kr_per_invanare is None or not kr_per_invanare > 0:
+        raise ValueError("a fee per inhabitant (kr, > 0) is required; none is published for "
+                         "Skånes Kommuner, so it must be given as a parameter.")
+    fee = float(kr_per_invanare) * (1 + (index_procent or 0) / 100)
+    table = (kommuner.set_index("kommun").loc[list(members), ["kommunnamn", "befolkning"]]
+             .reset_index())
+    table["avgift_kr"] = table["befolkning"] * fee
+    total = table["avgift_kr"].sum(min_count=1)
+    table["andel_procent"] = 100 * table["avgift_kr"] / total
+    table.attrs.update(
+        kr_per_invanare=float(kr_per_invanare), index_procent=index_procent,
+        kr_per_invanare_indexerad=fee, summa_befolkning=float(table["befolkning"].sum()),
+        summa_avgift_kr=float(total), saknar_befolkning=int(table["befolkning"].isna().sum()),
+    )
+    return table
+
+
+def with_total(table: pd.DataFrame) -> pd.DataFrame:
+    """The fee table with a "Summa" row (sums of population, fee and share)."""
+    total = {"kommun": "", "kommunnamn": "Summa",
+             "befolkning": table["befolkning"].sum(min_count=1),
+             "avgift_kr": table["avgift_kr"].sum(min_count=1),
+             "andel_procent": table["andel_procent"].sum(min_count=1)}
+    out = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    out.attrs = dict(table.attrs)
+    return out
+
+
+def medlemsavgift_text(table: pd.DataFrame, organisation: str, year: int,
+                       fee_year: int | None = None) -> str:
+    """One Swedish sentence naming the fee, index and population year the table used."""
+    attrs = table.attrs
+    fee = f"{format_number(attrs['kr_per_invanare'], 2)} kr per invånare"
+    if fee_year is not None:
+        fee += f" ({fee_year})"
+    if attrs.get("index_procent"):
+        fee += (f", indexerad med {format_number(attrs['index_procent'], 1)} % till "
+                f"{format_number(attrs['kr_per_invanare_indexerad'], 2)} kr per invånare")
+    text = (f"{organisation}: avgift {fee} × befolkning 31 december {year} (Kolada N01951). "
+            f"Summa {format_number(attrs['summa_avgift_kr'])} kr för "
+            f"{format_number(attrs['summa_befolkning'])} invånare.")
+    if attrs.get("saknar_befolkning"):
+        text += f" {attrs['saknar_befolkning']} kommuner saknar befolkning och ingår inte."
+    return text
+
+
+# --- display and files -------------------------------------------------------------------------
+
+
+def swedish_display(table: pd.DataFrame, decimals: Mapping[str, int] | None = None,
+                    missing: str = "saknas", blank_rows: Sequence[int] = ()) -> pd.DataFrame:
+    """The table as text, numbers written the Swedish way (``format_number``: thin-space
+    thousands, decimal comma, minus sign); HTML and PDF show exactly this, right-aligned.
+
+    ``decimals`` maps numeric columns to their decimals (default 0 for every numeric column).
+    Missing numbers read ``missing``, except in ``blank_rows`` (headings), which stay empty.
+    """
+    numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
+    decimals = {c: 0 for c in numeric} | dict(decimals or {})
+    out = table.copy()
+    for column, places in decimals.items():
+        out[column] = [format_number(None if pd.isna(x) else float(x), places, missing=missing)
+                       for x in table[column]]
+    for row in blank_rows:
+        out.loc[row, list(decimals)] = ""
+    return out.fillna("")
+
+
+def write_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
+    """Write ``table`` to ``<output_dir>/tables/<name>.csv`` (UTF-8, numbers unformatted)."""
+    folder = Path(output_dir) / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    return path
+
+
+# --- one call per table (the notebook's cells) -------------------------------------------------
+
+
+def tabell_resultatrakning(rr: pd.DataFrame, output_dir: str | Path) -> pd.DataFrame:
+    """Write ``budget_skr.csv`` (the published table and the change per row) and return it for
+    display."""
+    table = resultatrakning_table(rr)
+    write_table(table, output_dir, "budget_skr")
+    headings = list(table.index[rr["typ"].to_numpy() == "rubrik"])
+    return swedish_display(table, blank_rows=headings)
+
+
+def tabell_kontroll(rr: pd.DataFrame, output_dir: str | Path) -> pd.DataFrame:
+    """Write ``budget_skr_kontroll.csv`` (every sum against its parts) and return it for
+    display."""
+    check = kontroll(rr)
+    write_table(check, output_dir, "budget_skr_kontroll")
+    return swedish_display(check)
+
+
+def tabell_medlemsavgift(kommuner: pd.DataFrame, members: Sequence[str], kr_per_invanare: float,
+                         index_procent: float | None, year: int, output_dir: str | Path,
+                         name: str) -> pd.DataFrame:
+    """Compute the fee table, write ``<name>.csv`` (with a Summa row and the fee used in every
+    row) and return the table for display; ``attrs`` as :func:`medlemsavgift`."""
+    table = with_total(medlemsavgift(kommuner, members, kr_per_invanare, index_procent))
+    csv = table.assign(befolkningsar=year,
+                       avgift_per_invanare_kr=table.attrs["kr_per_invanare_indexerad"])
+    write_table(csv, output_dir, name)
+    display = swedish_display(
+        table.rename(columns={"kommun": "Kod", "kommunnamn": "Kommun",
+                              "befolkning": f"Invånare {year}", "avgift_kr": "Avgift (kr)",
+                              "andel_procent": "Andel (%)"}),
+        decimals={"Andel (%)": 1})
+    display.attrs = dict(table.attrs)
+    return display
