@@ -1,0 +1,227 @@
+"""Drawing the reports' figures with matplotlib, readable by everyone.
+
+Colours are the Okabe–Ito palette (safe for colour-blind readers), numbers on the axes are written
+the Swedish way (decimal comma, thin-space thousands, minus sign), and every figure comes with an
+alt text. Figures are built on ``matplotlib.figure.Figure`` directly (not pyplot), so nothing is
+kept open between figures and the notebooks stay cheap to run.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from helpers.formatting import format_number
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+}
+POINT_COLOUR = "#7F7F7F"
+MEAN_COLOUR = OKABE_ITO["blue"]
+BAR_COLOUR = OKABE_ITO["sky_blue"]
+KOMMUN_COLOUR = OKABE_ITO["vermillion"]
+REFERENCE_COLOUR = OKABE_ITO["black"]
+DPI = 110
+NO_VALUES = "inga värden"
+
+
+@dataclass(frozen=True)
+class FigureResult:
+    """A drawn figure and the text alternative that goes with it (HTML ``alt``)."""
+
+    figure: Figure
+    alt_text: str
+
+
+@dataclass(frozen=True)
+class SpreadStyle:
+    """How a spread figure looks: axis label with unit, fixed limits, bars or mean markers."""
+
+    value_label: str
+    limits: tuple[float, float] | None = None
+    bars: bool = False
+    zero_line: bool = False
+
+
+def swedish_formatter() -> FuncFormatter:
+    """Tick labels with a decimal comma, thin-space thousands and a real minus sign."""
+
+    def label(x: float, _pos: int) -> str:
+        return format_number(x, 0 if float(x).is_integer() else 1)
+
+    return FuncFormatter(label)
+
+
+def _wrap(label: str, width: int = 24) -> str:
+    return "\n".join(textwrap.wrap(label, width)) or label
+
+
+def _jitter(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(-0.2, 0.2, n)
+
+
+def spread_figure(
+    points: pd.DataFrame,
+    summary: pd.DataFrame,
+    overall: pd.DataFrame,
+    *,
+    indicators: dict[str, str],
+    groups: list[str],
+    style: SpreadStyle,
+    title: str,
+    subtitle: str,
+    source: str,
+    group_label: str,
+    marked: tuple[str, str, str] | None = None,
+    description: str = "",
+) -> FigureResult:
+    """Spread of values over kommuner per group, one panel per indicator.
+
+    ``points`` has ``kommun, grupp, kpi, varde``; ``summary`` has ``kpi, grupp, n, medelvarde``;
+    ``overall`` has ``kpi, medelvarde``. Each panel shows every kommun as a dot, the group mean
+    (marker or bar), the mean over all kommuner as a dashed line and n per group; a group
+    without values says "inga värden". ``marked`` = (kommun code, label, group) marks one kommun.
+    """
+    ncols = 3 if len(indicators) > 4 else 2
+    nrows = -(-len(indicators) // ncols)
+    height = nrows * (0.3 * len(groups) + 1.0) + 1.4
+    fig = Figure(figsize=(11, height), dpi=DPI)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[len(indicators):]:
+        ax.set_visible(False)
+    labels = [_wrap(g) for g in groups]
+    for i, (ax, (kpi, name)) in enumerate(zip(axes, indicators.items(), strict=False)):
+        _draw_panel(ax, kpi, name, points, summary, overall, groups, style, marked, seed=i)
+        ax.set_xlabel(style.value_label, fontsize=8)
+        ax.set_ylim(len(groups) - 0.5, -0.5)
+        # Tick labels only in the first column; the others show no y ticks at all (cheap).
+        if i % ncols == 0:
+            ax.set_yticks(range(len(groups)), labels, fontsize=8)
+        else:
+            ax.set_yticks([])
+    _decorate(fig, title, subtitle, source, group_label, marked, style)
+    longest = max((len(line) for label in labels for line in label.split("\n")), default=4)
+    left = 0.045 + longest * 8 * 0.56 / 72 / fig.get_figwidth()
+    fig.subplots_adjust(left=left, right=0.98, top=1 - 1.0 / height, bottom=1.0 / height,
+                        hspace=0.32, wspace=0.08)
+    alt = f"{title}. {subtitle}. {description} {source}".strip()
+    return FigureResult(fig, " ".join(alt.split()))
+
+
+def _draw_panel(ax, kpi, name, points, summary, overall, groups, style, marked, seed) -> None:
+    position = {g: i for i, g in enumerate(groups)}
+    data = points[points["kpi"] == kpi]
+    y = data["grupp"].astype(str).map(position).to_numpy(dtype=float)
+    stats = summary[summary["kpi"] == kpi].assign(
+        y=lambda d: d["grupp"].astype(str).map(position)
+    )
+    if style.bars:
+        has = stats[stats["n"] > 0]
+        ax.barh(has["y"], has["medelvarde"], height=0.6, color=BAR_COLOUR, zorder=1)
+    ax.scatter(data["varde"], y + _jitter(len(data), seed), s=7, color=POINT_COLOUR,
+               alpha=0.55, linewidths=0, zorder=2)
+    if not style.bars:
+        ax.scatter(stats["medelvarde"], stats["y"], marker="D", s=34, color=MEAN_COLOUR,
+                   edgecolors="white", linewidths=0.8, zorder=4)
+    mean = overall.loc[overall["kpi"] == kpi, "medelvarde"]
+    if len(mean) and pd.notna(mean.iloc[0]):
+        ax.axvline(mean.iloc[0], color=REFERENCE_COLOUR, linestyle="--", linewidth=1, zorder=3)
+    if style.zero_line:
+        ax.axvline(0, color=REFERENCE_COLOUR, linewidth=0.6, zorder=0)
+    _set_limits(ax, data["varde"], style)
+    _label_n(ax, stats)
+    missing = _mark_kommun(ax, data, marked, position)
+    # A plain text, not set_title: placing a title measures the axis, which is slow.
+    ax.text(0, 1.02, name + (f" ({marked[1]}: värde saknas)" if missing else ""),
+            transform=ax.transAxes, ha="left", va="bottom", fontsize=9)
+    ax.xaxis.set_major_formatter(swedish_formatter())
+    ax.tick_params(axis="both", labelsize=8, length=2)
+    ax.grid(axis="x", color="#DDDDDD", linewidth=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _set_limits(ax, values: pd.Series, style: SpreadStyle) -> None:
+    """Fixed limits (e.g. 0–100) or the data range, with room on the right for the n labels."""
+    if style.limits is not None:
+        low, high = style.limits
+    else:
+        low = min(float(values.min()), 0.0) if len(values) else -1.0
+        high = max(float(values.max()), 0.0) if len(values) else 1.0
+    span = high - low or 1.0
+    ticks = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+    ax.set_xticks([t for t in ticks if low - 1e-9 <= t <= high + 1e-9])
+    ax.set_xlim(low - 0.03 * span, high + 0.22 * span)
+
+
+def _label_n(ax, stats: pd.DataFrame) -> None:
+    """n per group at the right edge; "inga värden" in the middle of an empty group's row."""
+    for row in stats.itertuples():
+        ax.text(0.995, row.y, f"n = {row.n}", transform=ax.get_yaxis_transform(), ha="right",
+                va="center", fontsize=7, color="#444444")
+        if row.n == 0:
+            ax.text(0.4, row.y, NO_VALUES, transform=ax.get_yaxis_transform(), ha="center",
+                    va="center", fontsize=8, style="italic", color="#444444", zorder=6,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+
+
+def _mark_kommun(ax, data: pd.DataFrame, marked, position: dict[str, int]) -> bool:
+    """Mark the chosen kommun's value in its group's row; True when it has no value."""
+    if marked is None:
+        return False
+    code, _label, group = marked
+    own = data[data["kommun"] == code]
+    if own.empty:
+        return True
+    ax.scatter(own["varde"], [position[group]] * len(own), marker="*", s=150,
+               color=KOMMUN_COLOUR, edgecolors="black", linewidths=0.7, zorder=5)
+    return False
+
+
+def _decorate(fig, title, subtitle, source, group_label, marked, style) -> None:
+    fig.suptitle(title, x=0.02, y=0.995, ha="left", fontsize=12, fontweight="bold")
+    fig.text(0.02, 1 - 0.42 / fig.get_figheight(), subtitle, ha="left", va="top", fontsize=9)
+    fig.supylabel(group_label, fontsize=9, x=0.005)
+    handles = [Line2D([], [], marker="o", linestyle="", color=POINT_COLOUR, alpha=0.55,
+                      markersize=4, label="Kommun")]
+    if style.bars:
+        handles.append(Patch(color=BAR_COLOUR, label="Gruppens medelvärde"))
+    else:
+        handles.append(Line2D([], [], marker="D", linestyle="", color=MEAN_COLOUR,
+                              markersize=6, label="Gruppens medelvärde"))
+    handles.append(Line2D([], [], color=REFERENCE_COLOUR, linestyle="--",
+                          label="Medelvärde alla kommuner (ovägt)"))
+    if marked is not None:
+        handles.append(Line2D([], [], marker="*", linestyle="", color=KOMMUN_COLOUR,
+                              markeredgecolor="black", markersize=11, label=marked[1]))
+    fig.legend(handles=handles, loc="lower right", ncols=len(handles), fontsize=8,
+               frameon=False, bbox_to_anchor=(0.99, 0.0))
+    fig.text(0.02, 0.012, source, ha="left", va="bottom", fontsize=8, color="#333333")
+
+
+def save_figure(result: FigureResult, output_dir: str | Path, name: str) -> Path:
+    """Write ``figures/<name>.png`` and its alt text ``figures/<name>.txt``; return the PNG."""
+    folder = Path(output_dir) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    png = folder / f"{name}.png"
+    result.figure.savefig(png, dpi=DPI, metadata={"Software": None},
+                          pil_kwargs={"compress_level": 3})
+    (folder / f"{name}.txt").write_text(result.alt_text + "\n", encoding="utf-8")
+    return png

@@ -1,0 +1,856 @@
+"""Välfärd i hela landet: group statistics, correlations and computed statements.
+
+Figures 1–4 show RKA's kvalitetsindex and the nettokostnadsavvikelse per kommuntyp and per
+befolkningsstorlek; tables 2–3 are Pearson correlations over kommuner. Every number shown in the
+report, and every sentence about the numbers, is computed here from the values table (long:
+``kpi, municipality, period, gender, value``) and the kommun table (``helpers.datasets``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, field_validator
+
+from helpers.datasets import (
+    DEFAULT_STORLEKSKLASSER,
+    load_kommuner,
+    load_values,
+    validate_storleksklasser,
+)
+from helpers.figures import SpreadStyle, save_figure, spread_figure
+from helpers.formatting import format_number
+from helpers.params import ReportParams, format_years, normalize_kommun, register_report
+from helpers.tables import correlation_display, n_range, notes, write_csv
+
+KVALITETSINDEX: dict[str, str] = {
+    "U11404": "Förskola",
+    "U15401": "Kommunal grundskola F-9",
+    "U17401": "Kommunal gymnasieskola",
+    "U20404": "Äldreomsorg",
+    "U28408": "LSS boende och daglig verksamhet",
+    "U31401": "Ekonomiskt bistånd",
+}
+NETTOKOSTNADSAVVIKELSE: dict[str, str] = {
+    "N15001": "Grundskola F-9",
+    "N30001": "Individ- och familjeomsorg",
+    "N20900": "Äldreomsorg",
+    "N00097": "Totalt exkl. LSS",
+}
+FIGURE_KPIS: tuple[str, ...] = (*KVALITETSINDEX, *NETTOKOSTNADSAVVIKELSE)
+POPULATION_KPI = "N01951"
+KOMMUNTYP_CODES: tuple[str, ...] = ("A1", "A2", "B3", "B4", "B5", "C6", "C7", "C8", "C9")
+
+SOURCE_LINE = "Källa: Kolada (RKA), egna beräkningar."
+MISSING_TEXT = "saknas i data"
+NO_VALUES_TEXT = "inga värden"
+MIN_N_FOR_SPREAD = 5
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One row or column of a correlation table.
+
+    ``kpi`` is the id the report names. When Kolada has no values for it in the year, the value
+    is derived as ``derive[0] / derive[1]`` or taken from ``substitute``; failing both, the row
+    stays in the table marked "saknas i data".
+    """
+
+    label: str
+    kpi: str
+    substitute: str | None = None
+    substitute_text: str = ""
+    derive: tuple[str, str] | None = None
+    derive_text: str = ""
+
+
+STRUCTURAL_VARIABLES: tuple[Variable, ...] = (
+    Variable("Invånare", "N01951"),
+    Variable(
+        "Arbetslöshet 16-65 år",
+        "N03932",
+        substitute="N03920",
+        substitute_text="N03920 Arbetslösa av befolkningen, 18-65 år, andel (%)",
+    ),
+    Variable("Demografisk försörjningskvot", "N00927"),
+    Variable("Inpendling", "N02276"),
+    Variable(
+        "Invånare per kvadratkilometer",
+        "N02937",
+        derive=("N01951", "N02993"),
+        derive_text="N01951 Invånare / N02993 Landareal (km²)",
+    ),
+    Variable("Invånare 25-64 år med låg utbildningsnivå, andel", "N01721"),
+    Variable("Sammanräknad förvärvsinkomst 20-64 år, median", "N00906"),
+    Variable("Tätortsgrad", "N00954"),
+    Variable("Utpendling", "N02279"),
+    Variable("Andel elever med föräldrar med eftergymnasial utb.", "N15820"),
+    Variable("Befolkningsförändring senaste 5 åren", "N01958"),
+)
+NKA_VARIABLES: tuple[Variable, ...] = (
+    Variable("NKA grundskola F-9", "N15001"),
+    Variable("NKA individ- och familjeomsorg", "N30001"),
+    Variable("NKA äldreomsorg", "N20900"),
+)
+TABELL2_COLUMNS: tuple[Variable, ...] = (
+    Variable("Kvalitetsindex ekonomiskt bistånd", "U31401"),
+    Variable("Kvalitetsindex kommunal grundskola F-9", "U15401"),
+    Variable("Kvalitetsindex äldreomsorg", "U20404"),
+)
+TABELL2_ROWS: tuple[Variable, ...] = (*NKA_VARIABLES, *STRUCTURAL_VARIABLES)
+TABELL3_COLUMNS: tuple[Variable, ...] = NKA_VARIABLES
+TABELL3_ROWS: tuple[Variable, ...] = STRUCTURAL_VARIABLES
+
+
+def variable_kpis(variables: Sequence[Variable]) -> list[str]:
+    """Every KPI id a set of variables may read, including substitutes and derivation inputs."""
+    ids: list[str] = []
+    for var in variables:
+        ids += [var.kpi, *([var.substitute] if var.substitute else []), *(var.derive or ())]
+    return list(dict.fromkeys(ids))
+
+
+def required_kpis() -> list[str]:
+    """All KPIs the report reads (figures, tables, population), known-missing ones included."""
+    table_vars = (*TABELL2_COLUMNS, *TABELL2_ROWS, *TABELL3_COLUMNS, *TABELL3_ROWS)
+    return list(dict.fromkeys([*FIGURE_KPIS, POPULATION_KPI, *variable_kpis(table_vars)]))
+
+
+# --- data shaping ---------------------------------------------------------------------------
+
+
+def latest_year(values: pd.DataFrame, kpis: Sequence[str] = FIGURE_KPIS) -> int:
+    """The latest year in which every one of ``kpis`` has at least one value."""
+    have = values[values["kpi"].isin(kpis) & values["value"].notna()]
+    years = have.groupby("period")["kpi"].nunique()
+    complete = years[years == len(set(kpis))]
+    if complete.empty:
+        raise ValueError(f"Inget år har värden för alla dessa nyckeltal: {', '.join(kpis)}.")
+    return int(complete.index.max())
+
+
+def wide_values(values: pd.DataFrame, year: int, kommuner: Sequence[str]) -> pd.DataFrame:
+    """Values for ``year`` (gender T) as one row per kommun and one column per KPI."""
+    rows = values[(values["period"] == year) & (values["gender"] == "T")]
+    rows = rows[rows["municipality"].isin(kommuner)]
+    wide = rows.set_index(["municipality", "kpi"])["value"].unstack("kpi")
+    return wide.reindex(pd.Index(list(kommuner), name="kommun"))
+
+
+def kommuntyp_column(kommungruppering: int) -> tuple[str, str]:
+    """The (code, name) columns of the kommun table for a kommungruppsindelning."""
+    return f"kommungrupp_{kommungruppering}_kod", f"kommungrupp_{kommungruppering}"
+
+
+def kommun_groups(kommuner: pd.DataFrame, by: str, kommungruppering: int = 2023) -> pd.Series:
+    """Each kommun's group as an ordered categorical (every group kept, even an empty one).
+
+    ``by`` is "kommuntyp" (labels "A1 Storstäder" … "C9 …" in code order) or "storleksklass".
+    """
+    index = pd.Index(kommuner["kommun"], name="kommun")
+    if by == "storleksklass":
+        return pd.Series(kommuner["storleksklass"].array, index=index, name="grupp")
+    code_col, name_col = kommuntyp_column(kommungruppering)
+    if code_col not in kommuner.columns:
+        raise ValueError(
+            f"Kommuntabellen saknar kommungruppsindelning {kommungruppering} "
+            f"(kolumnen {code_col}); välj kommungruppering 2023."
+        )
+    labels = kommuner[code_col] + " " + kommuner[name_col]
+    order = labels.groupby(kommuner[code_col].to_numpy()).first().sort_index()
+    return pd.Series(
+        pd.Categorical(labels, categories=list(order), ordered=True), index=index, name="grupp"
+    )
+
+
+def grouping_label(by: str, kommungruppering: int = 2023) -> str:
+    if by == "storleksklass":
+        return "Befolkningsstorlek (invånare)"
+    return f"Kommuntyp (SKR:s kommungruppsindelning {kommungruppering})"
+
+
+# --- group spread (figures 1–4) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupSpread:
+    """Per-kommun values of some KPIs by group, with group and all-kommun summaries."""
+
+    points: pd.DataFrame  # kommun, kommunnamn, grupp, kpi, varde (kommuner with a value)
+    summary: pd.DataFrame  # kpi, grupp, antal_kommuner, n, medelvarde, median, std, min, max
+    overall: pd.DataFrame  # kpi, antal_kommuner, n, medelvarde, std
+    indicators: dict[str, str]
+    grouping: str
+    year: int
+    kommun: str | None = None
+    kommun_label: str | None = None
+    kommun_group: str | None = None
+    groups: list[str] = field(default_factory=list)
+
+    def kommun_value(self, kpi: str) -> float:
+        """The marked kommun's value of ``kpi`` (NaN when missing or no kommun marked)."""
+        hit = self.points[(self.points["kommun"] == self.kommun) & (self.points["kpi"] == kpi)]
+        return float(hit["varde"].iloc[0]) if len(hit) else float("nan")
+
+    def group_mean(self, kpi: str, group: str) -> float:
+        row = self.summary[(self.summary["kpi"] == kpi) & (self.summary["grupp"] == group)]
+        return float(row["medelvarde"].iloc[0])
+
+
+def group_spread(
+    wide: pd.DataFrame,
+    kommuner: pd.DataFrame,
+    groups: pd.Series,
+    indicators: dict[str, str],
+    *,
+    year: int,
+    grouping: str,
+    kommun: str | None = None,
+) -> GroupSpread:
+    """Spread of ``indicators`` over kommuner within each group of ``groups``.
+
+    Means are unweighted means over the kommuner with a value; nothing is imputed. ``n`` counts
+    the kommuner with a value, ``antal_kommuner`` the kommuner in the group.
+    """
+    kpis = list(indicators)
+    data = wide.reindex(columns=kpis).rename_axis(columns="kpi")
+    points = data.rename_axis("kommun").reset_index().melt(
+        id_vars="kommun", var_name="kpi", value_name="varde"
+    )
+    points = points.dropna(subset=["varde"])
+    names = kommuner.set_index("kommun")["kommunnamn"]
+    points.insert(1, "kommunnamn", points["kommun"].map(names))
+    points.insert(2, "grupp", points["kommun"].map(groups).astype(groups.dtype))
+    points["kpi"] = pd.Categorical(points["kpi"], categories=kpis, ordered=True)
+    points = points.sort_values(["kpi", "grupp", "kommun"], kind="stable").reset_index(drop=True)
+    label = names.get(kommun) if kommun else None
+    return GroupSpread(
+        points=points,
+        summary=_group_summary(points, groups, kpis),
+        overall=_overall_summary(points, len(groups), kpis),
+        indicators=dict(indicators),
+        grouping=grouping,
+        year=year,
+        kommun=kommun,
+        kommun_label=label,
+        kommun_group=str(groups.get(kommun)) if kommun else None,
+        groups=[str(g) for g in groups.cat.categories],
+    )
+
+
+def _group_summary(points: pd.DataFrame, groups: pd.Series, kpis: list[str]) -> pd.DataFrame:
+    stats = (
+        points.groupby(["kpi", "grupp"], observed=False)["varde"]
+        .agg(n="count", medelvarde="mean", median="median", std="std", min="min", max="max")
+        .reset_index()
+    )
+    sizes = groups.value_counts(sort=False)
+    stats.insert(2, "antal_kommuner", stats["grupp"].map(sizes).astype(int))
+    stats["n"] = stats["n"].astype(int)
+    return stats
+
+
+def _overall_summary(points: pd.DataFrame, n_kommuner: int, kpis: list[str]) -> pd.DataFrame:
+    stats = points.groupby("kpi", observed=False)["varde"].agg(
+        n="count", medelvarde="mean", std="std"
+    )
+    stats.insert(0, "antal_kommuner", n_kommuner)
+    stats = stats.reindex(kpis).rename_axis("kpi").reset_index()
+    stats["n"] = stats["n"].fillna(0).astype(int)
+    return stats
+
+
+def spread_csv(spread: GroupSpread) -> pd.DataFrame:
+    """The data behind a spread figure, long: kommun rows, group means and all-kommun means."""
+    ind = spread.indicators
+    kommun_rows = spread.points.assign(typ="kommun")
+    kommun_rows["vald_kommun"] = kommun_rows["kommun"] == spread.kommun
+    group_rows = spread.summary.assign(typ="gruppmedelvarde")
+    overall = spread.overall.assign(typ="medelvarde_alla_kommuner", grupp="Alla kommuner")
+    out = pd.concat([kommun_rows, group_rows, overall], ignore_index=True)
+    out["kpi"] = out["kpi"].astype(str)
+    out["grupp"] = out["grupp"].astype(str)
+    out.insert(0, "ar", spread.year)
+    out.insert(1, "gruppering", spread.grouping)
+    out.insert(3, "indikator", out["kpi"].map(ind))
+    out["vald_kommun"] = out["vald_kommun"].astype("boolean").fillna(False)
+    columns = [
+        "ar", "gruppering", "typ", "kpi", "indikator", "grupp", "kommun", "kommunnamn",
+        "varde", "antal_kommuner", "n", "medelvarde", "median", "std", "min", "max",
+        "vald_kommun",
+    ]  # fmt: skip
+    return out.reindex(columns=columns)
+
+
+# --- correlations (tables 2–3) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolvedVariable:
+    variable: Variable
+    values: pd.Series  # per kommun; all NaN when missing
+    used: str | None  # what the values are: a KPI id, "N01951/N02993", or None when missing
+    note: str
+
+
+def resolve_variable(var: Variable, wide: pd.DataFrame) -> ResolvedVariable:
+    """The values of a table variable: the KPI itself, a derivation, a substitute, or missing."""
+
+    def has(kpi: str | None) -> bool:
+        return kpi is not None and kpi in wide.columns and wide[kpi].notna().any()
+
+    if has(var.kpi):
+        return ResolvedVariable(var, wide[var.kpi], var.kpi, "")
+    if var.derive and all(has(k) for k in var.derive):
+        num, den = var.derive
+        values = wide[num] / wide[den].where(wide[den] > 0)
+        note = f"{var.kpi} saknas i data; beräknat som {var.derive_text}."
+        return ResolvedVariable(var, values, f"{num}/{den}", note)
+    if has(var.substitute):
+        note = f"{var.kpi} saknas i data; ersatt med {var.substitute_text or var.substitute}."
+        return ResolvedVariable(var, wide[var.substitute], var.substitute, note)
+    empty = pd.Series(np.nan, index=wide.index)
+    return ResolvedVariable(var, empty, None, f"{var.kpi} {MISSING_TEXT}.")
+
+
+def pearson(x: pd.Series, y: pd.Series) -> tuple[float, int]:
+    """Pearson r over the kommuner where both are present, and that number of kommuner."""
+    both = x.notna() & y.notna()
+    n = int(both.sum())
+    if n < 3:
+        return float("nan"), n
+    return float(np.corrcoef(x[both], y[both])[0, 1]), n
+
+
+def correlation_table(
+    wide: pd.DataFrame,
+    rows: Sequence[Variable],
+    columns: Sequence[Variable],
+    *,
+    year: int,
+    kommun: str | None = None,
+) -> pd.DataFrame:
+    """Long table: one line per (row, column) with r and n, plus the kommun's own values.
+
+    Columns: ``ar, typ, rad, rad_kpi, rad_data, kolumn, kolumn_kpi, kolumn_data, varde, n,
+    anmarkning, kommun``; ``typ`` is "korrelation" or "kommunvarde" (the marked kommun's value
+    of the row variable, or of the column variable on the row "Värde för <kommun>").
+    """
+    resolved_rows = [resolve_variable(v, wide) for v in rows]
+    resolved_cols = [resolve_variable(v, wide) for v in columns]
+    records = []
+    for r in resolved_rows:
+        for c in resolved_cols:
+            value, n = pearson(r.values, c.values)
+            note = r.note or (MISSING_TEXT if r.used is None else "")
+            records.append(_table_record("korrelation", r, c, value, n, note))
+    if kommun is not None:
+        records += _kommun_records(resolved_rows, resolved_cols, kommun)
+    out = pd.DataFrame.from_records(records)
+    out.insert(0, "ar", year)
+    return out
+
+
+def _table_record(typ, row, col, value, n, note, kommun=None) -> dict:
+    return {
+        "typ": typ,
+        "rad": row.variable.label if row else None,
+        "rad_kpi": row.variable.kpi if row else None,
+        "rad_data": row.used if row else None,
+        "kolumn": col.variable.label if col else None,
+        "kolumn_kpi": col.variable.kpi if col else None,
+        "kolumn_data": col.used if col else None,
+        "varde": value,
+        "n": n,
+        "anmarkning": note,
+        "kommun": kommun,
+    }
+
+
+def _kommun_records(rows, cols, kommun: str) -> list[dict]:
+    def value(r: ResolvedVariable) -> float:
+        return float(r.values.get(kommun, np.nan))
+
+    records = []
+    for r in rows:
+        v = value(r)
+        records.append(_table_record("kommunvarde", r, None, v, int(pd.notna(v)), r.note, kommun))
+    for c in cols:
+        v = value(c)
+        records.append(_table_record("kommunvarde", None, c, v, int(pd.notna(v)), c.note, kommun))
+    return records
+
+
+# --- computed statements ----------------------------------------------------------------------
+
+
+def fmt(value: float, decimals: int = 1) -> str:
+    """A number in Swedish format, or "saknas" when missing."""
+    return format_number(value, decimals)
+
+
+def lower_first(name: str) -> str:
+    """"Förskola" → "förskola" for use inside a sentence; "LSS …" stays as it is."""
+    first = name.split(" ", 1)[0]
+    return name if first.isupper() else name[:1].lower() + name[1:]
+
+
+@dataclass(frozen=True)
+class Units:
+    """Units after values and after standard deviations in sentences (e.g. " %")."""
+
+    value: str = ""
+    spread: str = ""
+
+
+def _present(spread: GroupSpread, kpi: str, min_n: int = 1) -> pd.DataFrame:
+    rows = spread.summary[spread.summary["kpi"] == kpi]
+    return rows[rows["n"] >= min_n]
+
+
+def extremes_sentence(spread: GroupSpread, kpi: str, units: Units = Units()) -> str:
+    """Which group has the lowest and the highest mean of ``kpi``, with values and n."""
+    rows = _present(spread, kpi)
+    name, u = spread.indicators[kpi], units.value
+    if rows.empty:
+        return f"**{name}**: {NO_VALUES_TEXT} {spread.year}."
+    low = rows.loc[rows["medelvarde"].idxmin()]
+    high = rows.loc[rows["medelvarde"].idxmax()]
+    overall = spread.overall.set_index("kpi").loc[kpi]
+    text = (
+        f"**{name}**: lägst medelvärde har {low['grupp']} ({fmt(low['medelvarde'])}{u}; "
+        f"n = {low['n']}), högst {high['grupp']} ({fmt(high['medelvarde'])}{u}; "
+        f"n = {high['n']}). Medelvärdet över alla kommuner är {fmt(overall['medelvarde'])}{u} "
+        f"(n = {int(overall['n'])})."
+    )
+    candidates = _present(spread, kpi, MIN_N_FOR_SPREAD)
+    if len(candidates) > 1:
+        top = candidates.loc[candidates["std"].idxmax()]
+        text += (
+            f" Störst spridning bland grupper med minst {MIN_N_FOR_SPREAD} värden har "
+            f"{top['grupp']} (standardavvikelse {fmt(top['std'])}{units.spread})."
+        )
+    return text
+
+
+def coverage_sentence(spread: GroupSpread) -> str | None:
+    """Groups where fewer than half the kommuner have a value (empty groups named too)."""
+    low = spread.summary[spread.summary["n"] < spread.summary["antal_kommuner"] / 2]
+    if low.empty:
+        return None
+    parts = [
+        f"{lower_first(spread.indicators[r.kpi])} i {r.grupp} ({r.n} av {r.antal_kommuner}"
+        + (f", {NO_VALUES_TEXT})" if r.n == 0 else ")")
+        for r in low.itertuples()
+    ]
+    return "Värde finns för färre än hälften av kommunerna i gruppen: " + "; ".join(parts) + "."
+
+
+def kommun_sentence(spread: GroupSpread, units: Units = Units()) -> str | None:
+    """The marked kommun's values against the mean of its own group."""
+    if spread.kommun is None:
+        return None
+    group, u = spread.kommun_group, units.value
+    parts, missing = [], []
+    for kpi, name in spread.indicators.items():
+        value = spread.kommun_value(kpi)
+        if pd.isna(value):
+            missing.append(lower_first(name))
+            continue
+        mean = spread.group_mean(kpi, group)
+        parts.append(f"{lower_first(name)} {fmt(value)}{u} (gruppens medelvärde {fmt(mean)}{u})")
+    text = f"**{spread.kommun_label}** ({group}): " + ("; ".join(parts) or NO_VALUES_TEXT) + "."
+    if missing:
+        text += f" Värde saknas {spread.year} för {', '.join(missing)}."
+    return text
+
+
+def largest_spread_sentence(spread: GroupSpread, units: Units = Units()) -> str:
+    """Which indicator varies most between kommuner (standard deviation over all kommuner)."""
+    overall = spread.overall.dropna(subset=["std"]).sort_values("std", ascending=False)
+    parts = [
+        f"{lower_first(spread.indicators[r.kpi])} {fmt(r.std)}{units.spread}"
+        for r in overall.itertuples()
+    ]
+    top = spread.indicators[overall.iloc[0]["kpi"]]
+    return (
+        f"Störst spridning mellan kommunerna har **{lower_first(top)}**. Standardavvikelse över "
+        f"alla kommuner: {'; '.join(parts)}."
+    )
+
+
+def spread_sentences(spread: GroupSpread, units: Units = Units()) -> list[str]:
+    """Everything the text under a spread figure says, computed from ``spread``."""
+    lines = [extremes_sentence(spread, kpi, units) for kpi in spread.indicators]
+    lines.append(coverage_sentence(spread))
+    lines.append(kommun_sentence(spread, units))
+    return [line for line in lines if line]
+
+
+# --- the report's own statements, checked against the data --------------------------------------
+
+
+def _mean_vs_all(spread: GroupSpread, kpi: str, code_or_group: str) -> tuple[str, bool]:
+    """"A1 Storstäder 36,6 (n = 1) mot 53,9 för alla kommuner, lägst av 9", and below-mean."""
+    rows = _present(spread, kpi)
+    row = rows[rows["grupp"].astype(str).str.startswith(code_or_group)]
+    overall = float(spread.overall.set_index("kpi").loc[kpi, "medelvarde"])
+    if row.empty:
+        return f"{code_or_group}: {NO_VALUES_TEXT}", False
+    r = row.iloc[0]
+    rank = int((rows["medelvarde"] < r["medelvarde"]).sum()) + 1
+    text = (
+        f"{lower_first(spread.indicators[kpi])} i {r['grupp']} {fmt(r['medelvarde'])} "
+        f"(n = {r['n']}) mot {fmt(overall)} för alla kommuner; plats {rank} av {len(rows)} "
+        "räknat från lägst"
+    )
+    return text, bool(r["medelvarde"] < overall)
+
+
+def _verdict(checks: Sequence[bool]) -> str:
+    return "ja" if all(checks) else ("delvis" if any(checks) else "nej")
+
+
+def spec_statements(
+    by_type: GroupSpread, by_size: GroupSpread, costs_by_type: GroupSpread
+) -> pd.DataFrame:
+    """The report's statements about figures 1–4, each with a verdict and the numbers behind it.
+
+    Kvalitetsindex statements compare group means with the mean over all kommuner; "large
+    variation" is the largest standard deviation among the size classes; "stands out" is the
+    largest standard deviation over all kommuner among the four cost deviations.
+    """
+    rows = [_storstader(by_type), _mindre_stader(by_type), _sma_kommuner(by_size)]
+    rows += [_landsbygd_costs(costs_by_type), _ifo_stands_out(costs_by_type)]
+    return pd.DataFrame(rows, columns=["Påstående i rapporten", "Stöds av data", "Underlag"])
+
+
+def _storstader(spread: GroupSpread) -> list[str]:
+    (t1, ok1), (t2, ok2) = (_mean_vs_all(spread, k, "A1") for k in ("U20404", "U31401"))
+    claim = "Storstäder har lägre resultat inom äldreomsorg och ekonomiskt bistånd."
+    return [claim, _verdict([ok1, ok2]), f"{t1}. {t2}."]
+
+
+def _mindre_stader(spread: GroupSpread) -> list[str]:
+    text, ok = _mean_vs_all(spread, "U15401", "C6")
+    return ["Mindre städer/tätorter har lägre resultat inom grundskolan.", _verdict([ok]),
+            text + "."]
+
+
+def _sma_kommuner(spread: GroupSpread) -> list[str]:
+    smallest = spread.groups[0]
+    rows = _present(spread, "U31401")
+    overall = spread.overall.set_index("kpi").loc["U31401"]
+    own = rows[rows["grupp"].astype(str) == smallest]
+    claim = (f"Små kommuner ({smallest} invånare) har ofta högre kvalitetsindex för ekonomiskt "
+             "bistånd, men variationen är stor.")
+    if own.empty:
+        return [claim, "nej", f"{smallest}: {NO_VALUES_TEXT}."]
+    r = own.iloc[0]
+    candidates = _present(spread, "U31401", MIN_N_FOR_SPREAD)
+    top = candidates.loc[candidates["std"].idxmax()] if len(candidates) else r
+    higher = bool(r["medelvarde"] > overall["medelvarde"])
+    widest = str(top["grupp"]) == smallest
+    text = (
+        f"Medelvärde i {smallest} {fmt(r['medelvarde'])} (n = {r['n']} av {r['antal_kommuner']}) "
+        f"mot {fmt(overall['medelvarde'])} för alla kommuner; andel av gruppens kommuner med "
+        f"värde över medelvärdet för alla kommuner: {_share_above(spread, smallest)}. "
+        f"Standardavvikelse i {smallest} {fmt(r['std'])} mot {fmt(overall['std'])} för alla "
+        f"kommuner; störst bland storleksklasserna: {top['grupp']} ({fmt(top['std'])})."
+    )
+    return [claim, _verdict([higher, widest]), text]
+
+
+def _share_above(spread: GroupSpread, group: str) -> str:
+    data = spread.points[(spread.points["kpi"] == "U31401")]
+    mean = data["varde"].mean()
+    own = data[data["grupp"].astype(str) == group]["varde"]
+    return f"{int((own > mean).sum())} av {len(own)}"
+
+
+def _landsbygd_costs(spread: GroupSpread) -> list[str]:
+    overall = float(spread.overall.set_index("kpi").loc["N00097", "medelvarde"])
+    rows = _present(spread, "N00097").sort_values("medelvarde", ascending=False)
+    rows = rows.assign(plats=range(1, len(rows) + 1))
+    chosen = rows[rows["grupp"].astype(str).str[:2].isin(["C7", "C8", "C9"])]
+    checks = list(chosen["medelvarde"] > overall)
+    parts = [
+        f"{r.grupp} {fmt(r.medelvarde)} % (plats {r.plats} av {len(rows)} räknat från högst)"
+        for r in chosen.itertuples()
+    ]
+    text = (
+        f"Nettokostnadsavvikelse totalt exkl. LSS: {'; '.join(parts)}; medelvärde för alla "
+        f"kommuner {fmt(overall)} %."
+    )
+    claim = ("Landsbygdskommuner och pendlingskommuner nära mindre tätorter uppvisar betydande "
+             "avvikelser.")
+    return [claim, _verdict(checks) if checks else "nej", text]
+
+
+def _ifo_stands_out(spread: GroupSpread) -> list[str]:
+    overall = spread.overall.set_index("kpi")
+    top = overall["std"].idxmax()
+    ranges = spread.summary.groupby("kpi", observed=True)["medelvarde"].agg(
+        lambda m: m.max() - m.min()
+    )
+    parts = [
+        f"{lower_first(spread.indicators[k])} {fmt(overall.loc[k, 'std'])} "
+        f"(gruppmedelvärdena spänner {fmt(ranges.get(k, np.nan))} procentenheter)"
+        for k in spread.indicators
+    ]
+    ok = top == "N30001" and ranges.idxmax() == "N30001"
+    return ["Ett område som särskilt sticker ut är individ- och familjeomsorgen.",
+            _verdict([ok]), "Standardavvikelse över alla kommuner (procentenheter): "
+            + "; ".join(parts) + "."]
+
+
+# --- the notebook's building blocks -----------------------------------------------------------
+
+
+@dataclass
+class ValfardData:
+    """Everything the notebook's cells need: values, kommun table and the chosen parameters."""
+
+    values: pd.DataFrame
+    kommuner: pd.DataFrame
+    wide: pd.DataFrame
+    year: int
+    kommungruppering: int
+    kommun: str | None
+    output_dir: Path
+
+    @property
+    def kommun_label(self) -> str | None:
+        if self.kommun is None:
+            return None
+        return str(self.kommuner.set_index("kommun").loc[self.kommun, "kommunnamn"])
+
+    def groups(self, by: str) -> pd.Series:
+        return kommun_groups(self.kommuner, by, self.kommungruppering)
+
+    def spread(self, by: str, indicators: dict[str, str]) -> GroupSpread:
+        return group_spread(
+            self.wide, self.kommuner, self.groups(by), indicators, year=self.year,
+            grouping=grouping_label(by, self.kommungruppering), kommun=self.kommun,
+        )  # fmt: skip
+
+
+def load_data(
+    *,
+    year: int | None = None,
+    kommun: str | int | None = None,
+    kommungruppering: int = 2023,
+    storleksklasser: Sequence[int] = DEFAULT_STORLEKSKLASSER,
+    output_dir: str | Path = ".",
+    processed_dir: str | Path | None = None,
+) -> ValfardData:
+    """Load the report's values and kommun table from ``data/processed`` for the notebook.
+
+    ``year`` None means the latest year with data for the figures' KPIs. A year without data or
+    an unknown kommun raises ValueError naming what is available.
+    """
+    values = load_values(required_kpis(), processed_dir=processed_dir)
+    available = sorted(values.loc[values["kpi"].isin(FIGURE_KPIS), "period"].unique())
+    if year is None:
+        year = latest_year(values)
+    elif int(year) not in available:
+        raise ValueError(f"year {year} has no data for the figures' KPIs; years with data: "
+                         f"{format_years(available)}.")
+    kommuner = load_kommuner(int(year), storleksklasser, processed_dir=processed_dir)
+    if kommun is not None:
+        kommun = normalize_kommun(kommun, None)
+        if kommun not in set(kommuner["kommun"]):
+            raise ValueError(f"kommun {kommun!r} is not in the kommun table for {year}.")
+    wide = wide_values(values, int(year), list(kommuner["kommun"]))
+    return ValfardData(values, kommuner, _with_derived(wide), int(year), int(kommungruppering),
+                       kommun, Path(output_dir))
+
+
+def _with_derived(wide: pd.DataFrame) -> pd.DataFrame:
+    """Add empty columns for required KPIs without values, so every lookup is defined."""
+    missing = [k for k in required_kpis() if k not in wide.columns]
+    return wide.assign(**{k: np.nan for k in missing})
+
+
+class Block:
+    """Notebook output: a list of IPython display objects shown one after another."""
+
+    def __init__(self, *items) -> None:
+        self.items = [item for item in items if item is not None]
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        for item in self.items:
+            display(item)
+
+
+def _markdown(text: str):
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def source_line(year: int) -> str:
+    return f"{SOURCE_LINE} Data avser {year}."
+
+
+def title(data: ValfardData) -> Block:
+    """The report's title (naming the kommun in a kommun variant) and what the data are."""
+    heading = "Välfärd i hela landet"
+    if data.kommun is not None:
+        heading += f": {data.kommun_label} ({data.kommun})"
+    classes = ", ".join(str(c) for c in data.kommuner["storleksklass"].cat.categories)
+    text = (
+        f"# {heading}\n\nData avser {data.year}. Kommuntyp enligt SKR:s kommungruppsindelning "
+        f"{data.kommungruppering}. Befolkningsstorlek (invånare, N01951, {data.year}) i "
+        f"storleksklasserna {classes}."
+    )
+    if data.kommun is not None:
+        text += f" {data.kommun_label} är markerad i figurerna och har en egen rad i tabellerna."
+    return Block(_markdown(text))
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    title: str
+    by: str
+    indicators: dict[str, str]
+    style: SpreadStyle
+    units: Units
+
+
+QUALITY_STYLE = SpreadStyle("Kvalitetsindex (0–100)", limits=(0, 100))
+COST_STYLE = SpreadStyle("Nettokostnadsavvikelse (%)", bars=True, zero_line=True)
+COST_UNITS = Units(" %", " procentenheter")
+FIGURES: dict[int, FigureSpec] = {
+    1: FigureSpec("Figur 1: Spridningen av kvalitetsindexen med avseende på kommuntyp",
+                  "kommuntyp", KVALITETSINDEX, QUALITY_STYLE, Units()),
+    2: FigureSpec("Figur 2: Spridningen av kvalitetsindex över befolkningsstorlek",
+                  "storleksklass", KVALITETSINDEX, QUALITY_STYLE, Units()),
+    3: FigureSpec("Figur 3: Avvikelsen från standardkostnad fördelat över kommuntyp",
+                  "kommuntyp", NETTOKOSTNADSAVVIKELSE, COST_STYLE, COST_UNITS),
+    4: FigureSpec("Figur 4: Avvikelsen från standardkostnad fördelat över befolkningsstorlek",
+                  "storleksklass", NETTOKOSTNADSAVVIKELSE, COST_STYLE, COST_UNITS),
+}
+
+
+def figure(data: ValfardData, number: int) -> Block:
+    """Draw figure ``number`` (1–4), write ``figures/figurN.png|.txt`` and ``tables/figurN.csv``
+    to the output folder, and return the image with its caption and computed text."""
+    spec = FIGURES[number]
+    spread = data.spread(spec.by, spec.indicators)
+    sentences = spread_sentences(spread, spec.units)
+    if spec.style.bars:
+        sentences.insert(len(spec.indicators), largest_spread_sentence(spread, spec.units))
+    result = spread_figure(
+        spread.points, spread.summary, spread.overall, indicators=spec.indicators,
+        groups=spread.groups, style=spec.style, title=spec.title,
+        subtitle=_subtitle(data, spread), source=source_line(data.year),
+        group_label=spread.grouping, marked=_marked(spread),
+        description=_plain(" ".join(sentences)),
+    )  # fmt: skip
+    name = f"figur{number}"
+    png = save_figure(result, data.output_dir, name)
+    write_csv(spread_csv(spread), data.output_dir, name)
+    return Block(_image(png, result.alt_text), _markdown(_caption(data, sentences, name)))
+
+
+def _marked(spread: GroupSpread) -> tuple[str, str, str] | None:
+    if spread.kommun is None:
+        return None
+    return spread.kommun, spread.kommun_label, spread.kommun_group
+
+
+def _subtitle(data: ValfardData, spread: GroupSpread) -> str:
+    text = f"År {data.year}. Grupper: {lower_first(spread.grouping)}"
+    if data.kommun is not None:
+        text += f". {data.kommun_label} ({spread.kommun_group}) markerad med stjärna"
+    return text
+
+
+def _plain(text: str) -> str:
+    return text.replace("**", "")
+
+
+def _image(png: Path, alt: str):
+    from IPython.display import Image
+
+    return Image(filename=str(png), alt=alt)
+
+
+def _caption(data: ValfardData, sentences: list[str], name: str) -> str:
+    lines = [
+        f"{source_line(data.year)} Streckad linje: medelvärdet över alla kommuner med värde "
+        f"(ovägt). n = antal kommuner med värde i gruppen. Data: `tables/{name}.csv`.",
+        "",
+        *[f"- {s}" for s in sentences],
+    ]
+    return "\n".join(lines)
+
+
+TABLES: dict[int, tuple[str, tuple[Variable, ...], tuple[Variable, ...]]] = {
+    2: ("Tabell 2: Korrelationskoefficienten mellan kvalitetsmåtten och olika strukturella och "
+        "icke strukturella variabler", TABELL2_ROWS, TABELL2_COLUMNS),
+    3: ("Tabell 3: Korrelationen mellan nettokostnadsavvikelsen och olika strukturella "
+        "variabler", TABELL3_ROWS, TABELL3_COLUMNS),
+}
+
+
+def table(data: ValfardData, number: int) -> Block:
+    """Compute table ``number`` (2–3), write ``tables/tabellN.csv`` and return the table with
+    its title, notes and source line."""
+    heading, rows, columns = TABLES[number]
+    long = correlation_table(data.wide, rows, columns, year=data.year, kommun=data.kommun)
+    name = f"tabell{number}"
+    write_csv(long, data.output_dir, name)
+    shown = correlation_display(long, data.kommun_label)
+    low, high = n_range(long)
+    counts = f"{low}–{high}" if low != high else f"{low}"
+    caption = "\n".join([
+        f"{source_line(data.year)} Pearsons korrelationskoefficient över kommuner med värde på "
+        f"båda variablerna; {counts} kommuner per korrelation (kolumnen n i "
+        f"`tables/{name}.csv`).",
+        "",
+        *[f"- {note}" for note in notes(long)],
+    ])  # fmt: skip
+    return Block(_markdown(f"**{heading}**"), shown, _markdown(caption))
+
+
+def statements(data: ValfardData) -> Block:
+    """The report's statements about figures 1–4 checked against this year's data."""
+    checked = spec_statements(
+        data.spread("kommuntyp", KVALITETSINDEX),
+        data.spread("storleksklass", KVALITETSINDEX),
+        data.spread("kommuntyp", NETTOKOSTNADSAVVIKELSE),
+    )
+    write_csv(checked, data.output_dir, "pastaenden")
+    caption = (
+        f"{source_line(data.year)} Gruppernas medelvärden jämförs med medelvärdet över alla "
+        "kommuner (ovägt)."
+    )
+    return Block(checked.set_index("Påstående i rapporten"), _markdown(caption))
+
+
+# --- parameters ---------------------------------------------------------------------------------
+
+
+@register_report("valfard_i_hela_landet")
+class ValfardParams(ReportParams):
+    """Parameters of "Välfärd i hela landet" (``params/valfard*.yaml``)."""
+
+    kommungruppering: Literal[2023, 2017] = 2023
+    storleksklasser: list[int] = Field(default_factory=lambda: list(DEFAULT_STORLEKSKLASSER))
+
+    @field_validator("storleksklasser")
+    @classmethod
+    def _check_storleksklasser(cls, value: list[int]) -> list[int]:
+        return validate_storleksklasser(value)
+
+    def required_kpis(self) -> list[str]:
+        return required_kpis()
