@@ -1,0 +1,339 @@
+"""Välfärd i hela landet: every number in the CSVs recomputed independently from the values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import valfard
+from helpers.datasets import storleksklass_labels
+from helpers.params import ParamsError, load_params
+
+LIMITS = [0, 6000, 10000, 20000, 50000, 100000]
+CODES = ["A1", "A2", "B3", "B4", "B5", "C6", "C7", "C8", "C9"]
+QUALITY = ["U11404", "U15401", "U17401", "U20404", "U28408", "U31401"]
+COSTS = ["N15001", "N30001", "N20900", "N00097"]
+# Row and column order of tables 2 and 3 as REPORT_SPEC §1 lists them.
+TABELL2_ROWS = ["N15001", "N30001", "N20900", "N01951", "N03932", "N00927", "N02276", "N02937",
+                "N01721", "N00906", "N00954", "N02279", "N15820", "N01958"]
+TABELL2_COLUMNS = ["U31401", "U15401", "U20404"]
+TABELL3_ROWS = TABELL2_ROWS[3:]
+TABELL3_COLUMNS = ["N15001", "N30001", "N20900"]
+ASELE = "2463"
+
+
+# --- independent recomputation from the parquet files ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def raw(processed_data):
+    """Values (gender T) and the kommun table read straight from the parquet files."""
+    values = pd.concat(
+        [pd.read_parquet(f) for f in sorted((processed_data / "values").glob("*.parquet"))]
+    )
+    kommuner = pd.read_parquet(processed_data / "kommuner_2022.parquet")
+    return values[values["gender"] == "T"], kommuner
+
+
+def per_kommun(raw, kpi: str, year: int) -> pd.Series:
+    values, kommuner = raw
+    rows = values[(values["kpi"] == kpi) & (values["period"] == year)]
+    series = rows.set_index("municipality")["value"]
+    return series.reindex(kommuner["kommun"]).dropna()
+
+
+def size_class(raw, year: int) -> pd.Series:
+    """Size class label per kommun from N01951 of ``year`` and the default limits."""
+    population = per_kommun(raw, "N01951", year)
+    index = np.searchsorted(LIMITS, population.to_numpy(), side="right") - 1
+    return pd.Series(np.array(storleksklass_labels(LIMITS))[index], index=population.index)
+
+
+def kommuntyp(raw, gruppering: int = 2023) -> pd.Series:
+    return raw[1].set_index("kommun")[f"kommungrupp_{gruppering}_kod"]
+
+
+def expected_groups(raw, kpi: str, groups: pd.Series, year: int) -> pd.DataFrame:
+    """n, mean and group size per group, groups in report order (A1…C9 or smallest first)."""
+    values = per_kommun(raw, kpi, year)
+    order = CODES if set(groups) <= set(CODES) else storleksklass_labels(LIMITS)
+    rows = []
+    for group in order:
+        members = values[values.index.isin(groups[groups == group].index)]
+        rows.append({"grupp": group, "n": len(members), "medelvarde": members.mean(),
+                     "antal_kommuner": int((groups == group).sum())})
+    return pd.DataFrame(rows)
+
+
+# --- the report run on the snapshot -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def national(processed_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("valfard")
+    data = valfard.load_data(output_dir=out, processed_dir=processed_data)
+    blocks = {n: valfard.figure(data, n) for n in (1, 2, 3, 4)}
+    blocks |= {f"tabell{n}": valfard.table(data, n) for n in (2, 3)}
+    return data, out, blocks
+
+
+@pytest.fixture(scope="module")
+def asele(processed_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("valfard-2463")
+    data = valfard.load_data(kommun="2463", output_dir=out, processed_dir=processed_data)
+    blocks = {n: valfard.figure(data, n) for n in (1, 2, 3, 4)}
+    blocks |= {f"tabell{n}": valfard.table(data, n) for n in (2, 3)}
+    return data, out, blocks
+
+
+def read_csv(folder, name: str) -> pd.DataFrame:
+    return pd.read_csv(folder / "tables" / f"{name}.csv", dtype={"kommun": str})
+
+
+def test_default_year_is_the_latest_with_data(national):
+    # REPORT_SPEC §1: default the latest year with data for the figure's KPIs (2022 in the snapshot)
+    assert national[0].year == 2022
+
+
+@pytest.mark.parametrize(("number", "kpis", "by"), [
+    (1, QUALITY, "kommuntyp"), (2, QUALITY, "storleksklass"),
+    (3, COSTS, "kommuntyp"), (4, COSTS, "storleksklass"),
+])
+def test_figure_csv_group_means_and_n_recomputed(national, raw, number, kpis, by):
+    _, out, _ = national
+    csv = read_csv(out, f"figur{number}")
+    groups = kommuntyp(raw) if by == "kommuntyp" else size_class(raw, 2022)
+    means = csv[csv["typ"] == "gruppmedelvarde"]
+    for kpi in kpis:
+        expected = expected_groups(raw, kpi, groups, 2022)
+        got = means[means["kpi"] == kpi].reset_index(drop=True)
+        assert len(got) == len(expected)  # every group kept, empty ones too
+        labels = [g[:2] for g in got["grupp"]] if by == "kommuntyp" else list(got["grupp"])
+        assert labels == list(expected["grupp"])
+        assert list(got["n"]) == list(expected["n"])
+        assert list(got["antal_kommuner"]) == list(expected["antal_kommuner"])
+        np.testing.assert_allclose(got["medelvarde"], expected["medelvarde"], equal_nan=True)
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
+def test_figure_csv_has_every_kommun_value_and_the_mean_over_kommuner(national, raw, number):
+    _, out, _ = national
+    csv = read_csv(out, f"figur{number}")
+    for kpi in csv["kpi"].unique():
+        values = per_kommun(raw, kpi, 2022)
+        rows = csv[(csv["typ"] == "kommun") & (csv["kpi"] == kpi)].set_index("kommun")
+        assert sorted(rows.index) == sorted(values.index)
+        np.testing.assert_allclose(rows["varde"].loc[values.index], values)
+        overall = csv[(csv["typ"] == "medelvarde_alla_kommuner") & (csv["kpi"] == kpi)]
+        assert overall["n"].item() == len(values)
+        assert overall["medelvarde"].item() == pytest.approx(values.mean())
+
+
+def test_aldreomsorg_small_kommuner_shown_as_empty_not_dropped(national, raw):
+    _, out, blocks = national
+    csv = read_csv(out, "figur2")
+    smallest = storleksklass_labels(LIMITS)[0]
+    row = csv[(csv["typ"] == "gruppmedelvarde") & (csv["kpi"] == "U20404")
+              & (csv["grupp"] == smallest)]
+    expected = expected_groups(raw, "U20404", size_class(raw, 2022), 2022)
+    expected_n = expected.set_index("grupp").loc[smallest, "n"]
+    assert row["n"].item() == expected_n
+    assert row["antal_kommuner"].item() > 0
+    if expected_n == 0:
+        assert pd.isna(row["medelvarde"].item())
+        assert "inga värden" in blocks[2].items[1].data
+
+
+def test_text_under_figure_names_the_group_with_the_lowest_mean(national, raw):
+    _, _, blocks = national
+    text = blocks[1].items[1].data
+    expected = expected_groups(raw, "U20404", kommuntyp(raw), 2022).dropna()
+    lowest = expected.loc[expected["medelvarde"].idxmin()]
+    line = next(s for s in text.splitlines() if "**Äldreomsorg**" in s)
+    assert f"lägst medelvärde har {lowest['grupp']} " in line
+    assert valfard.fmt(lowest["medelvarde"]) in line
+    assert f"n = {lowest['n']})" in line
+
+
+def test_figures_written_with_alt_text_and_source(national):
+    _, out, blocks = national
+    for number in (1, 2, 3, 4):
+        assert (out / "figures" / f"figur{number}.png").stat().st_size > 10_000
+        alt = (out / "figures" / f"figur{number}.txt").read_text(encoding="utf-8")
+        assert alt.startswith(valfard.FIGURES[number].title)
+        assert "Källa: Kolada (RKA), egna beräkningar." in alt and "2022" in alt
+        caption = blocks[number].items[1].data
+        assert caption.startswith("Källa: Kolada (RKA), egna beräkningar. Data avser 2022.")
+
+
+def pearson(x: pd.Series, y: pd.Series) -> tuple[float, int]:
+    both = pd.concat([x, y], axis=1, join="inner").dropna()
+    if len(both) < 3:
+        return np.nan, len(both)
+    return np.corrcoef(both.iloc[:, 0], both.iloc[:, 1])[0, 1], len(both)
+
+
+def variable(raw, kpi: str) -> pd.Series:
+    """A table variable as the report defines it, from the raw values."""
+    if kpi == "N02937":  # not in the snapshot: inhabitants / land area
+        return (per_kommun(raw, "N01951", 2022) / per_kommun(raw, "N02993", 2022)).dropna()
+    if kpi == "N03932":  # not in the snapshot: substituted by N03920
+        return per_kommun(raw, "N03920", 2022)
+    return per_kommun(raw, kpi, 2022)
+
+
+@pytest.mark.parametrize(("number", "rows", "columns"), [
+    (2, TABELL2_ROWS, TABELL2_COLUMNS), (3, TABELL3_ROWS, TABELL3_COLUMNS),
+])
+def test_table_correlations_recomputed_in_report_order(national, raw, number, rows, columns):
+    _, out, _ = national
+    csv = read_csv(out, f"tabell{number}")
+    corr = csv[csv["typ"] == "korrelation"]
+    assert list(dict.fromkeys(corr["rad_kpi"])) == rows
+    assert list(dict.fromkeys(corr["kolumn_kpi"])) == columns
+    for line in corr.itertuples():
+        r, n = pearson(variable(raw, line.rad_kpi), variable(raw, line.kolumn_kpi))
+        assert line.n == n
+        assert line.varde == pytest.approx(r, nan_ok=True)
+
+
+def test_missing_and_substituted_variables_are_named(national):
+    _, out, blocks = national
+    csv = read_csv(out, "tabell2")
+    low_education = csv[csv["rad_kpi"] == "N01721"]
+    assert len(low_education) == 3 and low_education["varde"].isna().all()
+    assert (low_education["anmarkning"].str.contains("saknas i data")).all()
+    unemployment = csv[csv["rad_kpi"] == "N03932"]
+    assert set(unemployment["rad_data"]) == {"N03920"}
+    assert unemployment["anmarkning"].str.contains("ersatt med N03920").all()
+    density = csv[csv["rad_kpi"] == "N02937"]
+    assert set(density["rad_data"]) == {"N01951/N02993"}
+    shown = blocks["tabell2"].items[1]
+    row = shown.loc["Invånare 25-64 år med låg utbildningsnivå, andel"]
+    assert (row == "saknas i data").sum() == 3
+    assert "N03920 (ersätter N03932)" in set(shown["Nyckeltal"])
+    notes = blocks["tabell2"].items[2].data
+    assert "ersatt med N03920" in notes and "N01951 Invånare / N02993" in notes
+
+
+# --- the kommun variant -----------------------------------------------------------------------
+
+
+def test_kommun_marked_in_every_figure_csv(asele, raw):
+    data, out, blocks = asele
+    assert data.kommun == ASELE and data.kommun_label == "Åsele"
+    for number in (1, 2, 3, 4):
+        csv = read_csv(out, f"figur{number}")
+        marked = csv[csv["vald_kommun"].astype(bool)]
+        assert set(marked["kommun"]) == {ASELE}
+        for line in marked.itertuples():
+            assert line.varde == pytest.approx(per_kommun(raw, line.kpi, 2022)[ASELE])
+        assert "**Åsele**" in blocks[number].items[1].data
+        assert "Åsele" in (out / "figures" / f"figur{number}.txt").read_text(encoding="utf-8")
+
+
+def test_kommun_sentence_compares_with_its_own_group(asele, raw):
+    _, _, blocks = asele
+    group = kommuntyp(raw)[ASELE]
+    line = next(s for s in blocks[3].items[1].data.splitlines() if s.startswith("- **Åsele**"))
+    assert f"({group} " in line
+    members = kommuntyp(raw)[kommuntyp(raw) == group].index
+    values = per_kommun(raw, "N15001", 2022)
+    mean = values[values.index.isin(members)].mean()
+    own = values[ASELE]
+    expected = f"grundskola F-9 {valfard.fmt(own)} % (gruppens medelvärde {valfard.fmt(mean)} %)"
+    assert expected in line
+
+
+def test_kommun_row_in_tables(asele, raw):
+    _, out, blocks = asele
+    csv = read_csv(out, "tabell3")
+    own = csv[csv["typ"] == "kommunvarde"]
+    assert set(own["kommun"]) == {ASELE}
+    population = own[own["rad_kpi"] == "N01951"]["varde"].item()
+    assert population == per_kommun(raw, "N01951", 2022)[ASELE]
+    shown = blocks["tabell3"].items[1]
+    assert "Åsele (värde)" in shown.columns and "Åsele (värde)" in shown.index
+
+
+def test_title_names_the_kommun(asele, national):
+    assert "Åsele (2463)" in valfard.title(asele[0]).items[0].data
+    assert "Åsele" not in valfard.title(national[0]).items[0].data
+
+
+# --- parameters and other groupings ----------------------------------------------------------
+
+
+def test_kommungruppering_2017_changes_the_groups(processed_data, raw, tmp_path):
+    data = valfard.load_data(kommungruppering=2017, output_dir=tmp_path,
+                             processed_dir=processed_data)
+    valfard.figure(data, 3)
+    csv = read_csv(tmp_path, "figur3")
+    means = csv[(csv["typ"] == "gruppmedelvarde") & (csv["kpi"] == "N00097")]
+    expected = expected_groups(raw, "N00097", kommuntyp(raw, 2017), 2022)
+    assert list(means["n"]) == list(expected["n"])
+    assert "C7 Pendlingskommun nära mindre stad/tätort" in set(means["grupp"])
+    assert "kommungruppsindelning 2017" in means["gruppering"].iloc[0]
+
+
+def test_earlier_year_follows_the_data(processed_data, raw, tmp_path):
+    data = valfard.load_data(year=2021, output_dir=tmp_path, processed_dir=processed_data)
+    block = valfard.figure(data, 1)
+    values = per_kommun(raw, "U20404", 2021)
+    csv = read_csv(tmp_path, "figur1")
+    overall = csv[(csv["typ"] == "medelvarde_alla_kommuner") & (csv["kpi"] == "U20404")]
+    assert overall["n"].item() == len(values)
+    assert "Data avser 2021." in block.items[1].data
+
+
+def test_load_data_rejects_a_year_or_kommun_without_data(processed_data, tmp_path):
+    with pytest.raises(ValueError, match="years with data"):
+        valfard.load_data(year=1990, output_dir=tmp_path, processed_dir=processed_data)
+    with pytest.raises(ValueError, match="9999"):
+        valfard.load_data(kommun="9999", output_dir=tmp_path, processed_dir=processed_data)
+
+
+def test_required_kpis_include_derivation_inputs_and_known_missing():
+    kpis = valfard.required_kpis()
+    for kpi in [*QUALITY, *COSTS, *TABELL2_ROWS, "N01951", "N02993", "N03920"]:
+        assert kpi in kpis
+    assert len(kpis) == len(set(kpis))
+
+
+def test_params_files_validate(tmp_path):
+    national = load_params("params/valfard.yaml")
+    assert isinstance(national, valfard.ValfardParams)
+    assert national.kommun is None and national.kommungruppering == 2023
+    assert national.storleksklasser == LIMITS
+    assert national.required_kpis() == valfard.required_kpis()
+    asele = load_params("params/valfard-2463.yaml")
+    assert asele.kommun == ASELE and asele.variant_name("valfard") == "valfard-2463"
+    dumped = asele.model_dump(mode="json")
+    assert dumped["kommun"] == ASELE and dumped["report"] == "valfard_i_hela_landet"
+
+
+@pytest.mark.parametrize("override", [
+    {"kommungruppering": 2019}, {"storleksklasser": [6000, 10000]},
+    {"storleksklasser": [0, 10000, 6000]}, {"kommuntyp": 2023},
+])
+def test_params_reject_bad_values(override):
+    with pytest.raises(ParamsError):
+        load_params("params/valfard.yaml", **override)
+
+
+# --- the report's statements ----------------------------------------------------------------
+
+
+def test_spec_statements_follow_the_data(national, raw):
+    data = national[0]
+    checked = valfard.statements(data).items[0]
+    assert len(checked) == 5
+    assert set(checked["Stöds av data"]) <= {"ja", "delvis", "nej"}
+    groups = kommuntyp(raw)
+    values = per_kommun(raw, "U15401", 2022)
+    c6 = values[values.index.isin(groups[groups == "C6"].index)].mean()
+    verdict = "ja" if c6 < values.mean() else "nej"
+    row = checked.loc["Mindre städer/tätorter har lägre resultat inom grundskolan."]
+    assert row["Stöds av data"] == verdict
+    assert valfard.fmt(c6) in row["Underlag"]
