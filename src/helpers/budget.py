@@ -234,7 +234,7 @@ def familjen_helsingborg_members(kommuner: pd.DataFrame) -> list[str]:
              if names.get(code) != name}
     if wrong:
         raise ValueError(f"Familjen Helsingborg members not found by code and name: {wrong}")
-    return sorted(FAMILJEN_HELSINGBORG, key=lambda code: FAMILJEN_HELSINGBORG[code])
+    return list(FAMILJEN_HELSINGBORG)  # the seed's order, Swedish alphabetical
 
 
 def medlemsavgift(kommuner: pd.DataFrame, members: Sequence[str], kr_per_invanare: float,
@@ -359,3 +359,61 @@ def tabell_medlemsavgift(kommuner: pd.DataFrame, members: Sequence[str], kr_per_
         decimals={"Andel (%)": 1})
     display.attrs = dict(table.attrs)
     return display
+
+
+def output_folder(output_dir: str | Path | None, params: BudgetParams) -> Path:
+    """``output_dir`` as given by the runner, else ``reports/<variant>`` for a JupyterLab run."""
+    if output_dir is not None:
+        return Path(output_dir)
+    return paths.REPORTS_DIR / params.variant_name("budget_skr")
+
+
+def _markdown(text: str) -> Any:
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def kontroll_text(rr: pd.DataFrame) -> str:
+    """The rounding differences found, in Swedish."""
+    found = rounding_differences(kontroll(rr))
+    if found.empty:
+        return "Alla publicerade summor stämmer med summan av sina delar."
+    items = "; ".join(
+        f"{r['Rad']}, {r['Kolumn']}: publicerat {format_number(r['Publicerad summa'])}, "
+        f"delarna ger {format_number(r['Summa av delarna'])} "
+        f"(differens {format_number(r['Differens'])})" for _, r in found.iterrows())
+    return (f"{len(found)} publicerade summor skiljer sig från summan av de avrundade delarna: "
+            f"{items}. Skillnaderna är avrundningsdifferenser (delarna är avrundade till hela "
+            f"mkr); tabellen återges som publicerad, utan rättelser.")
+
+
+def avsnitt_medlemsavgift(params: BudgetParams, kommuner: pd.DataFrame, year: int,
+                          output_dir: str | Path, organisation: str) -> list[Any]:
+    """What the notebook shows for one organisation's fee table: a sentence naming the fee used
+    and the table, or, for Skånes Kommuner without a fee, a sentence saying none was given."""
+    if organisation == "Skånes Kommuner":
+        fee = params.medlemsavgift_skanes_kr_per_invanare
+        index, fee_year = params.medlemsavgift_skanes_index_procent, params.medlemsavgift_skanes_ar
+        members, name = skanes_kommuner_members(kommuner), "medlemsavgift_skanes_kommuner"
+        if fee is None:
+            return [_markdown(
+                "**Ingen avgift angiven.** Källan (Skånes Kommuner, Strategisk inriktning "
+                "2024–2027) anger att medlemsavgiften baseras på antalet invånare i de 33 "
+                "medlemskommunerna och kan indexeras med högst SKR:s prisindex för kommunal "
+                "verksamhet, men inte avgiften per invånare. Parametern "
+                "`medlemsavgift_skanes_kr_per_invanare` är inte angiven, så tabellen tas inte "
+                "fram (ingen avgift antas).")]
+    else:
+        fee = params.medlemsavgift_familjen_helsingborg_kr_per_invanare
+        index = params.medlemsavgift_familjen_helsingborg_index_procent
+        fee_year = params.medlemsavgift_familjen_helsingborg_ar
+        members = familjen_helsingborg_members(kommuner)
+        name = "medlemsavgift_familjen_helsingborg"
+    table = tabell_medlemsavgift(kommuner, members, fee, index, year, output_dir, name)
+    if params.kommun is not None and params.kommun in members:
+        chosen = table["Kod"] == params.kommun
+        table.loc[chosen, "Kommun"] = table.loc[chosen, "Kommun"] + " ◀"
+    text = medlemsavgift_text(table, organisation, year, fee_year)
+    return [_markdown(text), table,
+            _markdown(f"{SOURCE_LINE} Befolkning 31 december {year} (N01951).")]
