@@ -758,3 +758,70 @@ def _write_csv(frame: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
     path = folder / f"{name}.csv"
     frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     return path
+
+
+def output_folder(output_dir: str | Path | None, params: Agenda2030Params) -> Path:
+    """``output_dir`` as given by the runner, else ``reports/<variant>`` for a JupyterLab run."""
+    if output_dir is not None:
+        return Path(output_dir)
+    stem = "agenda2030" if params.level == "kommun" else "agenda2030_region"
+    return paths.REPORTS_DIR / params.variant_name(stem)
+
+
+def _markdown(text: str) -> Any:
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def title_text(report: AgendaReport) -> str:
+    level = "kommuner" if report.params.level == "kommun" else "regioner"
+    title = f"# Agenda 2030 – nyckeltal för {level}"
+    if report.unit_label:
+        title += f": nulägesanalys för {report.unit_label}"
+    return title
+
+
+def missing_text(report: AgendaReport) -> str:
+    """The members Kolada no longer serves, named (they stay in the table)."""
+    missing = report.urval[report.urval["status"] != STATUS_SERVED]
+    group = report.meta.members["group_id"].iloc[0] if len(report.meta.members) else ""
+    served = len(report.urval) - len(missing)
+    text = (f"Kolada-gruppen {group} har {len(report.urval)} nyckeltal; {served} har värden "
+            f"i data.")
+    if len(missing):
+        listed = "; ".join(f"{k} ({s})" for k, s in zip(missing["kpi"], missing["status"],
+                                                        strict=True))
+        text += (f" {len(missing)} serveras inte längre av Kolada och står kvar i tabellen: "
+                 f"{listed}.")
+    unmapped = report.urval["mal"].isna().sum()
+    if unmapped:
+        text += f" {unmapped} nyckeltal saknar mål i målkartan."
+    return text
+
+
+def source_text(report: AgendaReport) -> str:
+    return f"{SOURCE_LINE} Data avser {report.data_years} (senaste år med data per nyckeltal)."
+
+
+def nulage_text(report: AgendaReport) -> str:
+    """What the nulägesanalys compares with, in Swedish."""
+    if report.nulage is None:
+        return ("Ingen kommun eller region är angiven i parametrarna (`kommun`): "
+                "nulägesanalysen tas inte fram.")
+    level = "kommuner" if report.params.level == "kommun" else "regioner"
+    text = (f"För varje nyckeltal: senaste värde för {report.unit_label}, Riket (0000), "
+            f"{report.group_label.removesuffix(' (medel)')} (ovägt medelvärde)")
+    if report.liknande_label:
+        text += f", {report.liknande_label.removesuffix(' (medel)')} (ovägt medelvärde)"
+    text += (f"; rang bland alla {level} med värde (1 = högst värde) och percentil; trend per "
+             f"år över de fem senaste åren (minst tre värden); skillnaden kvinnor − män där "
+             f"nyckeltalet är könsuppdelat. Avvikelsen anges i standardavvikelser mellan alla "
+             f"{level} från {report.comparison_label}. Högt värde är inte alltid bra: se "
+             f"avsnittet om vad som sticker ut.")
+    return text
+
+
+def nulage_or_note(frame: pd.DataFrame | None) -> Any:
+    return frame if frame is not None else _markdown("*Ingen nulägesanalys: ingen kommun "
+                                                     "eller region angiven.*")
