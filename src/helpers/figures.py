@@ -8,16 +8,21 @@ kept open between figures and the notebooks stay cheap to run.
 
 from __future__ import annotations
 
+import io
 import textwrap
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from PIL import Image
 
 from helpers.formatting import format_number
 
@@ -41,12 +46,33 @@ DPI = 110
 NO_VALUES = "inga värden"
 
 
-@dataclass(frozen=True)
+@dataclass
 class FigureResult:
-    """A drawn figure and the text alternative that goes with it (HTML ``alt``)."""
+    """A drawn figure and the text alternative that goes with it (HTML ``alt``).
+
+    ``overlay`` holds the artists that mark one kommun. They are drawn over a cached rendering
+    of the rest (``base``), so many kommun variants of one figure cost one full drawing; the
+    figure object is shared between results of the same base and is meant to be saved at once.
+    """
 
     figure: Figure
     alt_text: str
+    overlay: list = field(default_factory=list)
+    base: _Base | None = None
+
+
+@dataclass
+class _Base:
+    """A figure without kommun marks, its axes and (once drawn) its rendered pixels."""
+
+    figure: Figure
+    axes: list
+    positions: dict[str, int]
+    background: object = None
+
+
+_BASES: OrderedDict[tuple, _Base] = OrderedDict()
+_BASES_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -96,18 +122,44 @@ def spread_figure(
     ``points`` has ``kommun, grupp, kpi, varde``; ``summary`` has ``kpi, grupp, n, medelvarde``;
     ``overall`` has ``kpi, medelvarde``. Each panel shows every kommun as a dot, the group mean
     (marker or bar), the mean over all kommuner as a dashed line and n per group; a group
-    without values says "inga värden". ``marked`` = (kommun code, label, group) marks one kommun.
+    without values says "inga värden". ``marked`` = (kommun code, label, group) marks one kommun
+    with a star in its group's row (or notes that it has no value).
     """
+    args = (points, summary, overall, indicators, groups, style, title, subtitle, source,
+            group_label)
+    key = _cache_key(*args)
+    base = _BASES.get(key)
+    if base is None:
+        base = _BASES[key] = _base_figure(*args)
+        while len(_BASES) > _BASES_KEPT:
+            _BASES.popitem(last=False)
+    _BASES.move_to_end(key)
+    overlay = _mark_kommun(base, points, indicators, marked) if marked else []
+    alt = f"{title}. {subtitle}. {description} {source}"
+    if marked:
+        alt += f" {marked[1]} är markerad med en stjärna."
+    return FigureResult(base.figure, " ".join(alt.split()), overlay, base)
+
+
+def _cache_key(points, summary, overall, indicators, groups, style, *texts) -> tuple:
+    digest = [int(pd.util.hash_pandas_object(frame.astype({c: str for c in ("kpi", "grupp")
+                                                            if c in frame}), index=False).sum())
+              for frame in (points, summary, overall)]
+    return (*digest, tuple(indicators.items()), tuple(groups), style, *texts)
+
+
+def _base_figure(points, summary, overall, indicators, groups, style, title, subtitle, source,
+                 group_label) -> _Base:
     ncols = 3 if len(indicators) > 4 else 2
     nrows = -(-len(indicators) // ncols)
-    height = nrows * (0.3 * len(groups) + 1.0) + 1.4
+    height = nrows * (0.3 * len(groups) + 1.1) + 1.4
     fig = Figure(figsize=(11, height), dpi=DPI)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax in axes[len(indicators):]:
         ax.set_visible(False)
     labels = [_wrap(g) for g in groups]
     for i, (ax, (kpi, name)) in enumerate(zip(axes, indicators.items(), strict=False)):
-        _draw_panel(ax, kpi, name, points, summary, overall, groups, style, marked, seed=i)
+        _draw_panel(ax, kpi, name, points, summary, overall, groups, style, seed=i)
         ax.set_xlabel(style.value_label, fontsize=8)
         ax.set_ylim(len(groups) - 0.5, -0.5)
         # Tick labels only in the first column; the others show no y ticks at all (cheap).
@@ -115,16 +167,16 @@ def spread_figure(
             ax.set_yticks(range(len(groups)), labels, fontsize=8)
         else:
             ax.set_yticks([])
-    _decorate(fig, title, subtitle, source, group_label, marked, style)
+    _decorate(fig, title, subtitle, source, group_label, style)
     longest = max((len(line) for label in labels for line in label.split("\n")), default=4)
     left = 0.045 + longest * 8 * 0.56 / 72 / fig.get_figwidth()
     fig.subplots_adjust(left=left, right=0.98, top=1 - 1.0 / height, bottom=1.0 / height,
-                        hspace=0.32, wspace=0.08)
-    alt = f"{title}. {subtitle}. {description} {source}".strip()
-    return FigureResult(fig, " ".join(alt.split()))
+                        hspace=0.4, wspace=0.08)
+    positions = {g: i for i, g in enumerate(groups)}
+    return _Base(fig, list(axes[: len(indicators)]), positions)
 
 
-def _draw_panel(ax, kpi, name, points, summary, overall, groups, style, marked, seed) -> None:
+def _draw_panel(ax, kpi, name, points, summary, overall, groups, style, seed) -> None:
     position = {g: i for i, g in enumerate(groups)}
     data = points[points["kpi"] == kpi]
     y = data["grupp"].astype(str).map(position).to_numpy(dtype=float)
@@ -146,10 +198,9 @@ def _draw_panel(ax, kpi, name, points, summary, overall, groups, style, marked, 
         ax.axvline(0, color=REFERENCE_COLOUR, linewidth=0.6, zorder=0)
     _set_limits(ax, data["varde"], style)
     _label_n(ax, stats)
-    missing = _mark_kommun(ax, data, marked, position)
-    # A plain text, not set_title: placing a title measures the axis, which is slow.
-    ax.text(0, 1.02, name + (f" ({marked[1]}: värde saknas)" if missing else ""),
-            transform=ax.transAxes, ha="left", va="bottom", fontsize=9)
+    # A plain text, not set_title: placing a title measures the axis, which is slow. The line
+    # below it is left free for "<kommun>: värde saknas".
+    ax.text(0, 1.09, name, transform=ax.transAxes, ha="left", va="bottom", fontsize=9)
     ax.xaxis.set_major_formatter(swedish_formatter())
     ax.tick_params(axis="both", labelsize=8, length=2)
     ax.grid(axis="x", color="#DDDDDD", linewidth=0.6, zorder=0)
@@ -182,20 +233,32 @@ def _label_n(ax, stats: pd.DataFrame) -> None:
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
 
 
-def _mark_kommun(ax, data: pd.DataFrame, marked, position: dict[str, int]) -> bool:
-    """Mark the chosen kommun's value in its group's row; True when it has no value."""
-    if marked is None:
-        return False
-    code, _label, group = marked
-    own = data[data["kommun"] == code]
-    if own.empty:
-        return True
-    ax.scatter(own["varde"], [position[group]] * len(own), marker="*", s=150,
-               color=KOMMUN_COLOUR, edgecolors="black", linewidths=0.7, zorder=5)
-    return False
+def _mark_kommun(base: _Base, points: pd.DataFrame, indicators: dict[str, str],
+                 marked: tuple[str, str, str]) -> list:
+    """Artists marking one kommun: a star at its value in its group's row in each panel (or
+    "<kommun>: värde saknas" under the panel title) and a legend entry at the top right."""
+    code, label, group = marked
+    own = points[points["kommun"] == code]
+    artists = []
+    for ax, kpi in zip(base.axes, indicators, strict=True):
+        value = own.loc[own["kpi"] == kpi, "varde"]
+        if value.empty:
+            artists.append(ax.text(0, 1.015, f"{label}: värde saknas", transform=ax.transAxes,
+                                   ha="left", va="bottom", fontsize=8, style="italic",
+                                   color=KOMMUN_COLOUR))
+            continue
+        artists.append(ax.scatter(value, [base.positions[group]] * len(value), marker="*",
+                                  s=150, color=KOMMUN_COLOUR, edgecolors="black",
+                                  linewidths=0.7, zorder=5))
+    star = Line2D([], [], marker="*", linestyle="", color=KOMMUN_COLOUR, markeredgecolor="black",
+                  markersize=11, label=label)
+    legend = Legend(base.figure, [star], [label], loc="upper right", fontsize=9, frameon=False,
+                    bbox_to_anchor=(0.99, 1 - 0.25 / base.figure.get_figheight()))
+    base.figure.legends.append(legend)
+    return [*artists, legend]
 
 
-def _decorate(fig, title, subtitle, source, group_label, marked, style) -> None:
+def _decorate(fig, title, subtitle, source, group_label, style) -> None:
     fig.suptitle(title, x=0.02, y=0.995, ha="left", fontsize=12, fontweight="bold")
     fig.text(0.02, 1 - 0.42 / fig.get_figheight(), subtitle, ha="left", va="top", fontsize=9)
     fig.supylabel(group_label, fontsize=9, x=0.005)
@@ -208,12 +271,41 @@ def _decorate(fig, title, subtitle, source, group_label, marked, style) -> None:
                               markersize=6, label="Gruppens medelvärde"))
     handles.append(Line2D([], [], color=REFERENCE_COLOUR, linestyle="--",
                           label="Medelvärde alla kommuner (ovägt)"))
-    if marked is not None:
-        handles.append(Line2D([], [], marker="*", linestyle="", color=KOMMUN_COLOUR,
-                              markeredgecolor="black", markersize=11, label=marked[1]))
     fig.legend(handles=handles, loc="lower right", ncols=len(handles), fontsize=8,
                frameon=False, bbox_to_anchor=(0.99, 0.0))
     fig.text(0.02, 0.012, source, ha="left", va="bottom", fontsize=8, color="#333333")
+
+
+def render_png(result: FigureResult) -> bytes:
+    """The figure as PNG bytes: the cached base pixels with the kommun marks drawn over them.
+
+    The marks are removed again afterwards, so the base stays clean for the next kommun.
+    """
+    base = result.base or _Base(result.figure, [], {})
+    canvas = FigureCanvasAgg(base.figure)
+    if base.background is None or result.base is None:
+        for artist in result.overlay:  # the cached pixels must not hold this kommun's marks
+            artist.set_visible(False)
+        canvas.draw()
+        base.background = canvas.copy_from_bbox(base.figure.bbox)
+        for artist in result.overlay:
+            artist.set_visible(True)
+    else:
+        canvas.restore_region(base.background)
+    renderer = canvas.get_renderer()
+    try:
+        for artist in result.overlay:
+            artist.draw(renderer)
+        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=3)
+    finally:
+        for artist in result.overlay:
+            if isinstance(artist, Legend):
+                base.figure.legends.remove(artist)
+            else:
+                artist.remove()
+    return buffer.getvalue()
 
 
 def save_figure(result: FigureResult, output_dir: str | Path, name: str) -> Path:
@@ -221,7 +313,6 @@ def save_figure(result: FigureResult, output_dir: str | Path, name: str) -> Path
     folder = Path(output_dir) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
     png = folder / f"{name}.png"
-    result.figure.savefig(png, dpi=DPI, metadata={"Software": None},
-                          pil_kwargs={"compress_level": 3})
+    png.write_bytes(render_png(result))
     (folder / f"{name}.txt").write_text(result.alt_text + "\n", encoding="utf-8")
     return png

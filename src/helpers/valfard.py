@@ -764,14 +764,12 @@ def figure(data: ValfardData, number: int) -> Block:
 def _marked(spread: GroupSpread) -> tuple[str, str, str] | None:
     if spread.kommun is None:
         return None
-    return spread.kommun, spread.kommun_label, spread.kommun_group
+    label = f"{spread.kommun_label} ({spread.kommun_group})"
+    return spread.kommun, label, spread.kommun_group
 
 
 def _subtitle(data: ValfardData, spread: GroupSpread) -> str:
-    text = f"År {data.year}. Grupper: {lower_first(spread.grouping)}"
-    if data.kommun is not None:
-        text += f". {data.kommun_label} ({spread.kommun_group}) markerad med stjärna"
-    return text
+    return f"År {data.year}. Grupper: {lower_first(spread.grouping)}"
 
 
 def _plain(text: str) -> str:
