@@ -27,7 +27,7 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -119,6 +119,10 @@ class Agenda2030Params(ReportParams):
     <theme>, <unit>, <year>"). ``onskad_riktning`` states, per KPI, whether a higher or a lower
     value is desired; only those KPIs are called "bättre"/"sämre".
     """
+
+    years_rule: ClassVar[str] = "any"
+    """Each indicator has its own latest year: the report's data year is the latest year in which
+    any of its KPIs has data (``FetchResult.years_with_data(how="any")``), not a common year."""
 
     level: Literal["kommun", "region"] = "kommun"
     liknande: str | None = None
