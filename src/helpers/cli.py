@@ -79,3 +79,87 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
         click.echo(f"{client.stats.requests} HTTP requests ({client.stats.bytes / 1e6:.1f} MB), "
                    f"{client.stats.cache_hits} answered from the cache "
                    f"{client.cache.root}; tables in {paths.PROCESSED_DIR}")
+
+
+# --- run, batch, report-all (helpers.runner, helpers.batch) ------------------------------------
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    from helpers.runner import normalize_formats
+
+    try:
+        return normalize_formats(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command()
+@click.argument("params_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kommun", default=None, help="Kommun code or name (a variant for that kommun).")
+@click.option("--year", type=int, default=None, help="Data year (default: latest with data).")
+@click.option("--format", "formats", default="html,pdf", show_default=True,
+              help="Export formats: html, pdf or html,pdf.")
+def run(params_file: str, kommun: str | None, year: int | None, formats: str) -> None:
+    """Run one variant: validate, fetch, execute the notebook, export to reports/<variant>/."""
+    from helpers.kolada import KoladaError
+    from helpers.params import ParamsError
+    from helpers.runner import VariantFailed, run_variant
+
+    chosen = _formats(formats)
+    try:
+        result = run_variant(params_file, kommun=kommun, year=year, formats=chosen)
+    except (ParamsError, KoladaError, VariantFailed) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{result.variant}: built in {result.seconds:.1f} s → {result.out_dir}")
+    for path in result.files:
+        click.echo(f"  {path}")
+
+
+@main.command()
+@click.argument("params_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kommuner", default="all", show_default=True,
+              help="all, a list CODE,CODE (names accepted) or lan:NN.")
+@click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: cores).")
+@click.option("--format", "formats", default="html", show_default=True,
+              help="Export formats: html, pdf or html,pdf.")
+@click.option("--year", type=int, default=None, help="Data year (default: latest with data).")
+@click.option("--force", is_flag=True, help="Rebuild variants that are up to date.")
+def batch(params_file: str, kommuner: str, jobs: int | None, formats: str, year: int | None,
+          force: bool) -> None:
+    """Run many kommun variants in parallel; up-to-date ones are skipped."""
+    from helpers.batch import run_batch
+    from helpers.kolada import KoladaError
+    from helpers.params import ParamsError
+
+    chosen = _formats(formats)
+    try:
+        result = run_batch(params_file, kommuner=kommuner, jobs=jobs, formats=chosen, year=year,
+                           force=force)
+    except (ParamsError, KoladaError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _finish(result)
+
+
+@main.command("report-all")
+@click.option("--format", "formats", default="html,pdf", show_default=True,
+              help="Export formats: html, pdf or html,pdf.")
+@click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: cores).")
+@click.option("--force", is_flag=True, help="Rebuild reports that are up to date.")
+def report_all(formats: str, jobs: int | None, force: bool) -> None:
+    """Build every params/*.yaml (HTML and PDF); falls back to the recorded snapshot when Kolada
+    cannot be reached."""
+    from helpers.batch import report_all as build_all
+
+    result = build_all(formats=_formats(formats), jobs=jobs, force=force)
+    _finish(result)
+
+
+def _finish(result) -> None:
+    from helpers import paths
+
+    click.echo(result.summary())
+    click.echo(f"Index: {paths.REPORTS_DIR / 'index.html'}")
+    if result.failed:
+        lines = [f"{len(result.failed)} variant(s) failed:"]
+        lines += [f"  {name}: {message}" for name, message in sorted(result.failed.items())]
+        raise click.ClickException("\n".join(lines))

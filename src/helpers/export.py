@@ -1,0 +1,915 @@
+"""Exporting executed report notebooks: Swedish HTML and PDF, provenance, manifest, index.
+
+Two halves:
+
+**In the notebook** (cheap to import: no nbconvert at import time), the caption convention.
+Figures and tables are displayed with an output-metadata block under the key ``"skr"``::
+
+    {"skr": {"kind": "figure", "number": 1, "title": "Spridningen av …",
+             "alt": "Punktdiagram …", "csv": "tables/figur1.csv",
+             "source": "Källa: Kolada (RKA), egna beräkningar. År 2022."}}
+
+:func:`show_figure` and :func:`show_table` publish exactly that (notebook helpers such as
+``helpers.figures`` may call them or publish the same metadata themselves). ``csv`` is relative
+to the variant folder (``reports/<variant>/``). Images without the block are still exported,
+numbered in order, with a generic caption.
+
+**At export** (:class:`Exporter`), nbconvert with the templates in ``helpers/templates``:
+
+- HTML (``skr_html``): no code, images embedded as data URIs, ``<html lang="sv">``, title and
+  subtitle from the parameters, a table of contents, "Figur N: …" captions with alt text, real
+  HTML tables (sanitised with bleach: text from the API cannot inject markup), links to the CSVs,
+  a provenance section. No ``<script>`` and no external URL is loaded when the page is opened.
+- PDF (``skr_latex``, xelatex): A4, polyglossia Swedish, title/subtitle/date from the parameters,
+  page numbers, captions, no code, provenance as the last section.
+
+Both are byte-reproducible: :func:`clean_notebook` removes what varies between runs (papermill
+timings and paths, random cell ids, PNG text chunks, stderr), and xelatex runs with
+``SOURCE_DATE_EPOCH`` (the data vintage) and ``FORCE_SOURCE_DATE=1``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from helpers import __version__, paths
+
+SKR = "skr"
+"""The output-metadata key of the caption convention."""
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+SOURCE_LINE = "Källa: Kolada (RKA), egna beräkningar."
+REMOVE_TAGS = frozenset({"skr-setup", "remove-cell", "remove_cell", "papermill-error-cell-tag"})
+DROPPED_MIMETYPES = ("application/javascript", "application/vnd.jupyter.widget-view+json",
+                     "application/vnd.jupyter.widget-state+json")
+IMAGE_MIMETYPES = ("image/png", "image/jpeg", "image/svg+xml")
+REPORT_TITLES = {
+    "valfard_i_hela_landet": "Välfärd i hela landet",
+    "budget": "Budgettabeller",
+    "agenda2030": "Agenda 2030: lokala nyckeltal",
+}
+MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+             "september", "oktober", "november", "december")
+
+
+# --- the notebook side: the caption convention -------------------------------------------------
+
+
+def figure_metadata(number: int, title: str, alt: str, *, csv: str | None = None,
+                    source: str | None = None) -> dict[str, Any]:
+    """The ``{"skr": …}`` output metadata of a figure (see the module docstring)."""
+    meta = {"kind": "figure", "number": int(number), "title": str(title), "alt": str(alt)}
+    if csv:
+        meta["csv"] = str(csv)
+    if source:
+        meta["source"] = str(source)
+    return {SKR: meta}
+
+
+def table_metadata(number: int, title: str, *, csv: str | None = None,
+                   source: str | None = None) -> dict[str, Any]:
+    """The ``{"skr": …}`` output metadata of a table."""
+    meta: dict[str, Any] = {"kind": "table", "number": int(number), "title": str(title)}
+    if csv:
+        meta["csv"] = str(csv)
+    if source:
+        meta["source"] = str(source)
+    return {SKR: meta}
+
+
+def figure_png(fig: Any, dpi: int = 150) -> bytes:
+    """A matplotlib figure as PNG bytes without text chunks (no version string, no date)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return strip_png_metadata(buffer.getvalue())
+
+
+def save_figure(fig: Any, output_dir: str | Path, name: str, dpi: int = 150) -> list[Path]:
+    """Write ``figures/<name>.png`` and ``.pdf`` under ``output_dir`` (reproducible bytes)."""
+    folder = Path(output_dir) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    png, pdf = folder / f"{name}.png", folder / f"{name}.pdf"
+    png.write_bytes(figure_png(fig, dpi=dpi))
+    fig.savefig(pdf, format="pdf", bbox_inches="tight",
+                metadata={"Creator": None, "Producer": None, "CreationDate": None})
+    return [png, pdf]
+
+
+def show_figure(fig: Any, *, number: int, title: str, alt: str, csv: str | None = None,
+                source: str | None = SOURCE_LINE, output_dir: str | Path | None = None,
+                name: str | None = None, dpi: int = 150) -> None:
+    """Display a matplotlib figure with its caption metadata, optionally saving it, and close it.
+
+    ``alt`` describes what the figure shows for readers who cannot see it. With ``output_dir``
+    the figure is also written to ``figures/<name>.png|.pdf`` (``name`` defaults to
+    ``figur<number>``).
+    """
+    from IPython.display import display
+
+    png = figure_png(fig, dpi=dpi)
+    if output_dir is not None:
+        save_figure(fig, output_dir, name or f"figur{number}", dpi=dpi)
+    bundle = {"image/png": base64.b64encode(png).decode("ascii"),
+              "text/plain": f"Figur {number}: {title}"}
+    display(bundle, raw=True, metadata=figure_metadata(number, title, alt, csv=csv, source=source))
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
+               source: str | None = SOURCE_LINE, index: bool = False) -> None:
+    """Display a DataFrame (or ready HTML) as "Tabell N: title" with an escaped HTML table."""
+    from IPython.display import display
+
+    if hasattr(table, "to_html"):
+        html_text = table.to_html(index=index, escape=True, border=0, na_rep="saknas",
+                                  classes="skr-table-data")
+        text = table.to_string(index=index)
+    else:
+        html_text, text = str(table), f"Tabell {number}: {title}"
+    display({"text/html": html_text, "text/plain": text}, raw=True,
+            metadata=table_metadata(number, title, csv=csv, source=source))
+
+
+# --- cleaning executed notebooks ---------------------------------------------------------------
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_DROP = {b"tEXt", b"iTXt", b"zTXt", b"tIME"}
+
+
+def strip_png_metadata(data: bytes) -> bytes:
+    """Drop the text and time chunks of a PNG (matplotlib writes its version there)."""
+    if not data.startswith(_PNG_SIGNATURE):
+        return data
+    out, pos = [_PNG_SIGNATURE], len(_PNG_SIGNATURE)
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        end = pos + 12 + length
+        if data[pos + 4:pos + 8] not in _PNG_DROP:
+            out.append(data[pos:end])
+        pos = end
+    return b"".join(out)
+
+
+def _clean_png_b64(text: str | list[str]) -> str:
+    raw = base64.b64decode("".join(text) if isinstance(text, list) else text)
+    return base64.b64encode(strip_png_metadata(raw)).decode("ascii")
+
+
+def clean_notebook(nb: Any) -> Any:
+    """A copy of an executed notebook with what varies between runs removed.
+
+    Removes setup and papermill error-banner cells, papermill timing/path metadata, stderr
+    streams, scripts and widgets; numbers cell ids and execution counts in order; strips PNG text
+    chunks. The result is what gets published as ``<report>.ipynb`` and exported.
+    """
+    nb = copy.deepcopy(nb)
+    cells = [c for c in nb.cells if not REMOVE_TAGS & set(c.get("metadata", {}).get("tags", []))]
+    count = 0
+    for index, cell in enumerate(cells):
+        cell["id"] = f"cell-{index}"
+        metadata = cell.setdefault("metadata", {})
+        for key in ("papermill", "execution", "collapsed", "scrolled", "ExecuteTime"):
+            metadata.pop(key, None)
+        if cell.get("cell_type") != "code":
+            continue
+        if cell.get("execution_count") is not None:
+            count += 1
+            cell["execution_count"] = count
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                continue
+            if "execution_count" in output:
+                output["execution_count"] = cell.get("execution_count")
+            data = output.get("data")
+            if data is not None:
+                for mime in DROPPED_MIMETYPES:
+                    data.pop(mime, None)
+                if not data:
+                    continue
+                if "image/png" in data:
+                    data["image/png"] = _clean_png_b64(data["image/png"])
+            output.get("metadata", {}).pop("transient", None)
+            output.pop("transient", None)
+            outputs.append(output)
+        cell["outputs"] = outputs
+    nb.cells = cells
+    papermill = nb.metadata.get("papermill")
+    if isinstance(papermill, dict):
+        nb.metadata["papermill"] = {"parameters": papermill.get("parameters", {})}
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+_CAPTION_LINE = re.compile(r"^\s*\*\*(Figur|Tabell)\s+(\d+)\s*[:.]\s*(.+?)\*\*\s*$", re.DOTALL)
+_ALT_TITLE = re.compile(r"^Figur\s+(\d+)\s*:\s*(.+?)(?:\.\s|\.?$)", re.DOTALL)
+_KIND = {"Figur": "figure", "Tabell": "table"}
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+def _adopt_caption_lines(nb: Any) -> None:
+    """A markdown output ``**Tabell N: title**`` directly before a table (HTML) output becomes
+    that table's caption metadata, and the bold line is dropped (the caption replaces it)."""
+    for cell in nb.cells:
+        outputs = cell.get("outputs", []) if cell.get("cell_type") == "code" else []
+        keep = []
+        for i, output in enumerate(outputs):
+            data = output.get("data") or {}
+            match = _CAPTION_LINE.match(_text(data.get("text/markdown"))) if (
+                set(data) <= {"text/markdown", "text/plain"}) else None
+            following = outputs[i + 1] if i + 1 < len(outputs) else None
+            if match and following is not None and not (following.get("metadata") or {}).get(SKR):
+                kind = _KIND[match.group(1)]
+                target_data = following.get("data") or {}
+                fits = ("text/html" in target_data if kind == "table"
+                        else any(m in target_data for m in IMAGE_MIMETYPES))
+                if fits:
+                    following.setdefault("metadata", {})[SKR] = {
+                        "kind": kind, "number": int(match.group(2)),
+                        "title": " ".join(match.group(3).split())}
+                    continue
+            keep.append(output)
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = keep
+
+
+def _image_alt(output: Any) -> str:
+    metadata = output.get("metadata") or {}
+    for mime in IMAGE_MIMETYPES:
+        per_mime = metadata.get(mime)
+        alt = per_mime.get("alt") if isinstance(per_mime, dict) else None
+        if alt:
+            return str(alt)
+    return str(metadata.get("alt") or "")
+
+
+def _known_csv(meta: dict[str, Any], kind: str, csv_files: Iterable[str] | None) -> None:
+    """Link ``tables/figurN.csv`` / ``tables/tabellN.csv`` when the notebook wrote it."""
+    if meta.get("csv") or csv_files is None:
+        return
+    name = f"tables/{'figur' if kind == 'figure' else 'tabell'}{meta['number']}.csv"
+    if name in set(csv_files):
+        meta["csv"] = name
+
+
+def annotate_captions(nb: Any, csv_files: Iterable[str] | None = None) -> Any:
+    """Number figures and tables in order of appearance and give each an anchor and alt text.
+
+    Captions come from, in order: the ``skr`` output metadata; for images, an alt text starting
+    ``"Figur N: title."`` (IPython ``Image(alt=...)``); a bold markdown line ``**Tabell N: title**``
+    directly before the output. Otherwise figures get the next free number and a generic
+    caption. ``csv_files`` (relative paths) lets ``tables/figurN.csv`` be linked by convention.
+    Modifies and returns ``nb``.
+    """
+    _adopt_caption_lines(nb)
+    csv_files = list(csv_files) if csv_files is not None else None
+    used: dict[str, set[int]] = {"figure": set(), "table": set()}
+    pending = []
+    for _cell, output in _outputs(nb):
+        data = output.get("data") or {}
+        meta = dict((output.get("metadata") or {}).get(SKR) or {})
+        is_image = any(m in data for m in IMAGE_MIMETYPES)
+        if is_image:
+            alt = meta.get("alt") or _image_alt(output)
+            if alt:
+                meta["alt"] = alt
+            match = _ALT_TITLE.match(alt or "")
+            if match and not meta.get("number"):
+                meta.update(number=int(match.group(1)), title=match.group(2).strip())
+            meta.setdefault("kind", "figure")
+        kind = meta.get("kind")
+        if kind not in used or (kind == "figure" and not is_image):
+            continue
+        if meta.get("number"):
+            used[kind].add(int(meta["number"]))
+        pending.append((output, meta))
+    following = {"figure": 0, "table": 0}
+    for output, meta in pending:
+        kind = meta["kind"]
+        if not meta.get("number"):
+            number = following[kind] + 1
+            while number in used[kind]:
+                number += 1
+            used[kind].add(number)
+            meta["number"] = number
+        meta.setdefault("title", "")
+        following[kind] = max(following[kind], int(meta["number"]))
+        word = "Figur" if kind == "figure" else "Tabell"
+        meta["anchor"] = f"{word.lower()}-{meta['number']}"
+        if kind == "figure" and not meta.get("alt"):
+            suffix = f": {meta['title']}" if meta["title"] else ""
+            meta["alt"] = f"{word} {meta['number']}{suffix}"
+        _known_csv(meta, kind, csv_files)
+        output.setdefault("metadata", {})[SKR] = meta
+    return nb
+
+
+_H1_LINE = re.compile(r"^# +(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def extract_title(nb: Any) -> str | None:
+    """Remove the notebook's first level-1 heading (the page header shows the title) and
+    return its text; looks at markdown cells and markdown outputs in order."""
+    for cell in nb.cells:
+        holders: list[tuple[Any, str]] = []
+        if cell.get("cell_type") == "markdown":
+            holders.append((cell, "source"))
+        elif cell.get("cell_type") == "code":
+            holders += [(output["data"], "text/markdown") for output in cell.get("outputs", [])
+                        if "text/markdown" in (output.get("data") or {})]
+        for holder, key in holders:
+            text = _text(holder[key])
+            match = _H1_LINE.search(text)
+            if match and not text[:match.start()].strip():
+                holder[key] = (text[:match.start()] + text[match.end():]).lstrip("\n")
+                if cell.get("cell_type") == "code":
+                    cell["outputs"] = [o for o in cell["outputs"]
+                                       if _text((o.get("data") or {}).get("text/markdown", "x"))]
+                return match.group(1).strip()
+    return None
+
+
+def _outputs(nb: Any) -> Iterator[tuple[Any, Any]]:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            yield cell, output
+
+
+# --- report information (title, provenance) ----------------------------------------------------
+
+
+def swedish_date(moment: datetime | str | None) -> str:
+    """``2024-08-23T…`` → ``"23 augusti 2024"`` (empty for None)."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return f"{moment.day} {MONTHS_SV[moment.month - 1]} {moment.year}"
+
+
+def epoch_of(moment: datetime | str | None, default: int = 0) -> int:
+    """Seconds since 1970 of an ISO time (UTC when naive); ``default`` when missing/unreadable."""
+    if not moment:
+        return default
+    try:
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp())
+    except (TypeError, ValueError):
+        return default
+
+
+@cache
+def git_commit(root: Path = paths.PROJ_ROOT) -> str:
+    """The checkout's commit (12 hex digits), or "okänd" outside a git checkout."""
+    try:
+        result = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+                                capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return "okänd"
+    return result.stdout.strip() or "okänd"
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_format_value(v) for v in value) or "–"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_format_value(v)}" for k, v in value.items())
+    if value is None:
+        return "–"
+    return str(value)
+
+
+@dataclass
+class ReportInfo:
+    """What the export templates show besides the notebook: title block and provenance.
+
+    ``provenance`` keys: ``source`` (text), ``base_url``, ``snapshot`` (snapshot name, when the
+    data came from the recorded snapshot), ``fetched_at`` (ISO time: the data vintage), ``kpis``,
+    ``years``, ``package_version``, ``git_commit``, ``notice`` (shown highlighted).
+    """
+
+    report: str
+    variant: str
+    title: str
+    subtitle: str = ""
+    dateline: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    csv_files: list[str] = field(default_factory=list)
+
+    @property
+    def source_date_epoch(self) -> int:
+        """The data vintage as SOURCE_DATE_EPOCH (the report's only date)."""
+        return epoch_of(self.provenance.get("fetched_at"))
+
+    def provenance_rows(self) -> list[tuple[str, str]]:
+        p = self.provenance
+        source = p.get("source") or "Kolada (RKA)"
+        if p.get("base_url"):
+            source += f", {p['base_url']}"
+        rows = [("Datakälla", source)]
+        if p.get("snapshot"):
+            rows.append(("Ögonblicksbild", str(p["snapshot"])))
+        if p.get("fetched_at"):
+            rows.append(("Dataårgång (hämtad)", f"{swedish_date(p['fetched_at'])} "
+                                                 f"({p['fetched_at']})"))
+        rows.append(("Nyckeltal (KPI)", _format_value(p.get("kpis") or [])))
+        if p.get("years"):
+            rows.append(("År", _format_value(p["years"])))
+        params = {k: v for k, v in self.parameters.items() if k != "output_dir"}
+        rows.append(("Parametrar", json.dumps(params, ensure_ascii=False, sort_keys=True)))
+        rows.append(("Variant", self.variant))
+        rows.append(("Programversion", f"skr-report {p.get('package_version', __version__)}, "
+                                       f"git {p.get('git_commit') or git_commit()}"))
+        rows.append(("Källhänvisning", SOURCE_LINE))
+        return rows
+
+    def resources(self) -> dict[str, Any]:
+        return {"title": self.title, "subtitle": self.subtitle, "dateline": self.dateline,
+                "report": self.report, "variant": self.variant, "provenance": self.provenance,
+                "provenance_rows": self.provenance_rows(), "csv_files": list(self.csv_files)}
+
+
+# --- sanitising HTML outputs -------------------------------------------------------------------
+
+_ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "div", "dl",
+    "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "small",
+    "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+})
+_ALLOWED_ATTRIBUTES = {"*": ["class", "id", "title", "lang"], "a": ["href", "title"],
+                       "td": ["colspan", "rowspan", "class"], "th": ["colspan", "rowspan", "scope",
+                                                                  "class"]}
+_STYLE_BLOCK = re.compile(r"<style\b[^>]*>.*?</style>", re.IGNORECASE | re.DOTALL)
+
+
+def clean_html(text: str) -> str:
+    """Sanitise HTML from outputs: tables and text markup stay, scripts/styles/handlers go.
+
+    Disallowed tags are escaped (shown as text), so ``<script>`` in a KPI title is displayed,
+    never run. Links may only point to relative paths, http(s) or anchors.
+    """
+    import bleach
+
+    text = _STYLE_BLOCK.sub("", str(text))
+    return bleach.clean(text, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
+                        protocols=["http", "https"], strip=False, strip_comments=True)
+
+
+# --- HTML post-processing: table of contents ---------------------------------------------------
+
+_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h\1>',
+                      re.DOTALL)
+_FIG = re.compile(r'<figure class="skr-(figure|table)" id="([^"]+)">.*?<figcaption>'
+                  r'<span class="caption-label">(.*?)</span>\s*(.*?)(?:<span|<a|</figcaption>)',
+                  re.DOTALL)
+_TAGS = re.compile(r"<[^>]+>")
+TOC_MARKER = "<!--skr-toc-->"
+
+
+def _toc(body: str) -> str:
+    entries: list[tuple[int, str, str]] = []
+    for match in sorted([*_HEADING.finditer(body), *_FIG.finditer(body)], key=lambda m: m.start()):
+        if match.re is _HEADING:
+            entries.append((int(match.group(1)), match.group(2),
+                            _TAGS.sub("", match.group(3)).strip()))
+        else:
+            label = f"{match.group(3)} {_TAGS.sub('', match.group(4)).strip()}".strip()
+            entries.append((4, match.group(2), label))
+    entries.append((2, "om-rapporten", "Om rapporten: data och versioner"))
+    lines = ["<ul>"]
+    for level, anchor, text in entries:
+        css = {2: "level-2", 3: "level-3", 4: "level-3 item"}[level]
+        lines.append(f'<li class="{css}"><a href="#{anchor}">{text}</a></li>')
+    lines.append("</ul>")
+    return "\n".join(lines)
+
+
+_CSV_CODE = re.compile(r"<code>(tables/[\w.\-]+\.csv)</code>")
+
+
+def link_csv_mentions(page: str, csv_files: Iterable[str]) -> str:
+    """Turn ``<code>tables/x.csv</code>`` mentions of written CSVs into links."""
+    known = set(csv_files)
+
+    def link(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f'<a href="{name}">{match.group(0)}</a>' if name in known else match.group(0)
+
+    return _CSV_CODE.sub(link, page)
+
+
+def insert_toc(page: str) -> str:
+    """Fill the table-of-contents marker of the page from its headings, figures and tables."""
+    head, marker, tail = page.partition(TOC_MARKER)
+    if not marker:
+        return page
+    main = re.split(r'<section[^>]*class="provenance"', tail, maxsplit=1)[0]
+    return head + _toc(main) + tail
+
+
+# --- the exporter ------------------------------------------------------------------------------
+
+_ENV_LOCK = threading.Lock()
+
+
+@contextmanager
+def reproducible_env(epoch: int) -> Iterator[None]:
+    """Set SOURCE_DATE_EPOCH/FORCE_SOURCE_DATE for child processes (xelatex, xdvipdfmx)."""
+    keys = {"SOURCE_DATE_EPOCH": str(epoch), "FORCE_SOURCE_DATE": "1", "TZ": "UTC"}
+    with _ENV_LOCK:
+        saved = {key: os.environ.get(key) for key in keys}
+        os.environ.update(keys)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+class _TableParser(HTMLParser):
+    """Rows of the first HTML table: (is_header_row, [(text, is_th), ...])."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[tuple[bool, list[tuple[str, bool]]]] = []
+        self._section = ""
+        self._cell: list[str] | None = None
+        self._cell_th = False
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._depth += 1
+        elif self._depth != 1:
+            return
+        elif tag in ("thead", "tbody", "tfoot"):
+            self._section = tag
+        elif tag == "tr":
+            self.rows.append((self._section == "thead", []))
+        elif tag in ("td", "th") and self.rows:
+            self._cell, self._cell_th = [], tag == "th"
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._depth -= 1
+        elif self._depth == 1 and tag in ("td", "th") and self._cell is not None:
+            self.rows[-1][1].append((" ".join("".join(self._cell).split()), self._cell_th))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+_NUMERIC = re.compile(r"^(?:[−\-+]?[\d\u202f\u00a0 ]+(?:[,.]\d+)?\s?%?|saknas( i data)?|–|-|)$")
+
+
+def html_table_to_latex(table_html: str) -> str | None:
+    """An HTML table as an ``xltabular`` (breaks across pages, fits the text width): text
+    columns wrap (X), numeric columns align right, header rows repeat on every page."""
+    from nbconvert.filters.latex import escape_latex
+
+    parser = _TableParser()
+    parser.feed(table_html)
+    rows = [(head, cells) for head, cells in parser.rows if cells]
+    if not rows:
+        return None
+    width = max(len(cells) for _, cells in rows)
+    rows = [(head, cells + [("", False)] * (width - len(cells))) for head, cells in rows]
+    header = [cells for head, cells in rows if head]
+    body = [cells for head, cells in rows if not head]
+    kinds: list[tuple[str, int]] = []  # (column type, weight)
+    for col in range(width):
+        texts = [cells[col][0] for cells in body]
+        heads = [cells[col][0] for cells in header]
+        numeric = bool(texts) and all(_NUMERIC.match(t) for t in texts)
+        longest = max([len(t) for t in texts + heads] or [0])
+        if longest <= 14:
+            kinds.append(("r" if numeric else "l", 0))
+        else:
+            kinds.append(("R" if numeric else "L", min(max(longest, 10), 40)))
+    if not any(weight for _, weight in kinds):
+        kinds[0] = ("L", 10)
+    total = sum(weight for _, weight in kinds)
+    n_x = sum(1 for _, weight in kinds if weight)
+    spec = []
+    for kind, weight in kinds:
+        if not weight:
+            spec.append(kind)
+            continue
+        align = r"\raggedleft" if kind == "R" else r"\raggedright"
+        share = n_x * weight / total
+        spec.append(rf">{{{align}\arraybackslash\hsize={share:.3f}\hsize\linewidth=\hsize}}X")
+
+    def line(cells: list[tuple[str, bool]], bold: bool = False) -> str:
+        texts = [escape_latex(text) for text, _ in cells]
+        if bold:
+            texts = [rf"\textbf{{{t}}}" if t else "" for t in texts]
+        return " & ".join(texts) + r" \\"
+
+    size = r"\footnotesize" if width > 5 else r"\small"
+    out = [r"{" + size, r"\setlength{\tabcolsep}{4pt}",
+           rf"\begin{{xltabular}}{{\linewidth}}{{{''.join(spec)}}}", r"\toprule"]
+    out += [line(cells, bold=True) for cells in header]
+    out += [r"\midrule", r"\endhead", r"\bottomrule", r"\endlastfoot"]
+    out += [line(cells) for cells in body]
+    out += [r"\end{xltabular}", "}"]
+    return "\n".join(out)
+
+
+def _html_tables_to_latex(nb: Any) -> Any:
+    """Give every HTML table output without a LaTeX form one (see html_table_to_latex)."""
+    for _cell, output in _outputs(nb):
+        data = output.get("data") or {}
+        table = _text(data.get("text/html", ""))
+        if "<table" in table and "text/latex" not in data:
+            latex = html_table_to_latex(table)
+            if latex:
+                data["text/latex"] = latex
+    return nb
+
+
+class Exporter:
+    """nbconvert exporters built once and reused (a batch worker keeps one)."""
+
+    def __init__(self) -> None:
+        self._html = None
+        self._pdf = None
+
+    @property
+    def html_exporter(self) -> Any:
+        if self._html is None:
+            from nbconvert import HTMLExporter
+            from traitlets.config import Config
+
+            config = Config()
+            config.CSSHTMLHeaderPreprocessor.enabled = False
+            exporter = HTMLExporter(config=config, template_name="skr_html",
+                                    extra_template_basedirs=[str(TEMPLATES_DIR)],
+                                    exclude_input=True, exclude_input_prompt=True,
+                                    exclude_output_prompt=True, embed_images=True)
+            exporter.register_filter("skr_clean_html", clean_html)
+            self._html = exporter
+        return self._html
+
+    @property
+    def pdf_exporter(self) -> Any:
+        if self._pdf is None:
+            from nbconvert import PDFExporter
+
+            self._pdf = PDFExporter(template_name="skr_latex", template_file="skr.tex.j2",
+                                    extra_template_basedirs=[str(TEMPLATES_DIR)],
+                                    exclude_input=True, exclude_input_prompt=True,
+                                    exclude_output_prompt=True, latex_count=3)
+        return self._pdf
+
+    @staticmethod
+    def _resources(info: ReportInfo) -> dict[str, Any]:
+        return {"skr": info.resources(), "metadata": {"name": info.report}}
+
+    @staticmethod
+    def _prepare(nb: Any, info: ReportInfo) -> Any:
+        nb = clean_notebook(nb)
+        title = extract_title(nb)
+        if title and info.report not in REPORT_TITLES:
+            info.title = title
+        return annotate_captions(nb, info.csv_files)
+
+    def to_html(self, nb: Any, info: ReportInfo) -> str:
+        """The reviewer HTML of an executed notebook (cleaned and annotated here)."""
+        nb = self._prepare(nb, info)
+        body, _ = self.html_exporter.from_notebook_node(nb, resources=self._resources(info))
+        return link_csv_mentions(insert_toc(body), info.csv_files)
+
+    def to_pdf(self, nb: Any, info: ReportInfo) -> bytes:
+        """The secretary PDF of an executed notebook (xelatex, reproducible)."""
+        nb = _html_tables_to_latex(self._prepare(nb, info))
+        with reproducible_env(info.source_date_epoch):
+            pdf, _ = self.pdf_exporter.from_notebook_node(nb, resources=self._resources(info))
+        return pdf
+
+    def export(self, nb: Any, info: ReportInfo, out_dir: Path,
+               formats: Iterable[str] = ("html", "pdf")) -> list[Path]:
+        """Write ``<report>.html`` / ``.pdf`` into ``out_dir``; returns the files written."""
+        written = []
+        for fmt in formats:
+            target = Path(out_dir) / f"{info.report}.{fmt}"
+            if fmt == "html":
+                target.write_text(self.to_html(nb, info), encoding="utf-8")
+            elif fmt == "pdf":
+                target.write_bytes(self.to_pdf(nb, info))
+            else:
+                raise ValueError(f"unknown export format {fmt!r}: use html or pdf")
+            written.append(target)
+        return written
+
+
+# --- manifest and index ------------------------------------------------------------------------
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+MANIFEST = "manifest.json"
+
+
+def write_manifest(out_dir: Path, info: ReportInfo, *, inputs_sha256: str,
+                   status: str = "ok", versions: Mapping[str, str] | None = None) -> Path:
+    """Write ``manifest.json``: parameters, data vintage, KPI ids, versions, sha256 of outputs.
+
+    Deterministic (sorted keys, no build time), so it is byte-identical across rebuilds too.
+    """
+    out_dir = Path(out_dir)
+    outputs = {
+        path.relative_to(out_dir).as_posix(): sha256_file(path)
+        for path in sorted(out_dir.rglob("*"))
+        if path.is_file() and path.name != MANIFEST
+    }
+    manifest = {
+        "variant": info.variant,
+        "report": info.report,
+        "title": info.title,
+        "subtitle": info.subtitle,
+        "status": status,
+        "parameters": info.parameters,
+        "data": {key: info.provenance.get(key) for key in
+                 ("source", "base_url", "snapshot", "fetched_at", "kpis", "years")},
+        "versions": dict(versions or {}),
+        "git_commit": info.provenance.get("git_commit"),
+        "inputs_sha256": inputs_sha256,
+        "outputs": outputs,
+    }
+    path = out_dir / MANIFEST
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((Path(out_dir) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+STATUS_DIR_NAME = ".status"
+
+
+def write_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
+    """Write ``reports/index.html``: every variant with links, data year and status."""
+    reports_dir = Path(reports_dir)
+    rows: dict[str, dict[str, Any]] = {}
+    for manifest_path in sorted(reports_dir.glob(f"*/{MANIFEST}")):
+        manifest = read_manifest(manifest_path.parent) or {}
+        rows[manifest_path.parent.name] = {"manifest": manifest, "failure": None}
+    for status_path in sorted((reports_dir / STATUS_DIR_NAME).glob("*.json")):
+        try:
+            failure = json.loads(status_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        rows.setdefault(status_path.stem, {"manifest": None})["failure"] = failure
+    lines = []
+    for variant in sorted(rows):
+        manifest, failure = rows[variant]["manifest"], rows[variant]["failure"]
+        links = []
+        if manifest:
+            for name in sorted(manifest.get("outputs", {})):
+                if "/" not in name and name.rsplit(".", 1)[-1] in ("html", "pdf", "ipynb"):
+                    label = name.rsplit(".", 1)[-1].upper()
+                    href = f"{html.escape(variant)}/{html.escape(name)}"
+                    links.append(f'<a href="{href}">{label}</a>')
+            links.append(f'<a href="{html.escape(variant)}/{MANIFEST}">manifest</a>')
+        years = (manifest or {}).get("data", {}).get("years") or []
+        year = _format_value(years[-1:] if years else "–")
+        title = (manifest or {}).get("subtitle") or (manifest or {}).get("title") or ""
+        if failure and manifest:
+            status = "misslyckades senast – föregående version visas"
+        elif failure:
+            status = "misslyckades"
+        else:
+            status = "klar"
+        detail = f'<div class="error">{html.escape(failure.get("error", ""))}</div>' if failure \
+            else ""
+        css = "failed" if failure else "ok"
+        lines.append(f'<tr class="{css}"><th scope="row">{html.escape(variant)}</th>'
+                     f"<td>{html.escape(str(title))}</td><td>{html.escape(year)}</td>"
+                     f"<td>{' · '.join(links)}</td><td>{html.escape(status)}{detail}</td></tr>")
+    page = INDEX_TEMPLATE.format(rows="\n".join(lines) or
+                                 '<tr><td colspan="5">Inga rapporter byggda ännu.</td></tr>',
+                                 count=len(rows),
+                                 failed=sum(1 for r in rows.values() if r["failure"]))
+    target = reports_dir / "index.html"
+    atomic_write_text(target, page)
+    return target
+
+
+INDEX_TEMPLATE = """<!DOCTYPE html>
+<html lang="sv">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>SKR-rapporter – alla varianter</title>
+<style>
+body {{ font-family: "DejaVu Sans", Roboto, Helvetica, Arial, sans-serif; margin: 2rem auto;
+        max-width: 70rem; padding: 0 1rem; color: #1b1b1b; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .95rem; }}
+th, td {{ border-bottom: 1px solid #d0d7de; padding: .3rem .6rem; text-align: left;
+          vertical-align: top; }}
+thead th {{ border-bottom: 2px solid #1b1b1b; }}
+tr.failed td:last-child {{ color: #a40000; }}
+.error {{ font-size: .8rem; white-space: pre-wrap; }}
+a {{ color: #00508c; }}
+</style>
+</head>
+<body>
+<h1>SKR-rapporter</h1>
+<p>{count} varianter, varav {failed} misslyckade vid senaste körningen.</p>
+<table>
+<thead><tr><th scope="col">Variant</th><th scope="col">Avser</th><th scope="col">Dataår</th>
+<th scope="col">Filer</th><th scope="col">Status</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+</body>
+</html>
+"""
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a text file through a temporary file and a rename (readers never see half)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+__all__ = [
+    "SKR",
+    "SOURCE_LINE",
+    "Exporter",
+    "ReportInfo",
+    "annotate_captions",
+    "atomic_write_text",
+    "clean_html",
+    "clean_notebook",
+    "epoch_of",
+    "extract_title",
+    "figure_metadata",
+    "figure_png",
+    "git_commit",
+    "insert_toc",
+    "link_csv_mentions",
+    "read_manifest",
+    "save_figure",
+    "sha256_file",
+    "show_figure",
+    "show_table",
+    "strip_png_metadata",
+    "swedish_date",
+    "table_metadata",
+    "write_index",
+    "write_manifest",
+]

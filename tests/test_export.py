@@ -1,0 +1,218 @@
+"""helpers.export: cleaning, captions, sanitising, TOC, LaTeX tables; fixture HTML and PDF."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+
+import nbformat
+import pytest
+from fixtures.fixture_report import fixture_settings, fixture_variant
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from helpers import export
+
+
+def _png(text: bool = True) -> bytes:
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    if text:
+        info.add_text("Software", "matplotlib 9.9")
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def test_strip_png_metadata_drops_text_chunks_and_keeps_the_image():
+    raw = _png()
+    assert b"tEXt" in raw
+    stripped = export.strip_png_metadata(raw)
+    assert b"tEXt" not in stripped and b"matplotlib" not in stripped
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(stripped)).size == (4, 4)
+    assert export.strip_png_metadata(b"not a png") == b"not a png"
+
+
+def _executed_notebook() -> nbformat.NotebookNode:
+    png = base64.b64encode(_png()).decode()
+    nb = new_notebook(metadata={"papermill": {"start_time": "2026-01-01T00:00:00",
+                                              "input_path": "/abs/in.ipynb",
+                                              "parameters": {"kommun": "2463"}}})
+    cell = new_code_cell("x", metadata={"papermill": {"duration": 1.2}, "tags": ["figur1"]},
+                         execution_count=7)
+    cell.outputs = [
+        new_output("stream", name="stderr", text="/abs/path/warning.py:1: Warning"),
+        new_output("display_data", data={"image/png": png},
+                   metadata={"image/png": {"alt": "Figur 3: Spridningen av index. Mer text."}}),
+        new_output("display_data", data={"text/markdown": "**Tabell 2: Korrelationer**",
+                                         "text/plain": "Tabell 2"}),
+        new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>",
+                                         "text/plain": "1"}),
+        new_output("display_data", data={"application/javascript": "alert(1)"}),
+    ]
+    setup = new_code_cell("%reset -f", metadata={"tags": ["skr-setup"]})
+    nb.cells = [setup, new_markdown_cell("# Rubrik\n\nText."), cell]
+    return nb
+
+
+def test_clean_notebook_removes_what_varies_between_runs():
+    cleaned = export.clean_notebook(_executed_notebook())
+    assert [c.id for c in cleaned.cells] == ["cell-0", "cell-1"]
+    code = cleaned.cells[1]
+    assert "papermill" not in code.metadata and code.execution_count == 1
+    assert all(o.get("name") != "stderr" for o in code.outputs)
+    assert len(code.outputs) == 3  # the javascript-only output is gone
+    assert b"tEXt" not in base64.b64decode(code.outputs[0].data["image/png"])
+    assert cleaned.metadata.papermill == {"parameters": {"kommun": "2463"}}
+
+
+def test_annotate_captions_reads_alt_text_and_bold_caption_lines():
+    nb = export.annotate_captions(export.clean_notebook(_executed_notebook()),
+                                  csv_files=["tables/tabell2.csv"])
+    outputs = nb.cells[1].outputs
+    figure = outputs[0].metadata["skr"]
+    assert figure["number"] == 3 and figure["title"] == "Spridningen av index"
+    assert figure["anchor"] == "figur-3" and figure["alt"].startswith("Figur 3:")
+    table = outputs[1].metadata["skr"]  # the bold line became the table's caption
+    assert table == {"kind": "table", "number": 2, "title": "Korrelationer",
+                     "anchor": "tabell-2", "csv": "tables/tabell2.csv"}
+    assert len(outputs) == 2
+
+
+def test_extract_title_takes_the_first_h1_out_of_the_body():
+    nb = export.clean_notebook(_executed_notebook())
+    assert export.extract_title(nb) == "Rubrik"
+    assert nb.cells[0].source == "Text."
+
+
+def test_clean_html_escapes_scripts_and_keeps_tables():
+    dirty = ('<style>td {color: red}</style><table><thead><tr><th scope="col">KPI</th></tr>'
+             '</thead><tbody><tr><td onclick="x()">A<script>alert(1)</script></td></tr></tbody>'
+             '</table><a href="javascript:alert(1)">x</a><img src="http://evil/x.png">')
+    clean = export.clean_html(dirty)
+    assert "<script" not in clean and "&lt;script&gt;" in clean
+    assert "onclick" not in clean and "javascript:" not in clean and "color: red" not in clean
+    assert "<img" not in clean
+    assert '<th scope="col">KPI</th>' in clean and "<tbody>" in clean
+
+
+def test_html_table_to_latex_escapes_and_fits_the_width():
+    html = ("<table><thead><tr><th>Variabel</th><th>Kvalitetsindex ekonomiskt bistånd</th></tr>"
+            "</thead><tbody><tr><td>Kostnad &amp; 100 % <b>x</b></td><td>−0,12</td></tr>"
+            "<tr><td>Invånare_totalt</td><td>saknas i data</td></tr></tbody></table>")
+    latex = export.html_table_to_latex(html)
+    assert r"\begin{xltabular}{\linewidth}" in latex and r"\endhead" in latex
+    assert r"Kostnad \& 100 \% x" in latex and r"Invånare\_totalt" in latex
+    assert r"\raggedleft" in latex  # the numeric column aligns right
+    assert export.html_table_to_latex("<p>no table</p>") is None
+
+
+def test_insert_toc_lists_headings_figures_and_tables():
+    page = ('<nav><!--skr-toc--></nav><main><h2 id="A">A<a class="anchor-link" href="#A">¶</a>'
+            '</h2><figure class="skr-figure" id="figur-1"><img alt="x"><figcaption>'
+            '<span class="caption-label">Figur 1:</span> Titel<span>k</span></figcaption>'
+            '</figure></main><section class="provenance" id="om-rapporten"><h2 id="p">P</h2>')
+    toc = export.insert_toc(page)
+    assert '<a href="#A">A</a>' in toc and '<a href="#figur-1">Figur 1: Titel</a>' in toc
+    assert '<a href="#p">' not in toc and toc.count("om-rapporten") == 2
+
+
+def test_swedish_date_and_epoch():
+    assert export.swedish_date("2024-08-23T10:00:00+00:00") == "23 augusti 2024"
+    assert export.epoch_of("2024-08-23T10:00:00Z") == 1724407200
+    assert export.epoch_of(None, default=5) == 5
+
+
+def test_write_index_lists_variants_with_status(tmp_path):
+    good = tmp_path / "valfard-2463"
+    good.mkdir()
+    info = export.ReportInfo(report="valfard_i_hela_landet", variant="valfard-2463",
+                             title="Välfärd", subtitle="Åsele <b>(2463)</b>",
+                             provenance={"years": [2022]})
+    (good / "valfard_i_hela_landet.html").write_text("x")
+    export.write_manifest(good, info, inputs_sha256="abc")
+    status = tmp_path / ".status"
+    status.mkdir()
+    (status / "valfard-0114.json").write_text(json.dumps({"error": "cell 3 <failed>"}))
+    page = export.write_index(tmp_path).read_text()
+    assert 'href="valfard-2463/valfard_i_hela_landet.html"' in page
+    assert "Åsele &lt;b&gt;(2463)&lt;/b&gt;" in page and "2022" in page
+    assert "valfard-0114" in page and "cell 3 &lt;failed&gt;" in page and "misslyckades" in page
+
+
+# --- exporting the fixture notebook -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built_fixture(tmp_path_factory):
+    """The fixture notebook run and exported to HTML and PDF once for this module."""
+    from helpers.runner import run_variant
+
+    if shutil.which("xelatex") is None:
+        pytest.skip("xelatex missing: run scripts/install-system-deps.sh")
+    root = tmp_path_factory.mktemp("export")
+    settings = fixture_settings(root)
+    variant = fixture_variant(settings, root, kommun="2463")
+    result = run_variant(variant.params_path, variant=variant, settings=settings)
+    return result.out_dir
+
+
+@pytest.mark.slow
+def test_html_export_is_swedish_offline_and_codeless(built_fixture):
+    page = (built_fixture / "fixture_report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="sv">' in page
+    assert "<script" not in page.lower()
+    assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing loaded from the network
+    assert re.search(r'<img alt="Stapeldiagram[^"]*" src="data:image/png;base64,', page)
+    assert '<span class="caption-label">Figur 1:</span> Värden per grupp 2022' in page
+    assert '<span class="caption-label">Tabell 1:</span> Nyckeltal från Kolada' in page
+    assert "Kostnad &lt;script&gt;alert(1)&lt;/script&gt; &amp; annat" in page
+    assert '<a class="skr-data-link" href="tables/figur1.csv">' in page
+    assert '<a href="#figur-1">Figur 1: Värden per grupp 2022</a>' in page  # table of contents
+    assert "<h1 class=\"title\">Testrapport</h1>" in page and "2463" in page
+    assert "Om rapporten: data och versioner" in page and "inspelad ögonblicksbild" in page
+    assert "show_figure" not in page and "import " not in page  # no code
+    assert "varning" not in page  # stderr is not exported
+    assert "/tmp/" not in page and str(built_fixture) not in page
+
+
+@pytest.mark.slow
+def test_pdf_export_is_a4_swedish_with_captions(built_fixture):
+    import subprocess
+
+    path = built_fixture / "fixture_report.pdf"
+    assert path.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdfinfo") is None or shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils (pdfinfo, pdftotext) missing: only the PDF header checked")
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
+                          check=True).stdout
+    assert "(A4)" in info
+    assert "Aug 23 10:00:00 2024" in info  # CreationDate = SOURCE_DATE_EPOCH = the data vintage
+    assert "Testrapport" in info  # the PDF title comes from the report, not the file name
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Testrapport" in text and "Innehåll" in text and "2463" in text
+    assert "Figur 1: Värden per grupp 2022" in text
+    assert "Tabell 1: Nyckeltal från Kolada" in text
+    assert "augusti 2024" in text  # Swedish date, not an English \\today
+    assert "Om rapporten: data och versioner" in text
+    assert "import" not in text and "show_figure" not in text
+    pages = text.split("\f")
+    assert pages[0].rstrip().endswith("1")  # a page number in the footer
+
+
+@pytest.mark.slow
+def test_manifest_lists_parameters_vintage_and_sha256(built_fixture):
+    manifest = json.loads((built_fixture / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["kommun"] == "2463"
+    assert manifest["data"]["fetched_at"] == "2024-08-23T10:00:00+00:00"
+    assert manifest["data"]["kpis"] == ["N01951"]
+    assert manifest["versions"]["skr-report"]
+    for name in ("fixture_report.html", "fixture_report.pdf", "fixture_report.ipynb",
+                 "tables/figur1.csv", "figures/figur1.png"):
+        assert manifest["outputs"][name] == export.sha256_file(built_fixture / name)
