@@ -525,7 +525,7 @@ def build_nulage(unit: str, urval: pd.DataFrame, values: pd.DataFrame, units: Se
     table = pd.DataFrame(rows)
     if table.empty:
         return table
-    for column in ("rang", "ar"):
+    for column in ("rang", "ar", "antal", "grupp_n", "liknande_n"):
         table[column] = table[column].astype("Int64")
     return table
 
