@@ -298,7 +298,7 @@ def render_png(result: FigureResult) -> bytes:
             artist.draw(renderer)
         image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
         buffer = io.BytesIO()
-        image.save(buffer, format="PNG", compress_level=3)
+        image.save(buffer, format="PNG", compress_level=1)
     finally:
         for artist in result.overlay:
             if isinstance(artist, Legend):

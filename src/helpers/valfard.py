@@ -318,13 +318,13 @@ def resolve_variable(var: Variable, wide: pd.DataFrame) -> ResolvedVariable:
     return ResolvedVariable(var, empty, None, f"{var.kpi} {MISSING_TEXT}.")
 
 
-def pearson(x: pd.Series, y: pd.Series) -> tuple[float, int]:
-    """Pearson r over the kommuner where both are present, and that number of kommuner."""
-    both = x.notna() & y.notna()
-    n = int(both.sum())
-    if n < 3:
-        return float("nan"), n
-    return float(np.corrcoef(x[both], y[both])[0, 1]), n
+def pairwise_pearson(x: pd.DataFrame, y: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson r of every column of ``x`` with every column of ``y`` over the kommuner where
+    both are present (NaN below 3 kommuner), and those numbers of kommuner."""
+    both = pd.concat([x, y], axis=1, ignore_index=True)
+    r = both.corr(min_periods=3).to_numpy()[: x.shape[1], x.shape[1]:]
+    n = x.notna().to_numpy(int).T @ y.notna().to_numpy(int)
+    return r, n
 
 
 def correlation_table(
@@ -343,12 +343,16 @@ def correlation_table(
     """
     resolved_rows = [resolve_variable(v, wide) for v in rows]
     resolved_cols = [resolve_variable(v, wide) for v in columns]
+    r_all, n_all = pairwise_pearson(
+        pd.concat([r.values for r in resolved_rows], axis=1, ignore_index=True),
+        pd.concat([c.values for c in resolved_cols], axis=1, ignore_index=True),
+    )
     records = []
-    for r in resolved_rows:
-        for c in resolved_cols:
-            value, n = pearson(r.values, c.values)
+    for i, r in enumerate(resolved_rows):
+        for j, c in enumerate(resolved_cols):
             note = r.note or (MISSING_TEXT if r.used is None else "")
-            records.append(_table_record("korrelation", r, c, value, n, note))
+            value = float(r_all[i, j])
+            records.append(_table_record("korrelation", r, c, value, int(n_all[i, j]), note))
     if kommun is not None:
         records += _kommun_records(resolved_rows, resolved_cols, kommun)
     out = pd.DataFrame.from_records(records)
