@@ -505,4 +505,6 @@ def prepare(params_path: str | Path, client: Any, processed_dir: Path | None = N
 
     params = load_params(params_path, catalogue_for(client), **overrides)
     result = fetch_for(params, client, processed_dir)
-    return Prepared(params=params, fetch=result, year=check_year(params, result.years_with_data()))
+    params.prepare_data(client, result.processed_dir)
+    year = check_year(params, result.years_with_data(how=params.years_rule))
+    return Prepared(params=params, fetch=result, year=year)

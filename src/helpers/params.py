@@ -266,6 +266,10 @@ class ReportParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     report_name: ClassVar[str | None] = None
+    years_rule: ClassVar[str] = "all"
+    """How the data year is settled: "all" = a year in which every required KPI that has data
+    has a value; "any" = a year in which at least one has (reports whose indicators each have
+    their own latest year)."""
 
     report: str
     kommun: str | None = None
@@ -311,6 +315,10 @@ class ReportParams(BaseModel):
     def required_kpis(self) -> list[str]:
         """The KPI ids this parameter set needs fetched (report models override)."""
         return []
+
+    def prepare_data(self, client: Any, processed_dir: Path) -> None:
+        """Hook run after the values are fetched: write any further Kolada data the notebook
+        needs (metadata, group members) into ``processed_dir``, so notebooks never fetch."""
 
     def required_years(self) -> list[int] | None:
         """The years to fetch; None (the default) means every year Kolada has."""
