@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from helpers import datasets, paths
+from helpers.files import atomic_write_parquet
 from helpers.formatting import format_number
 from helpers.params import (
     KOMMUN,
@@ -45,6 +44,7 @@ from helpers.params import (
     closest_matches,
     register_report,
 )
+from helpers.tables import write_csv
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +257,7 @@ def prepare(params: Agenda2030Params, client: Any,
     folder = _meta_dir(processed_dir)
     folder.mkdir(parents=True, exist_ok=True)
     for name in _META_FILES:
-        _write_parquet(getattr(meta, name), folder / f"{level}_{name}.parquet")
+        atomic_write_parquet(getattr(meta, name), folder / f"{level}_{name}.parquet")
     _ensure_kommun_table(client, folder.parent)
     return folder
 
@@ -274,7 +274,7 @@ def _ensure_kommun_table(client: Any, processed_dir: Path) -> None:
         return
     year = int(years.max())
     table = datasets.build_kommuner(client, population, year)
-    _write_parquet(table, processed_dir / f"kommuner_{year}.parquet")
+    atomic_write_parquet(table, processed_dir / f"kommuner_{year}.parquet")
 
 
 def load_meta(params: Agenda2030Params, processed_dir: str | Path | None = None,
@@ -297,17 +297,6 @@ def _client_for(processed_dir: str | Path | None) -> Any:
     folder = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
     source = json.loads((folder / "source.json").read_text(encoding="utf-8"))
     return KoladaClient(base_url=source.get("base_url"))
-
-
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _liknande_parts(title: str) -> tuple[str, str, str] | None:
@@ -698,7 +687,7 @@ def _kommungrupp_of(kommun: str, processed_dir: Path) -> tuple[str, str, list[st
 
 def tabell_urval(report: AgendaReport, output_dir: str | Path) -> pd.DataFrame:
     """Write ``agenda2030_urval.csv`` and return the selection for display."""
-    _write_csv(report.urval, output_dir, "agenda2030_urval")
+    write_csv(report.urval, output_dir, "agenda2030_urval")
     return urval_display(report.urval)
 
 
@@ -716,7 +705,7 @@ def tabell_nulage(report: AgendaReport, output_dir: str | Path) -> pd.DataFrame 
     kommun/region is given)."""
     if report.nulage is None:
         return None
-    _write_csv(report.nulage.assign(enhet=report.params.kommun), output_dir, "agenda2030_nulage")
+    write_csv(report.nulage.assign(enhet=report.params.kommun), output_dir, "agenda2030_nulage")
     return nulage_display(report.nulage, report.group_label, report.liknande_label,
                           report.unit_label or "")
 
@@ -754,14 +743,6 @@ def direction_text(report: AgendaReport) -> str:
     listed = ", ".join(f"{k} ({v} är önskvärt)" for k, v in sorted(given.items()))
     return (f"Bedömningen bättre/sämre görs bara för nyckeltal vars önskade riktning anges i "
             f"parametrarna: {listed}. Övriga avvikelser visas utan bedömning.")
-
-
-def _write_csv(frame: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
-    folder = Path(output_dir) / "tables"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.csv"
-    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-    return path
 
 
 def output_folder(output_dir: str | Path | None, params: Agenda2030Params) -> Path:

@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from helpers import paths
 from helpers.formatting import format_number
 from helpers.params import ReportParams, register_report
+from helpers.tables import write_csv
 
 RESULTATRAKNING_FILE = paths.SKR_RAW_DIR / "resultatrakning_2024.csv"
 RESULTATRAKNING_COLUMNS = {
@@ -72,7 +73,6 @@ __all__ = [
     "rounding_differences",
     "skanes_kommuner_members",
     "swedish_display",
-    "write_table",
 ]
 
 
@@ -314,15 +314,6 @@ def swedish_display(table: pd.DataFrame, decimals: Mapping[str, int] | None = No
     return out.fillna("")
 
 
-def write_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
-    """Write ``table`` to ``<output_dir>/tables/<name>.csv`` (UTF-8, numbers unformatted)."""
-    folder = Path(output_dir) / "tables"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.csv"
-    table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-    return path
-
-
 # --- one call per table (the notebook's cells) -------------------------------------------------
 
 
@@ -330,7 +321,7 @@ def tabell_resultatrakning(rr: pd.DataFrame, output_dir: str | Path) -> pd.DataF
     """Write ``budget_skr.csv`` (the published table and the change per row) and return it for
     display."""
     table = resultatrakning_table(rr)
-    write_table(table, output_dir, "budget_skr")
+    write_csv(table, output_dir, "budget_skr")
     headings = list(table.index[rr["typ"].to_numpy() == "rubrik"])
     return swedish_display(table, blank_rows=headings)
 
@@ -339,7 +330,7 @@ def tabell_kontroll(rr: pd.DataFrame, output_dir: str | Path) -> pd.DataFrame:
     """Write ``budget_skr_kontroll.csv`` (every sum against its parts) and return it for
     display."""
     check = kontroll(rr)
-    write_table(check, output_dir, "budget_skr_kontroll")
+    write_csv(check, output_dir, "budget_skr_kontroll")
     return swedish_display(check)
 
 
@@ -351,7 +342,7 @@ def tabell_medlemsavgift(kommuner: pd.DataFrame, members: Sequence[str], kr_per_
     table = with_total(medlemsavgift(kommuner, members, kr_per_invanare, index_procent))
     csv = table.assign(befolkningsar=year,
                        avgift_per_invanare_kr=table.attrs["kr_per_invanare_indexerad"])
-    write_table(csv, output_dir, name)
+    write_csv(csv, output_dir, name)
     display = swedish_display(
         table.rename(columns={"kommun": "Kod", "kommunnamn": "Kommun",
                               "befolkning": f"Invånare {year}", "avgift_kr": "Avgift (kr)",

@@ -17,8 +17,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
-import tempfile
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ import pandas as pd
 from filelock import FileLock
 
 from helpers import paths
+from helpers.files import atomic_write_bytes, atomic_write_parquet
 from helpers.formatting import THOUSANDS_SEP, format_number
 
 log = logging.getLogger(__name__)
@@ -349,12 +348,12 @@ def fetch_for(params: Any, client: Any, processed_dir: Path | None = None,
     (processed_dir / "values").mkdir(parents=True, exist_ok=True)
     with FileLock(processed_dir / ".fetch.lock"):
         for kpi in kpis:
-            _write_parquet(values[values["kpi"] == kpi].reset_index(drop=True),
+            atomic_write_parquet(values[values["kpi"] == kpi].reset_index(drop=True),
                            processed_dir / "values" / f"{kpi}.parquet")
         result_year = _kommun_table_year(params, required, years_by_kpi)
         if result_year is not None:
             table = build_kommuner(client, values, result_year, storleksklasser)
-            _write_parquet(table, processed_dir / f"kommuner_{result_year}.parquet")
+            atomic_write_parquet(table, processed_dir / f"kommuner_{result_year}.parquet")
         source = _write_source(client, processed_dir)
     return FetchResult(
         processed_dir=processed_dir, kpis=kpis, required_kpis=required, missing_kpis=missing,
@@ -403,30 +402,8 @@ def _write_source(client: Any, processed_dir: Path) -> dict:
     source["snapshot"] = host not in LIVE_API_HOSTS
     source["kpis"] = sorted(p.stem for p in (processed_dir / "values").glob("*.parquet"))
     text = json.dumps(source, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    _atomic_write_bytes(processed_dir / "source.json", text.encode("utf-8"))
+    atomic_write_bytes(processed_dir / "source.json", text.encode("utf-8"))
     return source
-
-
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- loading -----------------------------------------------------------------------------------

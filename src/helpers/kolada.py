@@ -17,7 +17,6 @@ import logging
 import math
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 from urllib3.util.retry import Retry
 
 from helpers import __version__, paths
+from helpers.files import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -169,19 +169,8 @@ class RawCache:
     def put(self, key: str, body: bytes, meta: dict) -> None:
         body_path, meta_path = self._paths(key)
         body_path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(meta_path, json.dumps(meta, ensure_ascii=False, indent=1).encode())
-        _atomic_write(body_path, body)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        atomic_write_bytes(meta_path, json.dumps(meta, ensure_ascii=False, indent=1).encode())
+        atomic_write_bytes(body_path, body)
 
 
 class KoladaClient:
