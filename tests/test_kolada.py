@@ -263,3 +263,13 @@ def test_concurrent_writers_never_leave_a_broken_file(tmp_path):
     for thread in threads:
         thread.join()
     assert cache.get("/same") in bodies
+
+
+def test_source_names_the_recorded_snapshot_vintage(kolada_server, tmp_path):
+    client = client_for(kolada_server, tmp_path)
+    client.values("N01951", "0180", 2022)
+    vintage = client.source["snapshot_vintage"]
+    assert "values.csv.gz" in vintage and "August 2024" in vintage
+    cached = client_for(kolada_server, tmp_path, offline=True)
+    cached.values("N01951", "0180", 2022)
+    assert cached.source["snapshot_vintage"] == vintage

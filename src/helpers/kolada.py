@@ -40,6 +40,7 @@ DEFAULT_BASE_URL = "https://api.kolada.se/v3"
 MAX_IDS_PER_PART = 25
 PER_PAGE = 5000
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+SNAPSHOT_HEADER = "X-Kolada-Snapshot"  # sent by helpers.kolada_replay, never by the live API
 VALUE_COLUMNS = ["kpi", "municipality", "period", "gender", "value", "count", "status"]
 GROUP_COLUMNS = ["group_id", "group_title", "member_id", "member_title"]
 # Units in Kolada: 290 kommuner, 21 regions and Riket. Used only to estimate response sizes.
@@ -201,6 +202,7 @@ class KoladaClient:
         namespace = cache_namespace or _slug(f"{base.netloc}{base.path}")
         self.cache = RawCache(Path(cache_dir or paths.KOLADA_RAW_DIR) / namespace)
         self._fetched_at: set[str] = set()
+        self._snapshots: set[str] = set()
         self._fetched_lock = threading.Lock()
         self._session = self._make_session(retries, backoff_factor)
 
@@ -328,10 +330,15 @@ class KoladaClient:
 
     @property
     def source(self) -> dict:
-        """Where the data came from: base URL and the time of the newest response used."""
+        """Where the data came from: base URL, the time of the newest response used and, when
+        a replay server answered, the vintage of its recorded snapshot."""
         with self._fetched_lock:
             newest = max(self._fetched_at) if self._fetched_at else None
-        return {"base_url": self.base_url, "fetched_at": newest}
+            snapshots = sorted(self._snapshots)
+        source = {"base_url": self.base_url, "fetched_at": newest}
+        if snapshots:
+            source["snapshot_vintage"] = " | ".join(snapshots)
+        return source
 
     def _fetch_chains(self, first_urls: list[str]) -> list:
         """Fetch every chain of pages (in parallel across chains) and concatenate the values."""
@@ -383,7 +390,7 @@ class KoladaClient:
         body = None if self.refresh else self.cache.get(key)
         if body is not None:
             self.stats.add(cache_hits=1)
-            self._remember_fetch_time(key)
+            self._remember(self.cache.meta(key))
             return self._parse(body, key)
         if self.offline:
             missing.append(key)
@@ -399,7 +406,7 @@ class KoladaClient:
             wait=wait_exponential(multiplier=0.2, max=5),
             reraise=True,
         )
-        def attempt() -> tuple[bytes, dict]:
+        def attempt() -> tuple[bytes, dict, str | None]:
             response = self._request(url)
             body = response.content
             self.stats.add(requests=1, nbytes=len(body))
@@ -407,10 +414,10 @@ class KoladaClient:
                 envelope = json.loads(body)
             except ValueError as exc:
                 raise _TruncatedBody(f"{url}: {exc}") from exc
-            return body, envelope
+            return body, envelope, response.headers.get(SNAPSHOT_HEADER)
 
         try:
-            body, envelope = attempt()
+            body, envelope, snapshot = attempt()
         except _TruncatedBody as exc:
             raise KoladaBadResponse(
                 f"Kolada's answer to {url} was not complete JSON after {self.retries} "
@@ -419,9 +426,11 @@ class KoladaClient:
             ) from None
         _check_envelope(envelope, url)
         fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
-        self.cache.put(key, body, {"url": url, "fetched_at": fetched_at, "bytes": len(body)})
-        with self._fetched_lock:
-            self._fetched_at.add(fetched_at)
+        meta = {"url": url, "fetched_at": fetched_at, "bytes": len(body)}
+        if snapshot:
+            meta["snapshot"] = snapshot
+        self.cache.put(key, body, meta)
+        self._remember(meta)
         return envelope
 
     def _request(self, url: str) -> requests.Response:
@@ -445,11 +454,15 @@ class KoladaClient:
             _raise_for_status(response, url, self.retries)
         return response
 
-    def _remember_fetch_time(self, key: str) -> None:
-        meta = self.cache.meta(key)
-        if meta and meta.get("fetched_at"):
-            with self._fetched_lock:
+    def _remember(self, meta: dict | None) -> None:
+        """Note when (and from which recorded snapshot, if any) a response used was fetched."""
+        if not meta:
+            return
+        with self._fetched_lock:
+            if meta.get("fetched_at"):
                 self._fetched_at.add(meta["fetched_at"])
+            if meta.get("snapshot"):
+                self._snapshots.add(meta["snapshot"])
 
     def _parse(self, body: bytes, key: str) -> dict:
         try:

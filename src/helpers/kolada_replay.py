@@ -36,6 +36,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 import pandas as pd
 
 from helpers import paths
+from helpers.kolada import SNAPSHOT_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,23 @@ class Records:
                 "period": self.period[i], "values": values}
 
 
+def read_vintage(folder: Path) -> str:
+    """The snapshot's vintage as its README's table of files states it (file: vintage; …).
+
+    Sent with every answer as ``X-Kolada-Snapshot``, so that reports built on the recorded
+    snapshot say which state of Kolada they show rather than when the replay was read.
+    """
+    readme = Path(folder) / "README.md"
+    if not readme.is_file():
+        return "recorded snapshot (vintage not stated)"
+    vintages = []
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`") and cells[0].endswith("`"):
+            vintages.append(f"{cells[0].strip('`')} {cells[2]}")
+    return "; ".join(vintages) or "recorded snapshot (vintage not stated)"
+
+
 class Snapshot:
     """A snapshot folder loaded into memory: metadata lists and a values table indexed by KPI."""
 
@@ -148,6 +166,7 @@ class Snapshot:
         self.wide = self._widen(long)
         self.kpi_slices = self._slices(self.wide)
         self.records = functools.lru_cache(maxsize=QUERY_CACHE_SIZE)(self._records)
+        self.vintage = read_vintage(self.folder)
 
     def _read_entity(self, entity: str) -> list[dict[str, Any]]:
         path = self.folder / f"{entity}.json"
@@ -380,6 +399,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
+        snapshot = self.server.replay.api.snapshot  # type: ignore[attr-defined]
+        # HTTP headers are Latin-1: keep the vintage text ASCII.
+        self.send_header(SNAPSHOT_HEADER, snapshot.vintage.encode("ascii", "replace").decode())
         if gzipped:
             self.send_header("Content-Encoding", "gzip")
         for name, value in (headers or {}).items():
