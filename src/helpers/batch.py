@@ -1,0 +1,362 @@
+"""Many variants of one parameter file in parallel, skipping the ones that are up to date.
+
+``run_batch("params/valfard.yaml", kommuner="all", jobs=2, formats=("html",))``:
+
+1. validates the parameter file and fetches its data once (``datasets.prepare``), then validates
+   every kommun variant against the catalogue (a bad code fails that variant, not the batch);
+2. hashes the inputs of each variant (notebook, parameters, the processed data it reads, the
+   package's code and version) and skips variants whose ``manifest.json`` has the same hash and
+   whose outputs exist;
+3. runs the rest on ``jobs`` worker processes. Each worker keeps one warm kernel
+   (:class:`helpers.runner.KernelSession`: imports, data caches and fonts stay loaded; the
+   namespace is reset between variants) and one nbconvert exporter, so a variant costs about
+   what drawing its figures costs;
+4. keeps going when a variant fails, shows a tqdm progress bar, writes ``reports/index.html``
+   once at the end and returns a :class:`BatchResult` (the CLI exits non-zero listing failures).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.util
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from helpers.export import write_index
+from helpers.runner import (
+    RunSettings,
+    Variant,
+    VariantFailed,
+    VariantResult,
+    build_variant,
+    code_digest,
+    data_digest,
+    inputs_digest,
+    is_up_to_date,
+    kernel_env,
+    normalize_formats,
+    record_failure,
+    variant_for,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchResult:
+    """What a batch did; ``failed`` maps variant → error message."""
+
+    results: list[VariantResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> list[VariantResult]:
+        return [r for r in self.results if r.status == "ok"]
+
+    @property
+    def skipped(self) -> list[VariantResult]:
+        return [r for r in self.results if r.status == "skipped"]
+
+    @property
+    def failed(self) -> dict[str, str]:
+        return {r.variant: r.error or "" for r in self.results if r.status == "failed"}
+
+    def summary(self) -> str:
+        return (f"{len(self.results)} variants: {len(self.ok)} built, {len(self.skipped)} "
+                f"up to date, {len(self.failed)} failed ({self.seconds:.1f} s)")
+
+
+# --- which kommuner ----------------------------------------------------------------------------
+
+
+def resolve_kommuner(spec: str | Sequence[str], catalogue: Any) -> list[str]:
+    """``"all"`` → all 290 kommuner; ``"lan:12"`` → the kommuner of län 12; ``"0114,2463"`` or a
+    list → those codes (names and ``114`` accepted, unknown ones raise ``ParamsError``)."""
+    from helpers.params import ParamsError, normalize_kommun
+
+    kommuner = sorted(catalogue.kommuner)
+    if isinstance(spec, str) and spec.strip().lower() == "all":
+        return kommuner
+    if isinstance(spec, str) and spec.strip().lower().startswith("lan:"):
+        lan = spec.split(":", 1)[1].strip().zfill(2)
+        chosen = [code for code in kommuner if code[:2] == lan]
+        if not chosen:
+            lans = sorted({code[:2] for code in kommuner})
+            raise ParamsError(f"--kommuner {spec}: no kommun in län {lan!r}. Län codes: "
+                              f"{', '.join(lans)}.")
+        return chosen
+    items = [s.strip() for s in spec.split(",")] if isinstance(spec, str) else list(spec)
+    codes = []
+    for item in items:
+        if item == "":
+            continue
+        try:
+            codes.append(normalize_kommun(item, catalogue))
+        except ValueError as exc:
+            raise ParamsError(f"--kommuner: {exc}") from None
+    return list(dict.fromkeys(codes))
+
+
+# --- worker processes --------------------------------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(settings: RunSettings, env: dict[str, str]) -> None:
+    from helpers.export import Exporter
+    from helpers.runner import KernelSession
+
+    session = KernelSession(settings.kernel_name, env=env).start()
+    _worker.update(session=session, exporter=Exporter(), settings=settings, notebooks={})
+    # worker processes end through os._exit: atexit would not run, multiprocessing's finalizers do
+    multiprocessing.util.Finalize(None, session.close, exitpriority=10)
+
+
+def _notebook(path: Path) -> Any:
+    """The notebook read once per worker."""
+    import nbformat
+
+    notebooks = _worker["notebooks"]
+    if path not in notebooks:
+        notebooks[path] = nbformat.read(path, as_version=4)
+    return notebooks[path]
+
+
+def _work(variant: Variant, formats: tuple[str, ...], inputs: str) -> VariantResult:
+    started = time.perf_counter()
+    settings: RunSettings = _worker["settings"]
+    try:
+        return build_variant(variant, formats, session=_worker["session"],
+                             exporter=_worker["exporter"], settings=settings, inputs=inputs,
+                             nb_source=_notebook(variant.notebook))
+    except VariantFailed as exc:
+        return VariantResult(variant.name, "failed", settings.reports_dir / variant.name,
+                             error=str(exc), seconds=time.perf_counter() - started)
+    except Exception as exc:  # an export or publish error: this variant fails, the batch goes on
+        message = f"{variant.name}: {type(exc).__name__}: {exc}"
+        record_failure(settings.reports_dir, variant.name, message)
+        return VariantResult(variant.name, "failed", settings.reports_dir / variant.name,
+                             error=message, seconds=time.perf_counter() - started)
+
+
+# --- the batch ---------------------------------------------------------------------------------
+
+
+def plan_variants(params_path: str | Path, kommuner: str | Sequence[str] | None, *,
+                  year: int | None = None, client: Any = None,
+                  settings: RunSettings) -> tuple[list[Variant], dict[str, str]]:
+    """Validate the file, fetch its data once, and build one Variant per kommun.
+
+    Returns the variants and the variants that failed validation (name → message). Raises
+    ``ParamsError``/``KoladaError`` when the file itself is invalid or the data cannot be had.
+    """
+    from helpers.datasets import catalogue_for, prepare
+    from helpers.kolada import KoladaClient
+    from helpers.params import ParamsError, check_year, load_params
+
+    own_client = client is None
+    client = client or KoladaClient()
+    try:
+        prepared = prepare(params_path, client, settings.processed_dir, year=year)
+        catalogue = catalogue_for(client)
+        codes = [None] if kommuner is None else resolve_kommuner(kommuner, catalogue)
+    finally:
+        if own_client:
+            client.close()
+    years = prepared.fetch.years_with_data()
+    variants, invalid = [], {}
+    stem = Path(params_path).stem
+    for code in codes:
+        try:
+            params = load_params(params_path, catalogue, kommun=code, year=year)
+            variant_year = check_year(params, years)
+            variants.append(variant_for(params, Path(params_path), year=variant_year,
+                                        kpis=prepared.fetch.kpis, source=prepared.fetch.source,
+                                        settings=settings))
+        except ParamsError as exc:
+            invalid[f"{stem}-{code}" if code else stem] = str(exc)
+    return variants, invalid
+
+
+def run_batch(params_path: str | Path, kommuner: str | Sequence[str] | None = "all",
+              jobs: int | None = None, formats: str | Iterable[str] = ("html",), *,
+              year: int | None = None, client: Any = None, settings: RunSettings | None = None,
+              force: bool = False, progress: bool = True,
+              variants: Sequence[Variant] | None = None) -> BatchResult:
+    """Build the variants of ``params_path`` for ``kommuner`` on ``jobs`` workers.
+
+    ``kommuner``: ``"all"``, ``"lan:NN"``, ``"CODE,CODE"`` or a list; ``None`` builds just the
+    parameter file as it stands. Up-to-date variants are skipped unless ``force``.
+    """
+    started = time.perf_counter()
+    settings = settings or RunSettings()
+    formats = normalize_formats(formats)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    invalid: dict[str, str] = {}
+    if variants is None:
+        variants, invalid = plan_variants(params_path, kommuner, year=year, client=client,
+                                          settings=settings)
+    result = build_many(variants, formats, jobs=jobs, settings=settings, force=force,
+                        progress=progress, invalid=invalid)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def build_many(variants: Sequence[Variant], formats: Sequence[str], *, jobs: int,
+               settings: RunSettings, force: bool = False, progress: bool = True,
+               invalid: dict[str, str] | None = None) -> BatchResult:
+    """Skip the up-to-date variants, build the rest on ``jobs`` warm workers, write the index."""
+    from tqdm.auto import tqdm
+
+    started = time.perf_counter()
+    result = BatchResult()
+    for name, message in (invalid or {}).items():
+        record_failure(settings.reports_dir, name, message)
+        result.results.append(VariantResult(name, "failed", settings.reports_dir / name,
+                                            error=message))
+    if not variants:
+        result.seconds = time.perf_counter() - started
+        write_index(settings.reports_dir)
+        return result
+
+    code = code_digest()
+    data_by_kpis: dict[tuple[str, ...], str] = {}
+    todo: list[tuple[Variant, str]] = []
+    for variant in variants:
+        key = tuple(variant.kpis)
+        if key not in data_by_kpis:
+            data_by_kpis[key] = data_digest(variant.kpis, settings.processed_dir)
+        inputs = inputs_digest(variant, data=data_by_kpis[key], code=code, settings=settings,
+                               notice=settings.notice)
+        out_dir = Path(settings.reports_dir) / variant.name
+        if not force and is_up_to_date(out_dir, inputs, formats, variant.report):
+            result.results.append(VariantResult(variant.name, "skipped", out_dir))
+        else:
+            todo.append((variant, inputs))
+
+    if todo:
+        result.results.extend(_run_parallel(todo, tuple(formats), jobs, settings, progress, tqdm))
+    result.seconds = time.perf_counter() - started
+    write_index(settings.reports_dir)
+    return result
+
+
+def _run_parallel(todo: list[tuple[Variant, str]], formats: tuple[str, ...], jobs: int,
+                  settings: RunSettings, progress: bool, tqdm: Any) -> list[VariantResult]:
+    env = kernel_env(todo[0][0].source)
+    workers = min(jobs, len(todo))
+    results: list[VariantResult] = []
+    context = multiprocessing.get_context("fork")
+    reports = sorted({v.report for v, _ in todo})
+    bar = tqdm(total=len(todo), desc=f"{', '.join(reports)} ({workers} workers)", unit="variant",
+               disable=not progress, dynamic_ncols=True)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(settings, env)) as pool:
+            pending = {pool.submit(_work, v, formats, inputs) for v, inputs in todo}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    outcome = future.result()
+                    results.append(outcome)
+                    bar.update(1)
+                    if outcome.status == "failed":
+                        bar.write(f"FAILED {outcome.error}")
+    finally:
+        bar.close()
+    return results
+
+
+# --- every parameter file (make report) ---------------------------------------------------------
+
+
+def kolada_reachable(base_url: str, timeout: float = 5.0) -> str | None:
+    """None when ``base_url`` answers a small v3 request, else the reason it does not."""
+    import requests
+
+    try:
+        response = requests.get(f"{base_url.rstrip('/')}/municipality/0180", timeout=timeout)
+    except requests.RequestException as exc:
+        return f"{type(exc).__name__}: {str(exc)[:160]}"
+    if response.status_code >= 400:
+        return f"HTTP {response.status_code}"
+    try:
+        body = response.json()
+    except ValueError:
+        return "the answer is not JSON"
+    if not isinstance(body, dict) or "values" not in body:
+        return "the answer is not a Kolada v3 envelope (v2 deprecation notice?)"
+    return None
+
+
+@contextmanager
+def kolada_client(base_url: str | None = None, *,
+                  snapshot_dir: Path | None = None) -> Iterator[tuple[Any, str | None]]:
+    """A Kolada client for ``base_url`` ($KOLADA_BASE_URL or the live API) or, when it cannot be
+    reached, for the recorded snapshot through an in-process replay server.
+
+    Yields ``(client, notice)``; ``notice`` (Swedish, for every report's provenance) is None when
+    the live source is used.
+    """
+    from helpers import paths
+    from helpers.kolada import KoladaClient, base_url_from_env
+    from helpers.kolada_replay import ReplayServer
+
+    base_url = (base_url or base_url_from_env()).rstrip("/")
+    reason = kolada_reachable(base_url)
+    if reason is None:
+        with KoladaClient(base_url=base_url) as client:
+            yield client, None
+        return
+    snapshot_dir = Path(snapshot_dir or paths.SNAPSHOT_DIR)
+    log.warning("Kolada at %s cannot be reached (%s); using the recorded snapshot %s through "
+                "a local replay server", base_url, reason, snapshot_dir)
+    with ReplayServer(snapshot_dir) as server, \
+            KoladaClient(base_url=server.base_url, cache_namespace="replay-snapshot") as client:
+        notice = (f"Kolada ({base_url}) kunde inte nås när rapporten byggdes. Data kommer "
+                  "därför från den inspelade ögonblicksbilden av Kolada (../shared/kolada) via "
+                  "en lokal replay-server; dataårgången nedan är ögonblicksbildens.")
+        yield client, notice
+
+
+def report_all(params_dir: Path | None = None, formats: Sequence[str] = ("html", "pdf"), *,
+               jobs: int | None = None, settings: RunSettings | None = None,
+               force: bool = False, progress: bool = True,
+               base_url: str | None = None) -> BatchResult:
+    """Build every ``params/*.yaml`` as it stands (HTML and PDF), falling back to the snapshot
+    when Kolada cannot be reached (every report then says so)."""
+    from helpers import paths
+    from helpers.kolada import KoladaError
+    from helpers.params import ParamsError
+
+    started = time.perf_counter()
+    settings = settings or RunSettings()
+    formats = normalize_formats(formats)
+    files = sorted(Path(params_dir or paths.PARAMS_DIR).glob("*.yaml"))
+    variants: list[Variant] = []
+    invalid: dict[str, str] = {}
+    with kolada_client(base_url) as (client, notice):
+        settings.notice = notice
+        for path in files:
+            try:
+                found, bad = plan_variants(path, None, client=client, settings=settings)
+            except (ParamsError, KoladaError) as exc:
+                invalid[path.stem] = str(exc)
+                continue
+            variants.extend(found)
+            invalid.update(bad)
+    result = build_many(variants, formats, jobs=max(1, jobs or os.cpu_count() or 1),
+                        settings=settings, force=force, progress=progress, invalid=invalid)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+__all__ = ["BatchResult", "build_many", "kolada_client", "kolada_reachable", "plan_variants",
+           "report_all", "resolve_kommuner", "run_batch"]

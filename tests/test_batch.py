@@ -1,0 +1,102 @@
+"""helpers.batch: which kommuner, parallel builds on warm workers, skipping, failures."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pytest
+from click.testing import CliRunner
+from fixtures.fixture_report import fixture_settings, fixture_variant
+
+from helpers import batch, cli
+from helpers.params import ParamsError
+from helpers.runner import VariantResult
+
+
+@dataclass
+class _Catalogue:
+    kommuner: dict
+    regions: dict
+    kpis: dict
+
+
+CATALOGUE = _Catalogue(
+    kommuner={"0114": "Upplands Väsby", "1280": "Malmö", "1283": "Helsingborg",
+              "2463": "Åsele"},
+    regions={"0000": "Riket", "0012": "Region Skåne"}, kpis={})
+
+
+def test_resolve_kommuner_all_lan_and_lists():
+    assert batch.resolve_kommuner("all", CATALOGUE) == ["0114", "1280", "1283", "2463"]
+    assert batch.resolve_kommuner("lan:12", CATALOGUE) == ["1280", "1283"]
+    assert batch.resolve_kommuner("114, Åsele,0114", CATALOGUE) == ["0114", "2463"]
+    assert batch.resolve_kommuner(["1280"], CATALOGUE) == ["1280"]
+    with pytest.raises(ParamsError, match="län '99'"):
+        batch.resolve_kommuner("lan:99", CATALOGUE)
+    with pytest.raises(ParamsError, match="9999"):
+        batch.resolve_kommuner("9999", CATALOGUE)
+
+
+@pytest.mark.slow
+def test_batch_builds_in_parallel_keeps_going_and_skips_unchanged(tmp_path):
+    settings = fixture_settings(tmp_path)
+    variants = [fixture_variant(settings, tmp_path, kommun=k) for k in ("0114", "1280", "2463")]
+    failing = fixture_variant(settings, tmp_path, fail_at="berakning")
+    result = batch.run_batch("fixture.yaml", variants=[*variants, failing], jobs=2,
+                             settings=settings, progress=False)
+    assert sorted(r.variant for r in result.ok) == ["fixture-0114", "fixture-1280",
+                                                    "fixture-2463"]
+    assert list(result.failed) == ["fixture"]
+    assert "tag berakning" in result.failed["fixture"]
+    for name in ("fixture-0114", "fixture-1280", "fixture-2463"):
+        assert (settings.reports_dir / name / "fixture_report.html").is_file()
+        assert not (settings.reports_dir / name / "fixture_report.pdf").exists()
+    assert not (settings.reports_dir / "fixture").exists()
+    index = (settings.reports_dir / "index.html").read_text(encoding="utf-8")
+    assert "fixture-2463" in index and "misslyckades" in index
+
+    started = time.perf_counter()
+    again = batch.run_batch("fixture.yaml", variants=[*variants, failing], jobs=2,
+                            settings=settings, progress=False)
+    assert sorted(r.variant for r in again.skipped) == ["fixture-0114", "fixture-1280",
+                                                        "fixture-2463"]
+    assert list(again.failed) == ["fixture"]  # a failed variant is tried again
+    assert len(again.ok) == 0
+
+    # asking for a format that is not there yet rebuilds; a changed parameter rebuilds
+    changed = fixture_variant(settings, tmp_path, kommun="0114", title_text="Annan titel")
+    third = batch.run_batch("fixture.yaml", variants=[changed, variants[1]], jobs=1,
+                            settings=settings, progress=False)
+    assert [r.variant for r in third.ok] == ["fixture-0114"]
+    assert [r.variant for r in third.skipped] == ["fixture-1280"]
+    assert time.perf_counter() - started < 120
+
+
+def test_cli_batch_exits_non_zero_listing_failures(monkeypatch):
+    def fake_run_batch(*args, **kwargs):
+        result = batch.BatchResult(seconds=1.0)
+        result.results = [VariantResult("valfard-0114", "ok", None),
+                          VariantResult("valfard-2463", "failed", None,
+                                        error="cell 5 (tag figur1): ValueError: x")]
+        return result
+
+    monkeypatch.setattr(batch, "run_batch", fake_run_batch)
+    outcome = CliRunner().invoke(cli.main, ["batch", __file__, "--kommuner", "0114,2463"])
+    assert outcome.exit_code == 1
+    assert "2 variants: 1 built, 0 up to date, 1 failed" in outcome.output
+    assert "valfard-2463: cell 5 (tag figur1): ValueError: x" in outcome.output
+
+
+def test_kolada_reachable_names_the_problem():
+    assert batch.kolada_reachable("http://127.0.0.1:9/v3", timeout=1) is not None
+
+
+@pytest.mark.slow
+def test_kolada_client_falls_back_to_the_snapshot(kolada_server):
+    with batch.kolada_client("http://127.0.0.1:9/v3") as (client, notice):
+        assert "kunde inte nås" in notice and "ögonblicksbild" in notice
+        assert client.base_url.startswith("http://127.0.0.1:") and client.base_url.endswith("/v3")
+        assert not client.municipalities(ids=["0114"]).empty
+    with batch.kolada_client(kolada_server.base_url) as (client, notice):
+        assert notice is None and client.base_url == kolada_server.base_url

@@ -1,0 +1,117 @@
+"""helpers.runner: staging, atomic publish, failing cells, reproducibility, early ParamsError."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fixtures.fixture_report import fixture_settings, fixture_variant
+
+from helpers import runner
+from helpers.export import sha256_file
+
+
+def test_normalize_formats():
+    assert runner.normalize_formats("pdf,html") == ("html", "pdf")
+    assert runner.normalize_formats(["HTML"]) == ("html",)
+    with pytest.raises(ValueError, match="docx"):
+        runner.normalize_formats("html,docx")
+
+
+def test_publish_swaps_folders_and_leaves_nothing_behind(tmp_path):
+    target, staging = tmp_path / "v", tmp_path / "staging"
+    staging.mkdir()
+    (staging / "a.html").write_text("new")
+    runner.publish(staging, target, tmp_path)
+    assert (target / "a.html").read_text() == "new" and not staging.exists()
+    staging.mkdir()
+    (staging / "a.html").write_text("newer")
+    runner.publish(staging, target, tmp_path)
+    assert (target / "a.html").read_text() == "newer" and not staging.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".locks", "v"]
+
+
+@pytest.mark.slow
+def test_run_builds_then_a_failing_cell_publishes_nothing(tmp_path):
+    settings = fixture_settings(tmp_path)
+    good = fixture_variant(settings, tmp_path)
+    result = runner.run_variant(good.params_path, variant=good, settings=settings,
+                                formats=("html",))
+    out = settings.reports_dir / "fixture"
+    assert result.status == "ok" and result.out_dir == out
+    html = out / "fixture_report.html"
+    assert html.is_file() and (out / "fixture_report.ipynb").is_file()
+    assert (out / "tables" / "figur1.csv").is_file() and (out / "figures" / "figur1.png").is_file()
+    before = {p.name: sha256_file(p) for p in out.iterdir() if p.is_file()}
+
+    bad = fixture_variant(settings, tmp_path, fail_at="berakning")
+    with pytest.raises(runner.VariantFailed) as caught:
+        runner.run_variant(bad.params_path, variant=bad, settings=settings, formats=("html",))
+    message = str(caught.value)
+    assert "tag berakning" in message and "if fail_at == \"berakning\":" in message
+    assert "ValueError: avsiktligt fel i testnotebooken" in message
+    assert caught.value.cell_tags == ["berakning"] and caught.value.ename == "ValueError"
+    # the previous good output is untouched, no papermill error banner reached a report
+    assert {p.name: sha256_file(p) for p in out.iterdir() if p.is_file()} == before
+    assert "papermill-error" not in html.read_text(encoding="utf-8")
+    assert not any((settings.reports_dir / ".staging").iterdir())
+    status = json.loads((settings.reports_dir / ".status" / "fixture.json").read_text())
+    assert status["status"] == "failed" and "berakning" in status["error"]
+    index = (settings.reports_dir / "index.html").read_text(encoding="utf-8")
+    assert "misslyckades senast" in index and 'href="fixture/fixture_report.html"' in index
+
+
+@pytest.mark.slow
+def test_same_variant_twice_gives_byte_identical_html_and_pdf(tmp_path):
+    settings = fixture_settings(tmp_path)
+    variant = fixture_variant(settings, tmp_path, kommun="0114")
+    out = settings.reports_dir / "fixture-0114"
+    runner.run_variant(variant.params_path, variant=variant, settings=settings)
+    first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    runner.run_variant(variant.params_path, variant=variant, settings=settings)
+    second = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    for runs in (first, second):  # the code hash moves when anyone edits src/helpers meanwhile
+        manifest = json.loads(runs[Path("manifest.json")])
+        manifest.pop("inputs_sha256")
+        runs[Path("manifest.json")] = json.dumps(manifest).encode()
+    differing = [str(name) for name in first if first[name] != second[name]]
+    assert differing == []
+    names = {str(p) for p in first}
+    assert {"fixture_report.html", "fixture_report.pdf", "manifest.json"} <= names
+
+
+@pytest.mark.slow
+def test_a_warm_kernel_does_not_carry_state_between_variants(tmp_path):
+    from helpers.export import Exporter
+
+    settings = fixture_settings(tmp_path)
+    with runner.KernelSession(settings.kernel_name) as session:
+        for kommun in ("2463", None):
+            variant = fixture_variant(settings, tmp_path, kommun=kommun)
+            runner.build_variant(variant, ("html",), session=session, exporter=Exporter(),
+                                 settings=settings)
+    national = (settings.reports_dir / "fixture" / "tables" / "figur1.csv").read_text()
+    kommun = (settings.reports_dir / "fixture-2463" / "tables" / "figur1.csv").read_text()
+    assert "kommun 2463" in kommun and "kommun" not in national
+
+
+@pytest.mark.slow
+def test_bad_parameters_fail_before_any_notebook_starts(tmp_path, kolada_server, monkeypatch):
+    from helpers.kolada import KoladaClient
+    from helpers.params import ParamsError
+
+    settings = fixture_settings(tmp_path)
+    started = []
+    monkeypatch.setattr(runner.KernelSession, "start", lambda self: started.append(self))
+    client = KoladaClient(base_url=kolada_server.base_url, cache_dir=tmp_path / "raw")
+    path = tmp_path / "bad.yaml"
+    path.write_text("report: fixture_report\nkommun: '9999'\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match="9999"):
+        runner.run_variant(path, client=client, settings=settings)
+    path.write_text("report: fixture_report\nfärg: blå\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match="färg"):
+        runner.run_variant(path, client=client, settings=settings)
+    assert started == []
+    assert not (settings.reports_dir / "bad").exists()
