@@ -426,7 +426,9 @@ def report_info(variant: Variant, parameters: Mapping[str, Any], *, settings: Ru
         "source": "Kolada (RKA), inspelad ögonblicksbild" if snapshot else "Kolada (RKA)",
         # the replay server's port changes from run to run: not part of the report
         "base_url": "lokal replay-server (Kolada v3)" if snapshot else source.get("base_url"),
-        "snapshot": "../shared/kolada (Kolada v3, inspelad)" if snapshot else None,
+        "snapshot": (f"../shared/kolada – {source.get('snapshot_vintage')}"
+                     if source.get("snapshot_vintage") else "../shared/kolada")
+                    if snapshot else None,
         "fetched_at": source.get("fetched_at"),
         "kpis": list(variant.kpis),
         "years": [variant.year] if variant.year is not None else [],
