@@ -159,7 +159,7 @@ def plan_variants(params_path: str | Path, kommuner: str | Sequence[str] | None,
     """
     from helpers.datasets import catalogue_for, prepare
     from helpers.kolada import KoladaClient
-    from helpers.params import ParamsError, check_year, load_params
+    from helpers.params import ParamsError, load_params
 
     own_client = client is None
     client = client or KoladaClient()
@@ -170,14 +170,14 @@ def plan_variants(params_path: str | Path, kommuner: str | Sequence[str] | None,
     finally:
         if own_client:
             client.close()
-    years = prepared.fetch.years_with_data()
     variants, invalid = [], {}
     stem = Path(params_path).stem
     for code in codes:
         try:
-            params = load_params(params_path, catalogue, kommun=code, year=year)
-            variant_year = check_year(params, years)
-            variants.append(variant_for(params, Path(params_path), year=variant_year,
+            # the kommun changes neither the KPIs nor the data year settled by prepare()
+            params = (prepared.params if code is None
+                      else load_params(params_path, catalogue, kommun=code, year=year))
+            variants.append(variant_for(params, Path(params_path), year=prepared.year,
                                         kpis=prepared.fetch.kpis, source=prepared.fetch.source,
                                         settings=settings))
         except ParamsError as exc:

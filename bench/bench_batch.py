@@ -1,0 +1,192 @@
+"""Benchmark: all 290 "Välfärd i hela landet" kommun variants, HTML only.
+
+Not a test. Measures, on the recorded snapshot (an in-process replay server unless
+KOLADA_BASE_URL answers):
+
+(a) the naive loop — ``papermill`` then ``jupyter nbconvert --to html --no-input`` per kommun,
+    serial — over a sample of kommuner, extrapolated to 290;
+(b) ``skr-report batch params/valfard.yaml --kommuner all --format html`` from a cold reports
+    folder (warm data cache);
+(c) the same batch again with nothing changed (the CLI, as a user runs it);
+(d) optionally ``make report`` (every params/*.yaml, HTML and PDF) into a fresh reports folder
+    with a warm data cache.
+
+Prints per-variant medians, totals and peak memory (the process tree's summed RSS), and writes
+``bench/results/bench_batch.json``. Usage::
+
+    .venv/bin/python bench/bench_batch.py [--sample 5] [--jobs 2] [--make-report]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import psutil
+
+from helpers import paths
+
+ROOT = paths.PROJ_ROOT
+BIN = Path(sys.executable).parent
+PARAMS = ROOT / "params" / "valfard.yaml"
+NOTEBOOK = ROOT / "notebooks" / "valfard_i_hela_landet.ipynb"
+SAMPLE = ["0114", "0180", "1280", "2463", "0884", "2584", "1489", "0360"]
+
+
+class PeakMemory:
+    """Samples the summed RSS of a process and all its children every 0.2 s."""
+
+    def __init__(self, pid: int | None = None):
+        self.process = psutil.Process(pid or os.getpid())
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            try:
+                for proc in [self.process, *self.process.children(recursive=True)]:
+                    try:
+                        total += proc.memory_info().rss
+                    except psutil.Error:
+                        continue
+            except psutil.Error:
+                pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run(cmd: list[str], env: dict[str, str], check: bool = True, **kwargs) -> tuple[float, int]:
+    """Run a command; (seconds, peak RSS of its process tree)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, **kwargs)
+    with PeakMemory(process.pid) as memory:
+        output, _ = process.communicate()
+    seconds = time.perf_counter() - started
+    if process.returncode != 0 and not check:
+        print(f"{' '.join(cmd)}: exit code {process.returncode}; last lines:\n{output[-1500:]}")
+    elif process.returncode != 0:
+        print(output[-3000:])
+        raise SystemExit(f"{' '.join(cmd)} failed with exit code {process.returncode}")
+    return seconds, memory.peak
+
+
+def naive(sample: list[str], workdir: Path, env: dict[str, str], year: int) -> list[float]:
+    """papermill + nbconvert per kommun, serial; seconds per variant."""
+    times = []
+    for code in sample:
+        out = workdir / f"naive-{code}"
+        out.mkdir(parents=True, exist_ok=True)
+        executed = out / "valfard_i_hela_landet.ipynb"
+        started = time.perf_counter()
+        run([str(BIN / "papermill"), str(NOTEBOOK), str(executed), "-k", "skr-report",
+             "--no-progress-bar", "-p", "kommun", code, "-p", "year", str(year),
+             "-p", "output_dir", str(out)], env)
+        run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)], env)
+        times.append(time.perf_counter() - started)
+        print(f"  naive {code}: {times[-1]:.1f} s")
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", type=int, default=5, help="kommuner in the naive loop")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--make-report", action="store_true", help="also time `make report`")
+    args = parser.parse_args()
+
+    from helpers.batch import kolada_reachable, plan_variants, run_batch
+    from helpers.kolada import KoladaClient, base_url_from_env
+    from helpers.kolada_replay import ReplayServer
+    from helpers.runner import RunSettings
+
+    results: dict[str, object] = {"cores": os.cpu_count(), "jobs": args.jobs}
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-batch-")))
+        # one base URL for every step, so that all of them share the raw cache
+        base_url = base_url_from_env()
+        if kolada_reachable(base_url) is not None:
+            base_url = stack.enter_context(ReplayServer(paths.SNAPSHOT_DIR)).base_url
+        client = stack.enter_context(KoladaClient(base_url=base_url))
+        env = {**os.environ, "KOLADA_BASE_URL": base_url,
+               "SKR_REPORTS_DIR": str(workdir / "reports")}
+        print(f"Kolada: {base_url}")
+
+        # warm the data cache and settle the year (not timed as part of the batch)
+        started = time.perf_counter()
+        settings = RunSettings(reports_dir=workdir / "reports")
+        variants, _ = plan_variants(PARAMS, "all", client=client, settings=settings)
+        year = variants[0].year
+        print(f"fetch/validate 290 variants: {time.perf_counter() - started:.1f} s, year {year}")
+
+        print(f"(a) naive loop over {args.sample} kommuner …")
+        naive_times = naive(SAMPLE[:args.sample], workdir / "naive", env, year)
+        naive_median = statistics.median(naive_times)
+        results["naive"] = {"sample": SAMPLE[:args.sample], "seconds": naive_times,
+                            "median": naive_median, "extrapolated_290": naive_median * 290}
+
+        print(f"(b) batch, all 290, {args.jobs} workers …")
+        with PeakMemory() as memory:
+            batch = run_batch(PARAMS, variants=variants, jobs=args.jobs, formats=("html",),
+                              settings=settings, progress=True)
+        built = [r.seconds for r in batch.ok]
+        results["batch"] = batch_result = {"summary": batch.summary(), "seconds": batch.seconds,
+                            "built": len(batch.ok), "failed": batch.failed,
+                            "per_variant_median": statistics.median(built) if built else None,
+                            "throughput_per_variant": batch.seconds / max(1, len(built)),
+                            "peak_rss_mb": memory.peak / 1e6}
+        print(f"    {json.dumps(batch_result, default=str)}")
+
+        print("(c) batch again (CLI), nothing changed …")
+        seconds, peak = run([str(BIN / "skr-report"), "batch", str(PARAMS), "--kommuner", "all",
+                             "--jobs", str(args.jobs), "--format", "html"], env)
+        results["batch_again"] = {"seconds": seconds, "peak_rss_mb": peak / 1e6}
+        print(f"    {results['batch_again']}")
+
+        if args.make_report:
+            print("(d) make report (fresh reports folder, warm data cache) …")
+            env_make = {**env, "SKR_REPORTS_DIR": str(workdir / "make-reports")}
+            seconds, peak = run(["make", "report"], env_make, check=False)
+            results["make_report"] = {"seconds": seconds, "peak_rss_mb": peak / 1e6}
+
+    naive_total = results["naive"]["extrapolated_290"]
+    batch_seconds = results["batch"]["seconds"]
+    print()
+    print(f"(a) naive: median {naive_median:.2f} s/variant → {naive_total:.0f} s for 290 "
+          f"(sample {args.sample})")
+    b = results["batch"]
+    print(f"(b) batch: {b['summary']}; median {b['per_variant_median']:.2f} s per variant in a "
+          f"worker, {b['throughput_per_variant']:.2f} s wall per variant; peak memory "
+          f"{b['peak_rss_mb']:.0f} MB")
+    print(f"    speed-up over naive: {naive_total / batch_seconds:.1f}×  (target ≥ 5×, "
+          f"< 240 s: {'yes' if batch_seconds < 240 else 'NO'})")
+    print(f"(c) batch again: {results['batch_again']['seconds']:.2f} s (target < 5 s)")
+    if "make_report" in results:
+        print(f"(d) make report: {results['make_report']['seconds']:.1f} s, peak memory "
+              f"{results['make_report']['peak_rss_mb']:.0f} MB")
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_batch.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()
