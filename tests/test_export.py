@@ -101,6 +101,13 @@ def test_clean_html_escapes_scripts_and_keeps_tables():
     assert '<th scope="col">KPI</th>' in clean and "<tbody>" in clean
 
 
+def test_html_table_to_latex_drops_a_default_index():
+    html = ("<table><thead><tr><th></th><th>Rad</th></tr></thead><tbody>"
+            "<tr><th>0</th><td>a</td></tr><tr><th>1</th><td>b</td></tr></tbody></table>")
+    latex = export.html_table_to_latex(html)
+    assert "0 &" not in latex and "\na \\\\" in latex
+
+
 def test_html_table_to_latex_escapes_and_fits_the_width():
     html = ("<table><thead><tr><th>Variabel</th><th>Kvalitetsindex ekonomiskt bistånd</th></tr>"
             "</thead><tbody><tr><td>Kostnad &amp; 100 % <b>x</b></td><td>−0,12</td></tr>"
@@ -108,7 +115,8 @@ def test_html_table_to_latex_escapes_and_fits_the_width():
     latex = export.html_table_to_latex(html)
     assert r"\begin{xltabular}{\linewidth}" in latex and r"\endhead" in latex
     assert r"Kostnad \& 100 \% x" in latex and r"Invånare\_totalt" in latex
-    assert r"\raggedleft" in latex  # the numeric column aligns right
+    assert r"X r}" in latex.replace("}Xr}", "}X r}")  # text wraps, numbers align right
+    assert r"\textbf{Kvalitetsindex}\\\textbf{ekonomiskt}" in latex  # a long header is stacked
     assert export.html_table_to_latex("<p>no table</p>") is None
 
 

@@ -609,16 +609,26 @@ def html_table_to_latex(table_html: str) -> str | None:
     rows = [(head, cells + [("", False)] * (width - len(cells))) for head, cells in rows]
     header = [cells for head, cells in rows if head]
     body = [cells for head, cells in rows if not head]
+    # a default pandas index (0, 1, 2, … under an empty header) says nothing: leave it out
+    if body and all(not cells[0][0] for cells in header) and [
+            cells[0][0] for cells in body] == [str(i) for i in range(len(body))]:
+        header = [cells[1:] for cells in header]
+        body = [cells[1:] for cells in body]
+        width -= 1
+        if width == 0:
+            return None
     kinds: list[tuple[str, int]] = []  # (column type, weight)
     for col in range(width):
         texts = [cells[col][0] for cells in body]
-        heads = [cells[col][0] for cells in header]
+        head_words = [word for cells in header for word in cells[col][0].split()]
         numeric = bool(texts) and all(_NUMERIC.match(t) for t in texts)
-        longest = max([len(t) for t in texts + heads] or [0])
-        if longest <= 14:
+        longest_body = max([len(t) for t in texts] or [0])
+        longest_word = max([len(w) for w in head_words] or [0])
+        if longest_body <= 14:  # a long header goes on several lines (see line())
             kinds.append(("r" if numeric else "l", 0))
         else:
-            kinds.append(("R" if numeric else "L", min(max(longest, 10), 40)))
+            weight = max(longest_body, longest_word, 6)
+            kinds.append(("R" if numeric else "L", min(weight, 60)))
     if not any(weight for _, weight in kinds):
         kinds[0] = ("L", 10)
     total = sum(weight for _, weight in kinds)
@@ -633,9 +643,17 @@ def html_table_to_latex(table_html: str) -> str | None:
         spec.append(rf">{{{align}\arraybackslash\hsize={share:.3f}\hsize\linewidth=\hsize}}X")
 
     def line(cells: list[tuple[str, bool]], bold: bool = False) -> str:
-        texts = [escape_latex(text) for text, _ in cells]
-        if bold:
-            texts = [rf"\textbf{{{t}}}" if t else "" for t in texts]
+        texts = []
+        for (text, _), (kind, weight) in zip(cells, kinds, strict=True):
+            words = text.split()
+            if bold and not weight and len(text) > 14 and len(words) > 1:
+                align = "r" if kind == "r" else "l"
+                stacked = r"\\".join(rf"\textbf{{{escape_latex(w)}}}" for w in words)
+                texts.append(rf"\begin{{tabular}}[b]{{@{{}}{align}@{{}}}}{stacked}\end{{tabular}}")
+            elif bold and text:
+                texts.append(rf"\textbf{{{escape_latex(text)}}}")
+            else:
+                texts.append(escape_latex(text))
         return " & ".join(texts) + r" \\"
 
     size = r"\footnotesize" if width > 5 else r"\small"
