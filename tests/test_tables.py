@@ -71,3 +71,12 @@ def test_write_csv(tmp_path):
     path = write_csv(frame, tmp_path, "tabell9")
     assert path == tmp_path / "tables" / "tabell9.csv"
     assert path.read_text(encoding="utf-8") == "kommun,varde\n0114,1.5\n2463,\n"
+
+
+def test_notebook_tables_leave_out_default_row_numbers():
+    from helpers.tables import _html_without_default_index
+
+    plain = _html_without_default_index(pd.DataFrame({"Rad": ["Intäkter"], "Belopp": ["1 158"]}))
+    assert "<th>0</th>" not in plain and "Intäkter" in plain
+    named = pd.DataFrame({"Belopp": [1]}, index=pd.Index(["A1"], name="Kommungrupp"))
+    assert "A1" in _html_without_default_index(named)

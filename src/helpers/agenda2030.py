@@ -44,7 +44,7 @@ from helpers.params import (
     closest_matches,
     register_report,
 )
-from helpers.tables import write_csv
+from helpers.tables import hide_default_index, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -185,10 +185,10 @@ def _error(kind: str, message: str, key: str) -> PydanticCustomError:
 
 
 def notebook_params(namespace: Mapping[str, Any]) -> Agenda2030Params:
-    """The parameter model rebuilt from a notebook's ``parameters`` cell variables."""
-    data = {key: namespace[key] for key in Agenda2030Params.model_fields if key in namespace}
-    data.setdefault("report", "agenda2030")
-    return Agenda2030Params.model_validate(data)
+    """The parameter model rebuilt from a notebook's ``parameters`` cell variables; tables
+    shown in the notebook from here on leave out pandas' default row numbers."""
+    hide_default_index()
+    return Agenda2030Params.from_notebook(namespace)
 
 
 # --- the goal map ------------------------------------------------------------------------------

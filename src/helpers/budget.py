@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 from helpers import paths
 from helpers.formatting import format_number
 from helpers.params import ReportParams, register_report
-from helpers.tables import write_csv
+from helpers.tables import hide_default_index, write_csv
 
 RESULTATRAKNING_FILE = paths.SKR_RAW_DIR / "resultatrakning_2024.csv"
 RESULTATRAKNING_COLUMNS = {
@@ -115,10 +115,10 @@ class BudgetParams(ReportParams):
 
 
 def notebook_params(namespace: Mapping[str, Any]) -> BudgetParams:
-    """The parameter model rebuilt from a notebook's ``parameters`` cell variables."""
-    data = {key: namespace[key] for key in BudgetParams.model_fields if key in namespace}
-    data.setdefault("report", "budget")
-    return BudgetParams.model_validate(data)
+    """The parameter model rebuilt from a notebook's ``parameters`` cell variables; tables
+    shown in the notebook from here on leave out pandas' default row numbers."""
+    hide_default_index()
+    return BudgetParams.from_notebook(namespace)
 
 
 # --- the resultaträkning -----------------------------------------------------------------------

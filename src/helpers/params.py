@@ -312,6 +312,13 @@ class ReportParams(BaseModel):
                 raise _error(exc.type, exc.message(), key="kommun") from None
         return data
 
+    @classmethod
+    def from_notebook(cls, namespace: Mapping[str, Any]) -> ReportParams:
+        """The model rebuilt from the variables of a notebook's ``parameters`` cell."""
+        data = {key: namespace[key] for key in cls.model_fields if key in namespace}
+        data.setdefault("report", cls.report_name)
+        return cls.model_validate(data)
+
     def required_kpis(self) -> list[str]:
         """The KPI ids this parameter set needs fetched (report models override)."""
         return []

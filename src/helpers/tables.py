@@ -25,6 +25,28 @@ def write_csv(frame: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
     return path
 
 
+def hide_default_index() -> None:
+    """Show DataFrames in the running notebook without pandas' 0, 1, 2, … row numbers.
+
+    Registers an HTML formatter for DataFrames whose index is a plain RangeIndex (a meaningful
+    index is still shown); outside IPython it does nothing.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["text/html"]
+    formatter.for_type(pd.DataFrame, _html_without_default_index)
+
+
+def _html_without_default_index(frame: pd.DataFrame) -> str:
+    plain = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    return frame.to_html(index=not plain, border=0, classes="dataframe", na_rep="")
+
+
 def format_value(value: float) -> str:
     """A raw value with decimals by magnitude: 12 345 · 12,3 · 1,23; "saknas" when missing."""
     if pd.isna(value):
