@@ -224,3 +224,12 @@ def test_manifest_lists_parameters_vintage_and_sha256(built_fixture):
     for name in ("fixture_report.html", "fixture_report.pdf", "fixture_report.ipynb",
                  "tables/figur1.csv", "figures/figur1.png"):
         assert manifest["outputs"][name] == export.sha256_file(built_fixture / name)
+
+
+def test_snapshot_vintage_in_swedish():
+    from helpers.export import snapshot_values_vintage
+
+    vintage = ("kpi.json 2026-03-23; values.csv.gz scraped from the Kolada API, August 2024")
+    assert snapshot_values_vintage(vintage) == "augusti 2024"
+    assert snapshot_values_vintage("values.csv.gz 2024-08-15") == "15 augusti 2024"
+    assert snapshot_values_vintage(None) == ""

@@ -369,6 +369,21 @@ def swedish_date(moment: datetime | str | None) -> str:
     return f"{moment.day} {MONTHS_SV[moment.month - 1]} {moment.year}"
 
 
+_MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august",
+              "september", "october", "november", "december")
+
+
+def snapshot_values_vintage(vintage: str | None) -> str:
+    """From a replay server's vintage text, when its values were recorded, in Swedish:
+    ``"… values.csv.gz scraped from the Kolada API, August 2024"`` → ``"augusti 2024"``."""
+    entry = next((part for part in (vintage or "").split(";") if "values" in part), "")
+    found = re.search(r"([A-Za-z]+) (\d{4})", entry)
+    if found and found.group(1).lower() in _MONTHS_EN:
+        return f"{MONTHS_SV[_MONTHS_EN.index(found.group(1).lower())]} {found.group(2)}"
+    dated = re.search(r"\d{4}-\d{2}-\d{2}", entry)
+    return swedish_date(dated.group(0)) if dated else ""
+
+
 def epoch_of(moment: datetime | str | None, default: int = 0) -> int:
     """Seconds since 1970 of an ISO time (UTC when naive); ``default`` when missing/unreadable."""
     if not moment:

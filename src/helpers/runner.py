@@ -50,6 +50,7 @@ from helpers.export import (
     epoch_of,
     git_commit,
     read_manifest,
+    snapshot_values_vintage,
     swedish_date,
     write_index,
     write_manifest,
@@ -414,7 +415,10 @@ def report_info(variant: Variant, parameters: Mapping[str, Any], *, settings: Ru
         subtitle_parts.append(f"data för {variant.year}")
     vintage = swedish_date(source.get("fetched_at"))
     if snapshot:
-        dateline = "Data: inspelad ögonblicksbild av Kolada" + (f", {vintage}" if vintage else "")
+        recorded = snapshot_values_vintage(source.get("snapshot_vintage"))
+        dateline = ("Data: inspelad ögonblicksbild av Kolada"
+                    + (f" (värden från {recorded})" if recorded else "")
+                    + (f", läst {vintage}" if vintage else ""))
     else:
         dateline = "Data: Kolada" + (f", hämtade {vintage}" if vintage else "")
     notice = settings.notice
