@@ -5,11 +5,12 @@
 set -uo pipefail
 
 packages=(texlive-xetex texlive-fonts-recommended texlive-plain-generic texlive-lang-european
-          lmodern pandoc chromium fonts-dejavu-core)
+          lmodern pandoc chromium fonts-dejavu-core poppler-utils)
 missing=()
 command -v xelatex >/dev/null || missing+=(texlive-xetex texlive-fonts-recommended texlive-plain-generic lmodern)
 command -v pandoc >/dev/null || missing+=(pandoc)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
 kpsewhich hyph-sv.tex >/dev/null 2>&1 || missing+=(texlive-lang-european)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 
