@@ -281,10 +281,12 @@ def kolada_reachable(base_url: str, timeout: float = 5.0) -> str | None:
     """None when ``base_url`` answers a small v3 request, else the reason it does not."""
     import requests
 
+    from helpers.kolada import describe_connection_error
+
     try:
         response = requests.get(f"{base_url.rstrip('/')}/municipality/0180", timeout=timeout)
     except requests.RequestException as exc:
-        return f"{type(exc).__name__}: {str(exc)[:160]}"
+        return describe_connection_error(exc)
     if response.status_code >= 400:
         return f"HTTP {response.status_code}"
     try:

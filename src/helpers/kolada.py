@@ -447,8 +447,8 @@ class KoladaClient:
             raise _TruncatedBody(f"{url}: {exc}") from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise KoladaUnreachable(
-                f"Kolada could not be reached at {self.base_url} ({_reason(exc)}). "
-                f"{SNAPSHOT_HINT}"
+                f"Kolada could not be reached at {self.base_url} "
+                f"({describe_connection_error(exc)}). {SNAPSHOT_HINT}"
             ) from None
         if response.status_code >= 400:
             _raise_for_status(response, url, self.retries)
@@ -476,7 +476,7 @@ class KoladaClient:
         return envelope
 
 
-def _reason(exc: BaseException) -> str:
+def describe_connection_error(exc: BaseException) -> str:
     """The operating system's words for a connection failure, without urllib3's wrapping."""
     text = str(exc)
     found = re.search(r"\[Errno -?\d+\] [^'\")]+", text)
