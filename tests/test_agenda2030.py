@@ -231,7 +231,8 @@ def test_region_variant(processed, tmp_path):
     agenda.tabell_urval(report, tmp_path)
     agenda.tabell_nulage(report, tmp_path)
     assert (tmp_path / "tables" / "agenda2030_nulage.csv").exists()
-    assert agenda.figur_nulage(report, tmp_path) is not None
+    agenda.figur_nulage(report, tmp_path)
+    assert (tmp_path / "figures" / "agenda2030_nulage.png").stat().st_size > 10_000
 
 
 def test_without_kommun_only_the_selection(processed, tmp_path):

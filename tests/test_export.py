@@ -233,3 +233,11 @@ def test_snapshot_vintage_in_swedish():
     assert snapshot_values_vintage(vintage) == "augusti 2024"
     assert snapshot_values_vintage("values.csv.gz 2024-08-15") == "15 augusti 2024"
     assert snapshot_values_vintage(None) == ""
+
+
+def test_html_tables_align_words_left_and_numbers_right():
+    from helpers.export import clean_html
+
+    out = clean_html("<table><tr><td>Förskola</td><td>1\u202f234,5</td><td>−3</td></tr></table>")
+    assert '<td class="text">Förskola</td>' in out
+    assert "<td>1\u202f234,5</td>" in out and "<td>−3</td>" in out

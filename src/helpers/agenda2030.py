@@ -711,15 +711,23 @@ def tabell_nulage(report: AgendaReport, output_dir: str | Path) -> pd.DataFrame 
 
 
 def figur_nulage(report: AgendaReport, output_dir: str | Path) -> Any:
-    """The compact figure per goal, saved as ``figures/agenda2030_nulage.png`` (its data is
-    ``tables/agenda2030_nulage.csv``); None when no kommun/region is given."""
+    """Show the compact figure per goal as "Figur 1" with caption and alt text, saved as
+    ``figures/agenda2030_nulage.png`` (data: ``tables/agenda2030_nulage.csv``); nothing is
+    shown when no kommun/region is given."""
     if report.nulage is None or report.nulage.empty:
         return None
+    from helpers.export import show_figure
+
     fig = figure_nulage(report.nulage, report.unit_label or "", report.comparison_label)
-    folder = Path(output_dir) / "figures"
-    folder.mkdir(parents=True, exist_ok=True)
-    fig.savefig(folder / "agenda2030_nulage.png", dpi=150, metadata={"Software": None})
-    return fig
+    unit = report.unit_label or ""
+    title = f"Nuläge per mål för {unit}: avvikelse från {report.comparison_label}"
+    alt = (f"Punktdiagram, en ruta per Agenda 2030-mål. Varje nyckeltal är en punkt som visar hur "
+           f"många standardavvikelser (mellan alla enheter) {unit} ligger från "
+           f"{report.comparison_label}; ringar visar Riket. Värdena finns i "
+           "tables/agenda2030_nulage.csv.")
+    show_figure(fig, number=1, title=title, alt=alt, csv="tables/agenda2030_nulage.csv",
+                output_dir=output_dir, name="agenda2030_nulage")
+    return None
 
 
 def tabell_utmarkande(report: AgendaReport) -> pd.DataFrame | None:

@@ -492,8 +492,20 @@ def clean_html(text: str) -> str:
     import bleach
 
     text = _STYLE_BLOCK.sub("", str(text))
-    return bleach.clean(text, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
-                        protocols=["http", "https"], strip=False, strip_comments=True)
+    cleaned = bleach.clean(text, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
+                           protocols=["http", "https"], strip=False, strip_comments=True)
+    return _PLAIN_CELL.sub(_align_cell, cleaned)
+
+
+_PLAIN_CELL = re.compile(r"<td>(.*?)</td>", re.DOTALL)
+
+
+def _align_cell(match: re.Match) -> str:
+    """Numbers align right (the table default); a cell of words gets class "text" (left)."""
+    content = match.group(1)
+    if _NUMERIC.match(html.unescape(_TAGS.sub("", content)).strip()):
+        return match.group(0)
+    return f'<td class="text">{content}</td>'
 
 
 # --- HTML post-processing: table of contents ---------------------------------------------------
