@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,7 @@ POPULATION_KPI = "N01951"
 """Invånare totalt, antal (31 december)."""
 DEFAULT_STORLEKSKLASSER: tuple[int, ...] = (0, 6000, 10000, 20000, 50000, 100000)
 """Lower limits of the size classes (REPORT_SPEC §1): <6 000 … ≥100 000 invånare."""
+LIVE_API_HOST = "api.kolada.se"
 FIRST_YEAR = 1990
 """The first year fetched when a report asks for every year (Kolada's series start later)."""
 
@@ -398,6 +400,7 @@ def _write_source(client: Any, processed_dir: Path) -> dict:
     source = dict(client.source)
     # The replay server names its recorded snapshot in every answer; the live API does not.
     source["snapshot"] = bool(source.get("snapshot_vintage"))
+    source["live_api"] = urlsplit(source.get("base_url") or "").hostname == LIVE_API_HOST
     source["kpis"] = sorted(p.stem for p in (processed_dir / "values").glob("*.parquet"))
     text = json.dumps(source, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
     atomic_write_bytes(processed_dir / "source.json", text.encode("utf-8"))

@@ -419,8 +419,11 @@ def report_info(variant: Variant, parameters: Mapping[str, Any], *, settings: Ru
         dateline = ("Data: inspelad ögonblicksbild av Kolada"
                     + (f" (värden från {recorded})" if recorded else "")
                     + (f", läst {vintage}" if vintage else ""))
-    else:
+    elif source.get("live_api", True):
         dateline = "Data: Kolada" + (f", hämtade {vintage}" if vintage else "")
+    else:  # neither the live API nor a replay server that names its snapshot
+        dateline = (f"Data: Kolada via {source.get('base_url')}"
+                    + (f", hämtade {vintage}" if vintage else ""))
     notice = settings.notice
     if snapshot and not notice:
         notice = ("Data kommer från en inspelad ögonblicksbild av Kolada (via en lokal "
