@@ -39,7 +39,6 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -51,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers import __version__, paths
+from helpers.files import atomic_write_bytes
 
 SKR = "skr"
 """The output-metadata key of the caption convention."""
@@ -918,17 +918,8 @@ a {{ color: #00508c; }}
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write a text file through a temporary file and a rename (readers never see half)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a UTF-8 text file atomically (``helpers.files``): readers never see half."""
+    atomic_write_bytes(Path(path), text.encode("utf-8"))
 
 
 __all__ = [
