@@ -19,8 +19,11 @@ from elsewhere (e.g. a dict loaded with plain ``yaml.safe_load``) are read as de
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cache
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Protocol
 
@@ -44,8 +47,8 @@ REGION = "L"
 """Kolada unit type of a region or Riket (``0000``)."""
 UNIT_TYPE_NAMES = {KOMMUN: "kommun", REGION: "region/Riket"}
 
-REPORT_MODULES = ("helpers.valfard", "helpers.budget", "helpers.agenda2030")
-"""Modules imported on demand so that their ``@register_report`` models are known."""
+ENTRY_POINT_GROUP = "skr_report.reports"
+"""Entry-point group of report plug-ins in other packages: ``<report> = "<module>"``."""
 
 _REGISTRY: dict[str, type[ReportParams]] = {}
 
@@ -363,27 +366,60 @@ def _qualname(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def registered_reports() -> dict[str, type[ReportParams]]:
-    """Report name → model, after importing the report modules that exist."""
-    for module in REPORT_MODULES:
+_REGISTER_CALL = re.compile(r"""^@register_report\(\s*["']([\w-]+)["']""", re.MULTILINE)
+
+
+@cache
+def report_modules() -> dict[str, str]:
+    """Report name → module, found without importing anything.
+
+    Two sources: the modules of the ``helpers`` package whose source registers a report
+    (``@register_report("<name>")``: the README's recipe), and the entry points of group
+    ``skr_report.reports`` declared by installed packages (``<name> = "<module>"``).
+    """
+    import helpers
+
+    found: dict[str, str] = {}
+    for module in pkgutil.iter_modules(helpers.__path__):
+        path = Path(module.module_finder.path) / f"{module.name}.py"  # type: ignore[union-attr]
         try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for name in _REGISTER_CALL.findall(text):
+            found.setdefault(name, f"helpers.{module.name}")
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(point.name, point.value.split(":", 1)[0])
+    return found
+
+
+def _import_report(name: str) -> None:
+    module = report_modules().get(name)
+    if module is not None and name not in _REGISTRY:
+        importlib.import_module(module)
+
+
+def registered_reports() -> dict[str, type[ReportParams]]:
+    """Report name → model, after importing every report module found (see report_modules)."""
+    for name in report_modules():
+        _import_report(name)
     return dict(_REGISTRY)
 
 
 def model_for(report: Any, path: str | Path = "<parameters>") -> type[ReportParams]:
-    """The registered model for a report name, or a ParamsError listing the known reports."""
-    models = _REGISTRY if report in _REGISTRY else registered_reports()
+    """The registered model for a report name, or a ParamsError listing the known reports.
+
+    Only the module of the named report is imported."""
+    if isinstance(report, str):
+        _import_report(report)
+    if report in _REGISTRY:
+        return _REGISTRY[report]
+    known = ", ".join(sorted({*_REGISTRY, *report_modules()})) or "(none registered)"
     if report is None:
         raise ParamsError(f"{path}: key 'report' is missing. Fix: add `report: <name>`, one of: "
-                          f"{', '.join(sorted(models)) or '(none registered)'}.")
-    if report not in models:
-        raise ParamsError(f"{path}: key 'report': unknown report {report!r}. Fix: use one of: "
-                          f"{', '.join(sorted(models)) or '(none registered)'}.")
-    return models[report]
+                          f"{known}.")
+    raise ParamsError(f"{path}: key 'report': unknown report {report!r}. Fix: use one of: "
+                      f"{known}, or add the report as README.md \"Adding a report\" says.")
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -475,6 +511,7 @@ __all__ = [
     "read_yaml",
     "register_report",
     "registered_reports",
+    "report_modules",
     "unit_code",
     "validate_params",
 ]
