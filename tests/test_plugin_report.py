@@ -41,6 +41,7 @@ def test_a_report_added_as_the_readme_says_builds(tmp_path, kolada_server):
     done = subprocess.run([str(skr_report), "run", "params/invanare.yaml", "--format", "html"],
                           cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr + done.stdout
+    assert "WARNING" not in done.stderr  # e.g. "Kernel is running over TCP without encryption"
     out = tmp_path / "reports" / "invanare-2463"
     page = (out / "invanare.html").read_text(encoding="utf-8")
     assert "Tabell 1" in page and "Invånare i 2463" in page

@@ -18,7 +18,8 @@
 
 Kernels: :class:`KernelSession` keeps one kernel and reuses it across notebooks through a small
 papermill engine (``skr-warm``); between variants the setup cell clears the user namespace (like
-``%reset -f``), closes figures and restores matplotlib's rcParams. ``run_variant`` uses a fresh
+``%reset -f``), closes figures and restores matplotlib's rcParams. Kernels talk over IPC (Unix
+sockets in a private temporary folder), not TCP. ``run_variant`` uses a fresh
 session per call; batch workers (``helpers.batch``) keep theirs.
 """
 
@@ -231,6 +232,7 @@ class KernelSession:
         self._boot = NotebookClient(nbformat.v4.new_notebook(), kernel_name=self.kernel_name,
                                     startup_timeout=self.startup_timeout)
         self.km = self._boot.create_kernel_manager()
+        use_ipc_transport(self.km)
         self._boot.start_new_kernel(env=env, cwd=str(paths.PROJ_ROOT))
         self.kc = self._boot.start_new_kernel_client()
         return self
@@ -250,6 +252,8 @@ class KernelSession:
         if self._boot is not None:
             with contextlib.suppress(Exception):
                 self._boot._cleanup_kernel()
+        if self.km is not None:
+            shutil.rmtree(Path(self.km.connection_file).parent, ignore_errors=True)
         self._boot = self.km = self.kc = None
 
     def __enter__(self) -> KernelSession:
@@ -275,6 +279,19 @@ class KernelSession:
             nb, None, parameters=dict(parameters), kernel_name=self.kernel_name,
             engine_name=_engine_name(), progress_bar=False, request_save_on_cell_execute=False,
             execution_timeout=timeout, session=self)
+
+
+def use_ipc_transport(km: Any) -> None:
+    """Let a kernel manager talk to its kernel over Unix sockets in a private folder.
+
+    Over TCP every local user could connect to the kernel's ports, and ipykernel warns
+    ("Kernel is running over TCP without encryption") on every start; IPC sockets live in a
+    0700 folder of this process only (removed by :meth:`KernelSession.close`).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="skr-kernel-"))
+    km.transport = "ipc"
+    km.connection_file = str(folder / "kernel.json")
+    km.ip = str(folder / "kernel-ipc")
 
 
 @cache
