@@ -86,6 +86,26 @@ def test_kontroll_text_names_every_difference(rr):
     assert "avrundningsdifferenser" in text and "rätt" not in text.replace("rättelser", "")
 
 
+def test_parts_written_with_a_real_minus_sign(rr):
+    check = budget.kontroll(rr)
+    row = check[(check["Rad"] == "Summa kostnader") & (check["Kolumn"] == "Budget 2023")]
+    parts = row["Delar"].item()
+    assert "(Den politiska organisationen \u221264)" in parts
+    assert "-" not in parts.replace("Den politiska", "")
+
+
+def test_title_block_says_what_the_report_is_built_from():
+    params = budget.BudgetParams(report="budget", medlemsavgift_skanes_kr_per_invanare=None)
+    subtitle, dateline = params.title_block("Hela landet", 2022, "Kolada, hämtade 1 maj 2024")
+    assert subtitle == "SKR:s budget 2023–2024 och medlemsavgifter · befolkning 2022"
+    assert dateline.startswith("Underlag: SKR:s resultaträkning (Budget 2023, Prognos T2 2023, "
+                               "Budget 2024) ur SKR:s verksamhetsplan med budget 2024")
+    assert dateline.endswith("befolkningen (N01951) i medlemsavgiftstabellerna: Kolada, "
+                             "hämtade 1 maj 2024")
+    assert budget.RESULTATRAKNING_DOCUMENT.removeprefix("SKR:s v") in \
+        budget.resultatrakning_source().lower()
+
+
 def test_source_names_document_and_page(rr):
     assert "Verksamhetsplan med budget 2024" in rr.attrs["source"]
     assert "s. 19" in rr.attrs["source"]

@@ -115,3 +115,29 @@ def test_bad_parameters_fail_before_any_notebook_starts(tmp_path, kolada_server,
         runner.run_variant(path, client=client, settings=settings)
     assert started == []
     assert not (settings.reports_dir / "bad").exists()
+
+
+def test_title_block_of_every_report_says_what_it_is_built_from(tmp_path):
+    from helpers.params import validate_params
+
+    source = {"fetched_at": "2024-08-23T10:00:00+00:00", "snapshot": True,
+              "snapshot_vintage": "values.csv.gz scraped from the Kolada API, August 2024"}
+    settings = runner.RunSettings(reports_dir=tmp_path, processed_dir=tmp_path)
+    kolada = "inspelad ögonblicksbild av Kolada (värden från augusti 2024), läst 23 augusti 2024"
+    expected = {
+        "budget": ("Budgettabeller", "SKR:s budget 2023–2024 och medlemsavgifter · "
+                   "befolkning 2022", "Underlag: SKR:s resultaträkning"),
+        "valfard_i_hela_landet": ("Välfärd i hela landet", "Hela landet · data för 2022",
+                                  f"Data: {kolada}"),
+        "agenda2030": ("Agenda 2030: lokala nyckeltal", "Hela landet · data för 2022",
+                       f"Data: {kolada}; målen ur projektets målkarta"),
+    }
+    for report, (title, subtitle, dateline) in expected.items():
+        params = validate_params({"report": report, "medlemsavgift_skanes_kr_per_invanare": None}
+                                 if report == "budget" else {"report": report})
+        variant = runner.Variant(report, params, tmp_path / "p.yaml", tmp_path / "n.ipynb",
+                                 2022, ["N01951"], source)
+        info = runner.report_info(variant, {}, settings=settings)
+        assert (info.title, info.subtitle) == (title, subtitle)
+        assert info.dateline.startswith(dateline)
+        assert kolada in info.dateline

@@ -120,6 +120,7 @@ class Agenda2030Params(ReportParams):
     value is desired; only those KPIs are called "bättre"/"sämre".
     """
 
+    title: ClassVar[str] = "Agenda 2030: lokala nyckeltal"
     years_rule: ClassVar[str] = "any"
     """Each indicator has its own latest year: the report's data year is the latest year in which
     any of its KPIs has data (``FetchResult.years_with_data(how="any")``), not a common year."""
@@ -161,6 +162,12 @@ class Agenda2030Params(ReportParams):
                          "(e.g. G37411) or a theme (e.g. övergripande), or leave it out.",
                          "liknande")
         return self
+
+    def title_block(self, place: str, year: int | None, kolada: str) -> tuple[str, str]:
+        """Kolada's values and KPI groups; the goals from the project's goal map."""
+        subtitle, _ = super().title_block(place, year, kolada)
+        return subtitle, (f"Data: {kolada}; målen ur projektets målkarta "
+                          f"({GOAL_MAP_FILES[self.level].name})")
 
     @property
     def group_id(self) -> str:

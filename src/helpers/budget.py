@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import pandas as pd
 from pydantic import Field, model_validator
@@ -28,6 +28,8 @@ from helpers.params import ReportParams, register_report
 from helpers.tables import hide_default_index, write_csv
 
 RESULTATRAKNING_FILE = paths.SKR_RAW_DIR / "resultatrakning_2024.csv"
+RESULTATRAKNING_DOCUMENT = "SKR:s verksamhetsplan med budget 2024"
+"""The published document the resultaträkning is transcribed from (its ``# Källa:`` line)."""
 RESULTATRAKNING_COLUMNS = {
     "budget_2023": "Budget 2023",
     "prognos_t2_2023": "Prognos T2 2023",
@@ -91,6 +93,8 @@ class BudgetParams(ReportParams):
     given": the report then says so and leaves the Skånes Kommuner table out.
     """
 
+    title: ClassVar[str] = "Budgettabeller"
+
     medlemsavgift_skanes_kr_per_invanare: PositiveKr | None
     medlemsavgift_skanes_index_procent: IndexProcent | None = None
     medlemsavgift_skanes_ar: int | None = None
@@ -112,6 +116,18 @@ class BudgetParams(ReportParams):
 
     def required_kpis(self) -> list[str]:
         return [POPULATION_KPI]
+
+    def title_block(self, place: str, year: int | None, kolada: str) -> tuple[str, str]:
+        """The main table is SKR's own budget from the published document; Kolada gives only
+        the population of the fee tables."""
+        subtitle = "SKR:s budget 2023–2024 och medlemsavgifter"
+        if self.kommun is not None:
+            subtitle += f" · {place}"
+        if year is not None:
+            subtitle += f" · befolkning {year}"
+        return subtitle, (f"Underlag: SKR:s resultaträkning (Budget 2023, Prognos T2 2023, "
+                          f"Budget 2024) ur {RESULTATRAKNING_DOCUMENT}; befolkningen (N01951) "
+                          f"i medlemsavgiftstabellerna: {kolada}")
 
 
 def notebook_params(namespace: Mapping[str, Any]) -> BudgetParams:
@@ -178,8 +194,8 @@ def kontroll(rr: pd.DataFrame) -> pd.DataFrame:
                 "Rad": row["rad"],
                 "Kolumn": heading,
                 "Publicerad summa": published,
-                "Delar": " + ".join(f"({by_nr.at[nr, 'rad']} {v})" for nr, v in
-                                    zip(parts, values, strict=True)),
+                "Delar": " + ".join(f"({by_nr.at[nr, 'rad']} {format_number(v)})"
+                                    for nr, v in zip(parts, values, strict=True)),
                 "Summa av delarna": computed,
                 "Differens": difference,
                 "Bedömning": _assessment(difference, len(parts)),

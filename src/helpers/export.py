@@ -60,11 +60,6 @@ REMOVE_TAGS = frozenset({"skr-setup", "remove-cell", "remove_cell", "papermill-e
 DROPPED_MIMETYPES = ("application/javascript", "application/vnd.jupyter.widget-view+json",
                      "application/vnd.jupyter.widget-state+json")
 IMAGE_MIMETYPES = ("image/png", "image/jpeg", "image/svg+xml")
-REPORT_TITLES = {
-    "valfard_i_hela_landet": "Välfärd i hela landet",
-    "budget": "Budgettabeller",
-    "agenda2030": "Agenda 2030: lokala nyckeltal",
-}
 MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
              "september", "oktober", "november", "december")
 
@@ -747,8 +742,8 @@ class Exporter:
     def _prepare(nb: Any, info: ReportInfo) -> Any:
         nb = clean_notebook(nb)
         title = extract_title(nb)
-        if title and info.report not in REPORT_TITLES:
-            info.title = title
+        if not info.title:
+            info.title = title or info.report.replace("_", " ")
         return annotate_captions(nb, info.csv_files)
 
     def to_html(self, nb: Any, info: ReportInfo) -> str:

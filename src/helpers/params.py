@@ -269,6 +269,8 @@ class ReportParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     report_name: ClassVar[str | None] = None
+    title: ClassVar[str | None] = None
+    """The report's title in the title block (None: the notebook's first heading)."""
     years_rule: ClassVar[str] = "all"
     """How the data year is settled: "all" = a year in which every required KPI that has data
     has a value; "any" = a year in which at least one has (reports whose indicators each have
@@ -333,6 +335,13 @@ class ReportParams(BaseModel):
     def required_years(self) -> list[int] | None:
         """The years to fetch; None (the default) means every year Kolada has."""
         return None
+
+    def title_block(self, place: str, year: int | None, kolada: str) -> tuple[str, str]:
+        """Subtitle and dateline of the title block: what the report covers and what it is built
+        from. ``place`` is "Hela landet" or e.g. "Åsele kommun (2463)"; ``kolada`` names the
+        Kolada data, e.g. "inspelad ögonblicksbild av Kolada (värden från augusti 2024), läst
+        23 augusti 2024". Reports built from more than Kolada override this."""
+        return place + (f" · data för {year}" if year is not None else ""), f"Data: {kolada}"
 
     def variant_name(self, stem: str) -> str:
         """``stem`` or ``stem-<kommun>`` (not doubled when the stem already ends in the kommun)."""

@@ -42,7 +42,6 @@ from typing import Any
 
 from helpers import __version__, paths
 from helpers.export import (
-    REPORT_TITLES,
     STATUS_DIR_NAME,
     Exporter,
     ReportInfo,
@@ -427,20 +426,19 @@ def report_info(variant: Variant, parameters: Mapping[str, Any], *, settings: Ru
     snapshot = bool(source.get("snapshot"))
     kommun_text = kommun_text or kommun_label(variant.params.kommun, variant.year,
                                               settings.processed_dir)
-    subtitle_parts = [kommun_text or "Hela landet"]
-    if variant.year is not None:
-        subtitle_parts.append(f"data för {variant.year}")
     vintage = swedish_date(source.get("fetched_at"))
     if snapshot:
         recorded = snapshot_values_vintage(source.get("snapshot_vintage"))
-        dateline = ("Data: inspelad ögonblicksbild av Kolada"
-                    + (f" (värden från {recorded})" if recorded else "")
-                    + (f", läst {vintage}" if vintage else ""))
+        kolada = ("inspelad ögonblicksbild av Kolada"
+                  + (f" (värden från {recorded})" if recorded else "")
+                  + (f", läst {vintage}" if vintage else ""))
     elif source.get("live_api", True):
-        dateline = "Data: Kolada" + (f", hämtade {vintage}" if vintage else "")
+        kolada = "Kolada" + (f", hämtade {vintage}" if vintage else "")
     else:  # neither the live API nor a replay server that names its snapshot
-        dateline = (f"Data: Kolada via {source.get('base_url')}"
-                    + (f", hämtade {vintage}" if vintage else ""))
+        kolada = (f"Kolada via {source.get('base_url')}"
+                  + (f", hämtade {vintage}" if vintage else ""))
+    subtitle, dateline = variant.params.title_block(kommun_text or "Hela landet", variant.year,
+                                                    kolada)
     notice = settings.notice
     if snapshot and not notice:
         notice = ("Data kommer från en inspelad ögonblicksbild av Kolada (via en lokal "
@@ -461,8 +459,8 @@ def report_info(variant: Variant, parameters: Mapping[str, Any], *, settings: Ru
         "notice": notice,
     }
     return ReportInfo(report=variant.report, variant=variant.name,
-                      title=REPORT_TITLES.get(variant.report, variant.report.replace("_", " ")),
-                      subtitle=" · ".join(subtitle_parts), dateline=dateline,
+                      title=type(variant.params).title or "",
+                      subtitle=subtitle, dateline=dateline,
                       parameters=dict(parameters), provenance=provenance,
                       csv_files=list(csv_files))
 

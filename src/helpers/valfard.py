@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -845,6 +845,8 @@ def statements(data: ValfardData) -> Block:
 @register_report("valfard_i_hela_landet")
 class ValfardParams(ReportParams):
     """Parameters of "Välfärd i hela landet" (``params/valfard*.yaml``)."""
+
+    title: ClassVar[str] = "Välfärd i hela landet"
 
     kommungruppering: Literal[2023, 2017] = 2023
     storleksklasser: list[int] = Field(default_factory=lambda: list(DEFAULT_STORLEKSKLASSER))
