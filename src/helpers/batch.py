@@ -308,10 +308,12 @@ def kolada_client(base_url: str | None = None, *,
     the live source is used.
     """
     from helpers import paths
-    from helpers.kolada import KoladaClient, base_url_from_env
+    from helpers.http import check_base_url
+    from helpers.kolada import DEFAULT_BASE_URL, KoladaClient, base_url_from_env
     from helpers.kolada_replay import ReplayServer
 
-    base_url = (base_url or base_url_from_env()).rstrip("/")
+    base_url = (check_base_url(base_url, "the Kolada base URL", DEFAULT_BASE_URL) if base_url
+                else base_url_from_env())
     reason = kolada_reachable(base_url)
     if reason is None:
         with KoladaClient(base_url=base_url) as client:
@@ -335,7 +337,7 @@ def report_all(params_dir: Path | None = None, formats: Sequence[str] = ("html",
     """Build every ``params/*.yaml`` as it stands (HTML and PDF), falling back to the snapshot
     when Kolada cannot be reached (every report then says so)."""
     from helpers import paths
-    from helpers.kolada import KoladaError
+    from helpers.http import SourceError
     from helpers.params import ParamsError
 
     started = time.perf_counter()
@@ -349,7 +351,7 @@ def report_all(params_dir: Path | None = None, formats: Sequence[str] = ("html",
         for path in files:
             try:
                 found, bad = plan_variants(path, None, client=client, settings=settings)
-            except (ParamsError, KoladaError) as exc:
+            except (ParamsError, SourceError) as exc:
                 invalid[path.stem] = str(exc)
                 continue
             variants.extend(found)

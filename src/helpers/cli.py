@@ -59,17 +59,22 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
     """Fill data/raw and data/processed for parameter sets (default: every file in params/)."""
     from helpers import paths
     from helpers.datasets import prepare
-    from helpers.kolada import KoladaClient, KoladaError
+    from helpers.http import SourceError
+    from helpers.kolada import KoladaClient
     from helpers.params import ParamsError
 
     files = params_files or tuple(sorted(str(p) for p in paths.PARAMS_DIR.glob("*.yaml")))
     if not files:
         raise click.ClickException(f"no parameter files given and none in {paths.PARAMS_DIR}")
-    with KoladaClient(offline=offline, refresh=refresh) as client:
+    try:
+        client = KoladaClient(offline=offline, refresh=refresh)
+    except SourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    with client:
         for path in files:
             try:
                 prepared = prepare(path, client, kommun=kommun, year=year)
-            except (ParamsError, KoladaError) as exc:
+            except (ParamsError, SourceError) as exc:
                 raise click.ClickException(str(exc)) from None
             result = prepared.fetch
             missing = (f"; no data in Kolada for {', '.join(result.missing_kpis)} "
@@ -101,14 +106,14 @@ def _formats(value: str) -> tuple[str, ...]:
               help="Export formats: html, pdf or html,pdf.")
 def run(params_file: str, kommun: str | None, year: int | None, formats: str) -> None:
     """Run one variant: validate, fetch, execute the notebook, export to reports/<variant>/."""
-    from helpers.kolada import KoladaError
+    from helpers.http import SourceError
     from helpers.params import ParamsError
     from helpers.runner import VariantFailed, run_variant
 
     chosen = _formats(formats)
     try:
         result = run_variant(params_file, kommun=kommun, year=year, formats=chosen)
-    except (ParamsError, KoladaError, VariantFailed) as exc:
+    except (ParamsError, SourceError, VariantFailed) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{result.variant}: built in {result.seconds:.1f} s → {result.out_dir}")
     for path in result.files:
@@ -128,14 +133,14 @@ def batch(params_file: str, kommuner: str, jobs: int | None, formats: str, year:
           force: bool) -> None:
     """Run many kommun variants in parallel; up-to-date ones are skipped."""
     from helpers.batch import run_batch
-    from helpers.kolada import KoladaError
+    from helpers.http import SourceError
     from helpers.params import ParamsError
 
     chosen = _formats(formats)
     try:
         result = run_batch(params_file, kommuner=kommuner, jobs=jobs, formats=chosen, year=year,
                            force=force)
-    except (ParamsError, KoladaError) as exc:
+    except (ParamsError, SourceError) as exc:
         raise click.ClickException(str(exc)) from None
     _finish(result)
 
@@ -149,8 +154,12 @@ def report_all(formats: str, jobs: int | None, force: bool) -> None:
     """Build every params/*.yaml (HTML and PDF); falls back to the recorded snapshot when Kolada
     cannot be reached."""
     from helpers.batch import report_all as build_all
+    from helpers.http import SourceError
 
-    result = build_all(formats=_formats(formats), jobs=jobs, force=force)
+    try:
+        result = build_all(formats=_formats(formats), jobs=jobs, force=force)
+    except SourceError as exc:
+        raise click.ClickException(str(exc)) from None
     _finish(result)
 
 
