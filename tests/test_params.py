@@ -88,7 +88,7 @@ def test_leading_zero_code_that_is_no_valid_octal_and_other_ints_still_load(tmp_
                                "x": 0, "y": -7}
 
 
-@pytest.mark.parametrize("value", [114, "114", "0114", 76, "Upplands Väsby", "upplands väsby",
+@pytest.mark.parametrize("value", [114, "114", "0114", "Upplands Väsby", "upplands väsby",
                                    "Upplands Väsby kommun", " UPPLANDS VÄSBY "])
 def test_kommun_forms_resolve_to_0114(value, catalogue):
     assert normalize_kommun(value, catalogue) == "0114"
@@ -110,11 +110,72 @@ def test_kommun_in_yaml_resolves_to_0114(text, tmp_path, catalogue):
     assert params.model_dump(mode="json")["kommun"] == "0114"
 
 
-def test_octal_read_int_from_plain_yaml_is_recovered(catalogue):
-    data = yaml.safe_load("report: testrapport\nkommun: 0114\njamforelse: [0115, 0117]\n")
-    params = validate_params(data, catalogue)
-    assert params.kommun == "0114"
-    assert params.jamforelse == ["0115", "0117"]
+@pytest.mark.parametrize("text", ["kommun: 76", "kommun: '76'", "kommun: 0076"])
+def test_kommun_76_is_an_unknown_kommun_not_octal_0114(text, tmp_path, catalogue):
+    """A plain integer is read as written: 76 is no kommun (the octal reading of 0114 is never
+    applied to a number the user wrote in decimal)."""
+    path = write(tmp_path, f"report: testrapport\n{text}\n")
+    with pytest.raises(ParamsError) as error:
+        load_params(path, catalogue)
+    message = str(error.value)
+    assert "unknown kommun" in message and "Closest matches" in message
+    assert "'kommun'" in message
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("kommun: 0x72", "0x72"), ("kommun: 1:54", "1:54"), ("kommun: 0o162", "0o162"),
+    ("kommun: 0b1110010", "0b1110010"), ("kommun: 0162", "0162"), ("geo: NO", "NO"),
+    ("flag: off", "off"), ("flag: Yes", "Yes")])
+def test_yaml_1_1_re_readings_are_kept_as_written(text, value, tmp_path):
+    """Hex, base 60, octal, binary and yes/no/on/off scalars stay the text the user wrote."""
+    assert read_yaml(write(tmp_path, text + "\n")) == {text.split(":")[0]: value}
+
+
+def test_plain_decimals_and_true_false_keep_their_types(tmp_path):
+    path = write(tmp_path, "a: 2022\nb: 6_000\nc: -7\nd: 0\ne: true\nf: False\ng: 2.5\n")
+    assert read_yaml(path) == {"a": 2022, "b": 6000, "c": -7, "d": 0, "e": True, "f": False,
+                               "g": 2.5}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("kommun: 0x72", "unknown kommun '0x72'"),
+    ("kommun: yes", "unknown kommun 'yes'"),
+    ("kommun: true", "yes/no value true"),
+    ("kommun: ''", "the kommun is empty"),
+    ("kommun: [0114, 0180]", "expected one kommun code or name"),
+    ("kommun: '0114,0180'", "skr-report batch --kommuner 0114,0180"),
+    ("kommun: 114.0", "got the number 114.0"),
+])
+def test_kommun_values_that_are_no_kommun(text, expected, tmp_path, catalogue):
+    with pytest.raises(ParamsError, match="'kommun'") as error:
+        load_params(write(tmp_path, f"report: testrapport\n{text}\n"), catalogue)
+    assert expected in str(error.value)
+    assert "Fix" in str(error.value)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("year: 1800", "1800 is before Kolada's first data year"),
+    ("year: 2100", "2100 is in the future"),
+    ("year: 33:42", "expected a year such as 2022, got '33:42'"),
+    ("year: 2021.5", "expected a whole year"),
+    ("year: true", "expected a year such as 2022, got True"),
+    ("year: last", "expected a year such as 2022, got 'last'"),
+    ("year: [2021, 2022]", "expected a year such as 2022"),
+])
+def test_years_that_cannot_have_data_are_rejected_before_fetching(text, expected, tmp_path):
+    with pytest.raises(ParamsError, match="'year'") as error:
+        load_params(write(tmp_path, f"report: testrapport\n{text}\n"))
+    assert expected in str(error.value)
+
+
+def test_year_as_written_in_other_forms_loads(tmp_path):
+    for text in ("year: 2021", "year: '2021'", "year: 2021.0"):
+        assert load_params(write(tmp_path, f"report: testrapport\n{text}\n")).year == 2021
+
+
+def test_a_year_override_names_the_option(tmp_path):
+    with pytest.raises(ParamsError, match=r"key 'year' \(from --year\): 1800"):
+        load_params(write(tmp_path, "report: testrapport\n"), year=1800)
 
 
 def test_unknown_kommun_names_the_closest_matches(tmp_path, catalogue):
@@ -190,11 +251,57 @@ def test_overrides_replace_file_values_and_none_is_ignored(tmp_path, catalogue):
 def test_bad_yaml_and_non_mappings_are_params_errors(tmp_path):
     with pytest.raises(ParamsError, match="not valid YAML"):
         load_params(write(tmp_path, "report: [unclosed\n"))
-    with pytest.raises(ParamsError, match="mapping"):
+    with pytest.raises(ParamsError, match="got a list"):
         load_params(write(tmp_path, "- report\n"))
+    with pytest.raises(ParamsError, match="got a single text"):
+        load_params(write(tmp_path, "just words\n"))
     with pytest.raises(ParamsError, match="no such parameter file"):
         load_params(tmp_path / "absent.yaml")
     assert issubclass(ParamsError, ValueError)
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"", "the parameter file is empty"),
+    (b"  \n\n", "the parameter file is empty"),
+    (b"# only a comment\n", "holds only comments"),
+    (b"report: x\nkommun: caf\xe9\n", "not UTF-8 text (byte 0xe9 on line 2"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text file"),
+    (b"report: budget\nyear: 2022\nyear: 2021\n",
+     "line 3, column 1: not valid YAML (key 'year' is given twice (first on line 2))"),
+    (b"report: budget\n  kommun: 0114\n", "line 2, column 9: not valid YAML"),
+    (b"report: budget\nkommun: \"0114\n", "not valid YAML"),
+    (b"report: !!python/object:os.system x\n", "remove the '!' tag"),
+    (b"report: a\n---\nreport: b\n", "not valid YAML"),
+])
+def test_files_that_are_no_parameter_file(content, expected, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ParamsError) as error:
+        read_yaml(path)
+    message = str(error.value)
+    assert message.startswith(str(path))
+    assert expected in message
+    assert "Fix" in message
+
+
+def test_a_folder_is_no_parameter_file(tmp_path):
+    with pytest.raises(ParamsError, match="is a folder, not a parameter file"):
+        read_yaml(tmp_path)
+
+
+def test_utf8_with_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "bom.yaml"
+    path.write_bytes("\ufeffreport: testrapport\nkommun: Upplands Väsby\n".encode())
+    assert read_yaml(path) == {"report": "testrapport", "kommun": "Upplands Väsby"}
+
+
+def test_messages_do_not_repeat_the_value_or_add_pydantic_noise(tmp_path):
+    path = write(tmp_path, "report: testrapport\nkpis: N01951\n")
+    with pytest.raises(ParamsError) as error:
+        load_params(path)
+    message = str(error.value)
+    assert message.count("'N01951'") == 1
+    assert "Value error" not in message
 
 
 def test_wrong_type_names_the_key(tmp_path):
@@ -233,12 +340,16 @@ def test_year_without_data_names_the_years_with_data(tmp_path, kolada_server, ca
     path = write(tmp_path, "report: testrapport\nkpis: [U15401]\nyear: 2005\n")
     params = load_params(path, catalogue)
     client = KoladaClient(kolada_server.base_url, cache_dir=tmp_path / "raw")
-    result = fetch_for(params, client, tmp_path / "processed")
-    years = result.years_with_data()
+    with pytest.raises(ParamsError) as error:
+        fetch_for(params, client, tmp_path / "processed")
+    assert not (tmp_path / "processed").exists()  # rejected before anything is written
+    years = fetch_for(params.model_copy(update={"year": None}), client,
+                      tmp_path / "processed").years_with_data()
     assert 2022 in years
     assert 2005 not in years
-    with pytest.raises(ParamsError) as error:
+    with pytest.raises(ParamsError) as again:
         check_year(params, years)
+    assert str(again.value) == str(error.value)
     message = str(error.value)
     assert str(path) in message
     assert "'year'" in message
@@ -258,3 +369,34 @@ def test_year_with_data_and_default_year():
 def test_format_years():
     assert format_years([2012, 2010, 2011, 2015, 2017, 2018]) == "2010–2012, 2015, 2017–2018"
     assert format_years([2022]) == "2022"
+
+
+def test_storleksklasser_message_names_the_value_once(tmp_path):
+    path = write(tmp_path, "report: valfard_i_hela_landet\nstorleksklasser: [0, 10000, 6000]\n")
+    with pytest.raises(ParamsError) as error:
+        load_params(path)
+    message = str(error.value)
+    assert "strictly increasing" in message
+    assert message.count("[0, 10000, 6000]") == 1
+
+
+def test_a_models_own_error_is_shown_without_the_whole_input(tmp_path):
+    with pytest.raises(ParamsError) as error:
+        load_params(write(tmp_path, "report: budget\n"))
+    message = str(error.value)
+    assert "medlemsavgift_skanes_kr_per_invanare is required" in message
+    assert "{'report'" not in message and "key '-'" not in message
+
+
+def test_precheck_finds_everything_but_names_without_the_catalogue(tmp_path):
+    from helpers.params import precheck_params
+
+    named = write(tmp_path, "report: testrapport\nkommun: Upplands Väsby\nyear: 2021\n")
+    precheck_params(named)  # the name is left for the catalogue
+    with pytest.raises(ParamsError, match="the kommun is empty"):
+        precheck_params(named, kommun=" ")
+    with pytest.raises(ParamsError) as error:
+        precheck_params(named, year=1800)
+    assert "1800 is before" in str(error.value) and "Upplands" not in str(error.value)
+    with pytest.raises(ParamsError, match="unknown key"):
+        precheck_params(write(tmp_path, "report: testrapport\nkommun: Upsala\nyeer: 2021\n"))

@@ -31,6 +31,7 @@ from filelock import FileLock
 from helpers import paths
 from helpers.files import atomic_write_bytes, atomic_write_parquet
 from helpers.formatting import THOUSANDS_SEP, format_number
+from helpers.params import FIRST_YEAR
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,6 @@ POPULATION_KPI = "N01951"
 DEFAULT_STORLEKSKLASSER: tuple[int, ...] = (0, 6000, 10000, 20000, 50000, 100000)
 """Lower limits of the size classes (REPORT_SPEC §1): <6 000 … ≥100 000 invånare."""
 LIVE_API_HOST = "api.kolada.se"
-FIRST_YEAR = 1990
-"""The first year fetched when a report asks for every year (Kolada's series start later)."""
 
 # SKR:s kommungruppsindelning 2023, by Kolada municipality group id, in A1…C9 order. The names
 # are SKR's (as in SKR's Kommungruppsindelning 2023 and reference/kommungrupp_2023.csv); Kolada's
@@ -343,6 +342,8 @@ def fetch_for(params: Any, client: Any, processed_dir: Path | None = None,
     values = _fetch_values(client, kpis, params.required_years())
     years_by_kpi = _years_by_kpi(values)
     missing = [k for k in kpis if k not in years_by_kpi]
+    result_year = _kommun_table_year(params, required, years_by_kpi)
+    _check_year_before_writing(params, kpis, required, years_by_kpi)
     if missing:
         log.warning("no values in Kolada for %s: shown as 'saknas i data'", ", ".join(missing))
     (processed_dir / "values").mkdir(parents=True, exist_ok=True)
@@ -350,7 +351,6 @@ def fetch_for(params: Any, client: Any, processed_dir: Path | None = None,
         for kpi in kpis:
             atomic_write_parquet(values[values["kpi"] == kpi].reset_index(drop=True),
                            processed_dir / "values" / f"{kpi}.parquet")
-        result_year = _kommun_table_year(params, required, years_by_kpi)
         if result_year is not None:
             table = build_kommuner(client, values, result_year, storleksklasser)
             atomic_write_parquet(table, processed_dir / f"kommuner_{result_year}.parquet")
@@ -361,6 +361,21 @@ def fetch_for(params: Any, client: Any, processed_dir: Path | None = None,
         deleted_dropped=int(values.attrs.get("deleted_dropped", 0)),
         requests=client.stats.requests - requests_before, source=source,
     )
+
+
+def _check_year_before_writing(params: Any, kpis: list[str], required: list[str],
+                               years_by_kpi: dict[str, list[int]]) -> None:
+    """A year given in the parameters that has no data raises ``ParamsError`` (naming the years
+    that have data) before anything is written: no ``kommuner_<year>.parquet`` for a year that
+    is then rejected (it would make every variant look out of date)."""
+    if getattr(params, "year", None) is None or not hasattr(params, "years_rule"):
+        return
+    from helpers.params import check_year
+
+    probe = FetchResult(processed_dir=Path(), kpis=kpis, required_kpis=required,
+                        missing_kpis=[], years_by_kpi=years_by_kpi, year=None, rows=0,
+                        deleted_dropped=0, requests=0, source={})
+    check_year(params, probe.years_with_data(how=params.years_rule))
 
 
 def _fetch_values(client: Any, kpis: list[str], years: Sequence[int] | None) -> pd.DataFrame:
@@ -479,8 +494,9 @@ def prepare(params_path: str | Path, client: Any, processed_dir: Path | None = N
     Raises ``ParamsError`` (bad key, kommun, KPI, or a year without data, naming the years that
     have data) or a ``KoladaError`` before any notebook starts.
     """
-    from helpers.params import check_year, load_params
+    from helpers.params import check_year, load_params, precheck_params
 
+    precheck_params(params_path, **overrides)  # before the catalogue is fetched
     params = load_params(params_path, catalogue_for(client), **overrides)
     result = fetch_for(params, client, processed_dir)
     params.prepare_data(client, result.processed_dir)

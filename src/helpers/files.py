@@ -1,30 +1,65 @@
-"""Writing files so that no reader ever sees half of one: temporary file + rename."""
+"""Writing files so that no reader ever sees half of one: temporary file + rename.
+
+The temporary file is created the way ``open(path, "w")`` creates a file (mode ``0o666`` filtered
+by the process umask and any default ACL), not with ``tempfile.mkstemp``'s private ``0o600``, so
+the renamed file is as readable as an ordinary write would have made it: a web server or a
+colleague can read ``reports/index.html`` and ``data/``.
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+
+FILE_MODE = 0o666
+"""The mode ``open()`` asks for; the kernel applies the umask."""
+_ATTEMPTS = 100
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it (``os.umask`` would, for every thread)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def _create_temporary(path: Path) -> Path:
+    """Create an empty, new temporary file beside ``path`` (mode as ``open()`` gives it)."""
+    for _ in range(_ATTEMPTS):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def atomic_write(path: Path, write: Callable[[str], None]) -> Path:
     """Call ``write(tmp)`` on a temporary name beside ``path``, then rename it into place.
 
     The rename is atomic on one file system, so concurrent readers see the old file or the new
-    one, and an interrupted writer leaves the old file and no temporary file behind.
+    one, and an interrupted writer leaves the old file and no temporary file behind. The file
+    gets the mode an ordinary write would give it (``0o666`` minus the umask).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = _create_temporary(path)
     try:
-        write(tmp)
+        write(str(tmp))
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 

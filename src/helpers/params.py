@@ -8,12 +8,10 @@ are checked against the Kolada catalogue. Every problem becomes a :class:`Params
 message names the file, the key, the problem and the fix.
 
 The octal trap: YAML 1.1 (PyYAML) reads an unquoted ``kommun: 0114`` as the octal number 76.
-:func:`read_yaml` uses :class:`ParamsLoader`, a ``SafeLoader`` that keeps every integer scalar
-written with a leading zero as the string it was written as, so ``0114`` stays ``"0114"``. Integers
-from elsewhere (e.g. a dict loaded with plain ``yaml.safe_load``) are read as decimal first
-(``114`` → ``"0114"``); only when that is no known unit is the octal reading tried (``76`` →
-``"0114"``). That fallback cannot tell ``0162`` (Danderyd, octal 114) from ``114``: read files with
-:func:`read_yaml`.
+:func:`read_yaml` uses :class:`ParamsLoader`, which reads every scalar as written: only a plain
+decimal is an integer, so ``0114`` stays ``"0114"`` and ``114`` is padded to ``"0114"``. A plain
+integer is never re-read as octal: ``kommun: 76`` is the unknown kommun 0076 (closest matches
+named), not Upplands Väsby.
 """
 
 from __future__ import annotations
@@ -22,10 +20,11 @@ import importlib
 import pkgutil
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Protocol, get_args
 
 import yaml
 from pydantic import (
@@ -36,10 +35,15 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 from rapidfuzz import fuzz, process
+
+FIRST_YEAR = 1990
+"""No Kolada series starts earlier; the first year fetched when a report asks for every year."""
 
 KOMMUN = "K"
 """Kolada unit type of a kommun."""
@@ -67,42 +71,129 @@ class CatalogueLike(Protocol):
 
 # --- reading YAML ------------------------------------------------------------------------------
 
-_LEADING_ZERO_INT = re.compile(r"^[-+]?0[0-9_]+$")
+MAX_PARAMS_BYTES = 1_000_000
+"""A parameter file is a few lines; anything bigger is not one (and is not parsed)."""
+
+_DECIMAL_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_BOOLEAN = re.compile(r"^(true|false)$", re.IGNORECASE)
 
 
 class ParamsLoader(yaml.SafeLoader):
-    """A SafeLoader that keeps integer scalars written with a leading zero (``0114``) as strings."""
+    """A SafeLoader that reads scalars as they are written (the YAML 1.2 core schema).
+
+    PyYAML follows YAML 1.1, where an unquoted ``0114`` is the octal number 76, ``1:54`` the
+    base-60 number 114, ``0x72`` hex and ``no``/``yes``/``on``/``off`` booleans. Here only a
+    plain decimal (``114``, ``2022``, ``6_000``) is an integer and only ``true``/``false`` are
+    booleans; every other such scalar stays the text it was written as (``"0114"``, ``"NO"``),
+    so a kommun code keeps its leading zero and nothing is silently re-read. A key given twice in
+    one mapping is an error (PyYAML would keep the last one without a word).
+    """
 
 
-def _construct_int_keeping_leading_zero(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+def _construct_int_as_written(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     text = loader.construct_scalar(node)
-    if _LEADING_ZERO_INT.match(text):
-        return text
-    return yaml.SafeLoader.construct_yaml_int(loader, node)
+    if _DECIMAL_INT.match(text):
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    return text
 
 
-ParamsLoader.add_constructor("tag:yaml.org,2002:int", _construct_int_keeping_leading_zero)
+def _construct_bool_as_written(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    text = loader.construct_scalar(node)
+    if _BOOLEAN.match(text):
+        return yaml.SafeLoader.construct_yaml_bool(loader, node)
+    return text
+
+
+def _construct_mapping_without_duplicates(loader: yaml.SafeLoader,
+                                          node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.get(key)
+        except TypeError:  # an unhashable key: let construct_mapping report it
+            continue
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice (first on line "
+                f"{first.start_mark.line + 1})", key_node.start_mark)
+        seen[key] = key_node
+    return loader.construct_mapping(node, deep=True)
+
+
+ParamsLoader.add_constructor("tag:yaml.org,2002:int", _construct_int_as_written)
+ParamsLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool_as_written)
+ParamsLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_without_duplicates)
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a parameter file into a dict, keeping ``0114`` as the string ``"0114"``."""
+    """Read a parameter file into a dict, scalars as written (``0114`` stays ``"0114"``).
+
+    Every problem with the file itself (missing, a folder, unreadable, not UTF-8 text, empty,
+    not valid YAML with line and column, not a mapping) is a :class:`ParamsError`.
+    """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ParamsError(f"{path}: no such parameter file. Fix: check the path.") from None
+    text = _read_text(path)
+    if not text.strip():
+        raise ParamsError(f"{path}: the parameter file is empty. Fix: write one `key: value` "
+                          "per line, starting with `report: <name>` (see params/*.yaml).")
     try:
         data = yaml.load(text, Loader=ParamsLoader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as exc:
-        raise ParamsError(f"{path}: not valid YAML ({exc}). Fix: correct the syntax.") from None
+        raise ParamsError(_describe_yaml_error(path, exc)) from None
     if data is None:
-        data = {}
+        raise ParamsError(f"{path}: the parameter file holds only comments. Fix: add "
+                          "`report: <name>` and the report's keys (see params/*.yaml).")
     if not isinstance(data, dict):
+        kind = {list: "a list", str: "a single text"}.get(type(data), type(data).__name__)
         raise ParamsError(
-            f"{path}: expected a mapping of keys to values, got {type(data).__name__}. "
-            "Fix: write one `key: value` per line, starting with `report: <name>`."
-        )
+            f"{path}: expected a mapping of keys to values, got {kind}. "
+            "Fix: write one `key: value` per line, starting with `report: <name>`.")
     return data
+
+
+def _read_text(path: Path) -> str:
+    try:
+        if path.is_dir():
+            raise ParamsError(f"{path}: is a folder, not a parameter file. Fix: give a .yaml "
+                              "file, e.g. params/valfard.yaml.")
+        size = path.stat().st_size
+        if size > MAX_PARAMS_BYTES:
+            raise ParamsError(f"{path}: {size} bytes is far too big for a parameter file "
+                              f"(at most {MAX_PARAMS_BYTES}). Fix: check the path.")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: no such parameter file. Fix: check the path.") from None
+    except PermissionError:
+        raise ParamsError(f"{path}: the parameter file cannot be read (permission denied). "
+                          "Fix: check the file's permissions.") from None
+    except OSError as exc:
+        raise ParamsError(f"{path}: the parameter file cannot be read ({exc.strerror or exc})."
+                          " Fix: check the path.") from None
+    if b"\x00" in data:
+        raise ParamsError(f"{path}: not a text file (it holds NUL bytes). Fix: give a YAML "
+                          "parameter file, e.g. params/valfard.yaml.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ParamsError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
+                          f"{line} cannot be read). Fix: save the file as UTF-8 text (most "
+                          "editors offer it under 'Save as… / Encoding').") from None
+
+
+def _describe_yaml_error(path: Path, exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    what = f"{context}: {problem}" if context and "twice" not in problem else problem
+    fix = ("Fix: give each key once." if "twice" in problem
+           else "Fix: quote values that contain ':', '#', '[' or '{', indent with spaces, and "
+                "write one `key: value` per line.")
+    if "could not determine a constructor" in problem:
+        fix = "Fix: remove the '!' tag; parameter files hold plain values only."
+    return f"{path}{where}: not valid YAML ({what}). {fix}"
 
 
 # --- units (kommuner, regions) -----------------------------------------------------------------
@@ -127,19 +218,41 @@ def _allowed_text(allowed_types: Sequence[str]) -> str:
     return " or ".join(UNIT_TYPE_NAMES[t] for t in allowed_types)
 
 
+_NEEDS_CATALOGUE = "unit_needs_catalogue"
+
+
 def _code_candidates(value: Any) -> list[str]:
-    """The 4-character codes a value may mean: decimal reading first, then the octal reading."""
+    """The 4-character code a value means, read as written (decimal): ``114`` → ``"0114"``."""
     if isinstance(value, bool):
         return []
     if isinstance(value, int):
-        candidates = [f"{value:04d}"] if 0 <= value <= 9999 else []
-        if value > 0:
-            candidates.append(f"{int(oct(value)[2:]):04d}")  # 76 -> "0114": YAML 1.1 read 0114
-        return candidates
+        return [f"{value:04d}"] if 0 <= value <= 9999 else []
     text = str(value).strip()
     if text.isdigit() and len(text) <= 4:
         return [text.zfill(4)]
     return []
+
+
+def _check_unit_shape(value: Any, allowed: str) -> None:
+    """Values that cannot be one unit: empty, yes/no, a list, several codes in one text."""
+    if isinstance(value, bool):
+        raise _error("unit_type", f"expected one {allowed} code or name, got the yes/no value "
+                     f"{str(value).lower()}. Fix: give a code in quotes, e.g. \"0114\".")
+    if isinstance(value, list | tuple | set | dict):
+        raise _error("unit_type", f"expected one {allowed} code or name, got "
+                     f"{type(value).__name__} {value!r}. Fix: give one code, e.g. \"0114\"; "
+                     "for many kommuner run `skr-report batch --kommuner CODE,CODE`.")
+    if isinstance(value, float):
+        raise _error("unit_type", f"expected a {allowed} code, got the number {value!r}. "
+                     "Fix: give the 4-digit code in quotes, e.g. \"0114\".")
+    text = str(value).strip()
+    if not text:
+        raise _error("unit_empty", f"the {allowed} is empty. Fix: give a code (e.g. \"0114\") "
+                     "or a name, or leave the key out.")
+    if "," in text and all(part.strip().isdigit() for part in text.split(",") if part.strip()):
+        raise _error("unit_many", f"{text!r} names several units; one is expected here. Fix: "
+                     "give one code; for many kommuner run `skr-report batch --kommuner "
+                     f"{text}`.")
 
 
 def _name_keys(name: str) -> list[str]:
@@ -181,11 +294,12 @@ def normalize_unit(value: Any, catalogue: CatalogueLike | None,
     ``PydanticCustomError`` (a ``ValueError``) naming the closest matches when unknown.
     """
     allowed = _allowed_text(allowed_types)
+    _check_unit_shape(value, allowed)
     candidates = _code_candidates(value)
     if catalogue is None:
         if candidates:
             return candidates[0]
-        raise _error("unit_needs_catalogue",
+        raise _error(_NEEDS_CATALOGUE,
                           f"{value!r} is not a 4-digit {allowed} code, and names can only be "
                           "resolved against the Kolada catalogue. Fix: give the code, e.g. 0114.")
     units = _units(catalogue, allowed_types)
@@ -216,8 +330,12 @@ def _raise_unknown_unit(value: Any, candidates: list[str], catalogue: CatalogueL
 
 
 def normalize_kommun(value: Any, catalogue: CatalogueLike | None) -> str:
-    """A kommun given as ``114``, ``"0114"``, octal-read ``76`` or a name → ``"0114"``."""
+    """A kommun given as ``114``, ``"0114"`` or a name → ``"0114"``."""
     return normalize_unit(value, catalogue, (KOMMUN,))
+
+
+def _is_precheck(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get("precheck"))
 
 
 def _catalogue_from(info: ValidationInfo) -> CatalogueLike | None:
@@ -235,7 +353,7 @@ def unit_code(*allowed_types: str) -> Any:
 
 
 KommunCode = unit_code(KOMMUN)
-"""A kommun code field: ``114``, ``"0114"``, ``76`` (octal-read) or a name → ``"0114"``."""
+"""A kommun code field: ``114``, ``"0114"`` or a name → ``"0114"``."""
 
 
 # --- KPI ids -----------------------------------------------------------------------------------
@@ -259,6 +377,47 @@ def _check_kpi_field(value: str, info: ValidationInfo) -> str:
 
 KpiId = Annotated[str, AfterValidator(_check_kpi_field)]
 """A KPI id field, checked against the catalogue given in the validation context."""
+
+
+# --- the year ----------------------------------------------------------------------------------
+
+
+def latest_possible_year() -> int:
+    """The latest year that can have data: the current one (Kolada publishes a year's values
+    during the following year)."""
+    return datetime.now(UTC).year
+
+
+def check_year_value(value: Any) -> Any:
+    """A data year as written: a whole number from FIRST_YEAR to this year, or None.
+
+    Checked with the parameters, before anything is fetched or written, so ``--year 1800``
+    leaves no trace.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool | list | tuple | dict | set):
+        raise _error("year_type", f"expected a year such as 2022, got {value!r}. "
+                     "Fix: write the year as a 4-digit number, or leave year out for the "
+                     "latest year with data.")
+    try:
+        year = int(str(value).strip()) if not isinstance(value, float) else value
+    except ValueError:
+        raise _error("year_type", f"expected a year such as 2022, got {value!r}. "
+                     "Fix: write the year as a 4-digit number, or leave year out for the "
+                     "latest year with data.") from None
+    if isinstance(year, float):
+        if not year.is_integer():
+            raise _error("year_type", f"expected a whole year such as 2022, got {value!r}. "
+                         "Fix: write the year as a 4-digit number.")
+        year = int(year)
+    latest = latest_possible_year()
+    if not FIRST_YEAR <= year <= latest:
+        when = "is before Kolada's first data year" if year < FIRST_YEAR else "is in the future"
+        raise _error("year_range", f"{year} {when}: Kolada's data cover {FIRST_YEAR}–{latest} "
+                     "at most. Fix: choose a year in that range, or leave year out for the "
+                     "latest year with data.")
+    return year
 
 
 # --- the base model and the registry -----------------------------------------------------------
@@ -293,6 +452,11 @@ class ReportParams(BaseModel):
         e.g. ``("L",)`` when ``data.get("level") == "region"``)."""
         return (KOMMUN,)
 
+    @field_validator("year", mode="before")
+    @classmethod
+    def _check_year(cls, value: Any) -> Any:
+        return check_year_value(value)
+
     @model_validator(mode="before")
     @classmethod
     def _check_keys_and_kommun(cls, data: Any, info: ValidationInfo) -> Any:
@@ -314,6 +478,8 @@ class ReportParams(BaseModel):
                 data["kommun"] = normalize_unit(data["kommun"], _catalogue_from(info),
                                                 cls.unit_types(data))
             except PydanticCustomError as exc:
+                if exc.type == _NEEDS_CATALOGUE and _is_precheck(info):
+                    return data  # a name: resolved once the catalogue is at hand
                 raise _error(exc.type, exc.message(), key="kommun") from None
         return data
 
@@ -438,35 +604,79 @@ def load_params(path: str | Path, catalogue: CatalogueLike | None = None,
                 **overrides: Any) -> ReportParams:
     """Read a parameter file, apply overrides (None values are ignored) and validate strictly."""
     data = read_yaml(path)
-    data.update({key: value for key, value in overrides.items() if value is not None})
-    return validate_params(data, catalogue, path)
+    given = {key: value for key, value in overrides.items() if value is not None}
+    data.update(given)
+    return validate_params(data, catalogue, path, overridden=given)
+
+
+def precheck_params(path: str | Path, **overrides: Any) -> None:
+    """Check a parameter file and overrides as far as possible without the Kolada catalogue.
+
+    Everything but kommun names and KPI ids (the file, the keys, types, years, formats of
+    codes) is checked here, before anything is fetched or written; raises ``ParamsError``.
+    """
+    data = read_yaml(path)
+    given = {key: value for key, value in overrides.items() if value is not None}
+    data.update(given)
+    model = model_for(data.get("report"), path)
+    try:
+        model.model_validate(data, context={"catalogue": None, "precheck": True})
+    except ValidationError as exc:
+        errors = [e for e in exc.errors(include_url=False) if e["type"] != _NEEDS_CATALOGUE]
+        if errors:
+            raise ParamsError(_describe(errors, path, given)) from None
 
 
 def validate_params(data: Mapping[str, Any], catalogue: CatalogueLike | None = None,
-                    path: str | Path = "<parameters>") -> ReportParams:
-    """Validate a dict against the model of its ``report``; errors become a ParamsError."""
+                    path: str | Path = "<parameters>",
+                    overridden: Iterable[str] = ()) -> ReportParams:
+    """Validate a dict against the model of its ``report``; errors become a ParamsError.
+
+    ``overridden`` names the keys given on the command line (``--year``), so that an error
+    says where the value came from."""
     model = model_for(data.get("report"), path)
     try:
         params = model.model_validate(dict(data), context={"catalogue": catalogue})
     except ValidationError as exc:
-        raise ParamsError(_describe(exc, path)) from None
+        raise ParamsError(_describe(exc.errors(include_url=False), path, overridden)) from None
     params._source = Path(path) if not str(path).startswith("<") else None
     return params
 
 
-def _describe(exc: ValidationError, path: str | Path) -> str:
+_PYDANTIC_ERROR_TYPES = frozenset(get_args(ErrorType))
+
+
+def _describe(errors: Iterable[Any], path: str | Path, overridden: Iterable[str] = ()) -> str:
+    """One line per error: the key (and the option it came from), the problem, the fix.
+
+    Our own messages (``_error``, or a ``ValueError`` raised by a validator) already name the
+    value given and are shown as written; pydantic's wording gets the value and a fix added.
+    """
+    overridden = set(overridden)
     lines = [f"{path}: invalid parameters:"]
-    for error in exc.errors(include_url=False):
+    for error in errors:
         ctx = error.get("ctx") or {}
-        key = ".".join(str(p) for p in error["loc"]) or ctx.get("key") or "-"
-        message = error["msg"]
-        if "message" not in ctx:  # pydantic's own wording: add what was given and the fix
-            message += f" (got {error['input']!r}). Fix: correct this value in the file"
-        lines.append(f"  - key {key!r}: {message}")
+        key = ".".join(str(p) for p in error["loc"]) or ctx.get("key")
+        label = (f"key {key!r}" + (f" (from --{key})" if key in overridden else "")
+                 if key else "parameters")
+        if "message" in ctx:
+            message = str(ctx["message"])
+        elif error["type"] not in _PYDANTIC_ERROR_TYPES:  # a model's own PydanticCustomError
+            message = error["msg"]
+        elif error["type"] == "value_error" and "error" in ctx:
+            message = str(ctx["error"])
+            if "Fix" not in message:
+                message += ". Fix: correct this value in the file"
+        elif error["type"] == "missing":
+            message = f"is required. Fix: add `{key}: <value>` to the file"
+        else:
+            message = (f"{error['msg']} (got {error['input']!r}). "
+                       "Fix: correct this value in the file")
+        lines.append(f"  - {label}: {message}")
     return "\n".join(lines)
 
 
-# --- the year ----------------------------------------------------------------------------------
+# --- the data year (once the values are fetched) -----------------------------------------------
 
 
 def check_year(params: ReportParams, years_with_data: Iterable[int]) -> int:
@@ -502,6 +712,7 @@ def format_years(years: Iterable[int]) -> str:
 
 
 __all__ = [
+    "FIRST_YEAR",
     "KOMMUN",
     "REGION",
     "KommunCode",
@@ -511,12 +722,14 @@ __all__ = [
     "ReportParams",
     "check_kpi",
     "check_year",
+    "check_year_value",
     "closest_matches",
     "format_years",
     "load_params",
     "model_for",
     "normalize_kommun",
     "normalize_unit",
+    "precheck_params",
     "read_yaml",
     "register_report",
     "registered_reports",

@@ -55,6 +55,7 @@ from helpers.export import (
     write_index,
     write_manifest,
 )
+from helpers.files import current_umask
 
 log = logging.getLogger(__name__)
 
@@ -508,7 +509,7 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
     staging_root = reports_dir / STAGING_DIR_NAME
     staging_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{variant.name}-", dir=staging_root))
-    staging.chmod(0o755)  # mkdtemp makes it private; the published folder is not
+    staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; mkdir would not
     nb = nb_source if nb_source is not None else nbformat.read(variant.notebook, as_version=4)
     parameters = {**variant.parameters, "output_dir": "."}
     try:
