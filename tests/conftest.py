@@ -19,6 +19,14 @@ def _require_snapshot() -> None:
                     "set SKR_SHARED_DIR to the folder that holds kolada/")
 
 
+def require_shared(*relative: str) -> None:
+    """Skip, naming what is missing, unless these files exist under ``SKR_SHARED_DIR``."""
+    missing = [name for name in relative if not (paths.SHARED_DIR / name).is_file()]
+    if missing:
+        pytest.skip(f"shared inputs missing at {paths.SHARED_DIR} ({', '.join(missing)}); "
+                    "set SKR_SHARED_DIR to the shared folder (../shared beside the checkout)")
+
+
 @pytest.fixture(scope="session")
 def kolada_server() -> Iterator:
     """A replay server over the recorded snapshot on a free port, without faults."""

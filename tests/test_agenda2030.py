@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import require_shared
 
 from helpers import agenda2030 as agenda
 from helpers.params import ParamsError, validate_params
@@ -21,6 +22,7 @@ HOOR_LIKNANDE = "G37411"  # Liknande kommuner, övergripande, Höör, 2025
 def test_goal_map_keeps_source_and_confidence(level, shared):
     from helpers.paths import AGENDA2030_SHARED_DIR
 
+    require_shared(f"agenda2030/{shared}")
     ours = agenda.load_goal_map(level).set_index("kpi_id").sort_index()
     theirs = pd.read_csv(AGENDA2030_SHARED_DIR / shared, dtype=str).set_index("kpi_id")
     theirs = theirs.sort_index()

@@ -88,8 +88,38 @@ def test_cli_batch_exits_non_zero_listing_failures(monkeypatch):
     assert "valfard-2463: cell 5 (tag figur1): ValueError: x" in outcome.output
 
 
-def test_kolada_reachable_names_the_problem():
-    assert batch.kolada_reachable("http://127.0.0.1:9/v3", timeout=1) is not None
+@pytest.mark.parametrize(("status", "body", "reason"), [
+    (200, b'{"values": [], "count": 0}', None),
+    (503, b"busy", "HTTP 503"),
+    (200, b"<html>proxy login</html>", "the answer is not JSON"),
+    (200, b'{"error": "This API version is deprecated"}', "not a Kolada v3 envelope"),
+])
+def test_kolada_reachable_names_the_problem(status, body, reason):
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        found = batch.kolada_reachable(f"http://127.0.0.1:{server.server_port}/v3", timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert found == reason if reason is None or reason.startswith("HTTP") else reason in found
+
+
+def test_kolada_unreachable_names_the_refused_connection():
+    assert batch.kolada_reachable("http://127.0.0.1:9/v3", timeout=1) == \
+        "[Errno 111] Connection refused"
 
 
 @pytest.mark.slow

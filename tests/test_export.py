@@ -115,7 +115,9 @@ def test_html_table_to_latex_escapes_and_fits_the_width():
     latex = export.html_table_to_latex(html)
     assert r"\begin{xltabular}{\linewidth}" in latex and r"\endhead" in latex
     assert r"Kostnad \& 100 \% x" in latex and r"Invånare\_totalt" in latex
-    assert r"X r}" in latex.replace("}Xr}", "}X r}")  # text wraps, numbers align right
+    spec = latex.split(r"\begin{xltabular}{\linewidth}{", 1)[1].split("\n", 1)[0]
+    # the text column wraps (X, ragged right, the whole free width), the numbers align right
+    assert spec == r">{\raggedright\arraybackslash\hsize=1.000\hsize\linewidth=\hsize}Xr}"
     assert r"\textbf{Kvalitetsindex}\\\textbf{ekonomiskt}" in latex  # a long header is stacked
     assert export.html_table_to_latex("<p>no table</p>") is None
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import VALFARD_KPIS
 
 from helpers import valfard
 from helpers.datasets import storleksklass_labels
@@ -130,19 +133,32 @@ def test_figure_csv_has_every_kommun_value_and_the_mean_over_kommuner(national, 
         assert overall["medelvarde"].item() == pytest.approx(values.mean())
 
 
-def test_aldreomsorg_small_kommuner_shown_as_empty_not_dropped(national, raw):
-    _, out, blocks = national
+def test_aldreomsorg_small_kommuner_counted_as_in_the_data(national, raw):
+    _, out, _ = national
     csv = read_csv(out, "figur2")
     smallest = storleksklass_labels(LIMITS)[0]
     row = csv[(csv["typ"] == "gruppmedelvarde") & (csv["kpi"] == "U20404")
               & (csv["grupp"] == smallest)]
     expected = expected_groups(raw, "U20404", size_class(raw, 2022), 2022)
-    expected_n = expected.set_index("grupp").loc[smallest, "n"]
-    assert row["n"].item() == expected_n
+    assert row["n"].item() == expected.set_index("grupp").loc[smallest, "n"]
     assert row["antal_kommuner"].item() > 0
-    if expected_n == 0:
-        assert pd.isna(row["medelvarde"].item())
-        assert "inga värden" in blocks[2].items[1].data
+
+
+def test_a_group_without_values_is_shown_as_empty_not_dropped(national, raw, tmp_path):
+    data = national[0]
+    smallest = storleksklass_labels(LIMITS)[0]
+    classes = size_class(raw, 2022)
+    members = classes[classes == smallest].index
+    wide = data.wide.copy()
+    wide.loc[wide.index.isin(members), "U20404"] = np.nan  # no äldreomsorg value in the group
+    block = valfard.figure(dataclasses.replace(data, wide=wide, output_dir=tmp_path), 2)
+    csv = read_csv(tmp_path, "figur2")
+    row = csv[(csv["typ"] == "gruppmedelvarde") & (csv["kpi"] == "U20404")
+              & (csv["grupp"] == smallest)]
+    assert row["n"].item() == 0 and row["antal_kommuner"].item() == len(members)
+    assert pd.isna(row["medelvarde"].item())
+    assert f"äldreomsorg i {smallest} (0 av {len(members)}, inga värden)" in \
+        block.items[1].data
 
 
 def test_text_under_figure_names_the_group_with_the_lowest_mean(national, raw):
@@ -306,7 +322,7 @@ def test_params_files_validate(tmp_path):
     assert isinstance(national, valfard.ValfardParams)
     assert national.kommun is None and national.kommungruppering == 2023
     assert national.storleksklasser == LIMITS
-    assert national.required_kpis() == valfard.required_kpis()
+    assert sorted(national.required_kpis()) == sorted(VALFARD_KPIS)  # REPORT_SPEC §1
     asele = load_params("params/valfard-2463.yaml")
     assert asele.kommun == ASELE and asele.variant_name("valfard") == "valfard-2463"
     dumped = asele.model_dump(mode="json")

@@ -1,0 +1,73 @@
+"""A rendered table stored as a snapshot (HTML and the PDF source), as great-tables does:
+a change in how tables look shows up as a diff of ``tests/snapshots/`` to review.
+
+After an intended change, rewrite the snapshots with ``SKR_UPDATE_SNAPSHOTS=1 pytest
+tests/test_table_snapshot.py`` and review ``git diff tests/snapshots``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import budget, export
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE = os.environ.get("SKR_UPDATE_SNAPSHOTS") == "1"
+
+
+def _table_notebook(monkeypatch) -> nbformat.NotebookNode:
+    """A notebook whose one output is what the budget notebook shows as Tabell 2 (the check of
+    the sums: words, long texts, negative numbers), captured from the display call."""
+    shown = []
+    monkeypatch.setattr("IPython.display.display",
+                        lambda data, raw=False, metadata=None: shown.append((data, metadata)))
+    table = budget.swedish_display(budget.kontroll(budget.load_resultatrakning()))
+    export.show_table(table.head(6), number=2, title="Kontroll av summorna",
+                      csv="tables/budget_skr_kontroll.csv")
+    (data, metadata), = shown
+    cell = nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output(
+        "display_data", data=data, metadata=metadata)])
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb.metadata["kernelspec"] = {"name": "skr-report", "display_name": "x", "language": "python"}
+    return nb
+
+
+def _info() -> export.ReportInfo:
+    return export.ReportInfo(report="budget", variant="budget", title="Budgettabeller",
+                             csv_files=["tables/budget_skr_kontroll.csv"])
+
+
+def _check(name: str, text: str) -> None:
+    path = SNAPSHOTS / name
+    if UPDATE or not path.exists():
+        path.write_text(text, encoding="utf-8")
+        if not UPDATE:
+            pytest.fail(f"{path} did not exist and was written: review and commit it")
+    stored = path.read_text(encoding="utf-8")
+    assert text == stored, (f"the rendered table differs from {path}. If the change is "
+                            "intended: SKR_UPDATE_SNAPSHOTS=1 pytest tests/test_table_snapshot.py "
+                            "and review the diff")
+
+
+def test_table_html_matches_the_snapshot(monkeypatch):
+    page = export.Exporter().to_html(_table_notebook(monkeypatch), _info())
+    figure = re.search(r'<figure class="skr-table".*?</figure>', page, re.DOTALL)
+    assert figure is not None
+    _check("table_kontroll.html", figure.group(0) + "\n")
+
+
+def test_table_pdf_source_matches_the_snapshot(monkeypatch):
+    from nbconvert import LatexExporter
+
+    exporter = export.Exporter()
+    nb = export._html_tables_to_latex(exporter._prepare(_table_notebook(monkeypatch), _info()))
+    latex, _ = LatexExporter.from_notebook_node(exporter.pdf_exporter, nb,
+                                                resources=exporter._resources(_info()))
+    start = latex.index(r"\par\medskip\noindent{\small\textbf{Tabell 2:}")
+    end = latex.index(r"\medskip", latex.index(r"\end{xltabular}"))
+    _check("table_kontroll.tex", latex[start:end].rstrip() + "\n")
