@@ -56,6 +56,41 @@ def make_kolada_server() -> Iterator[Callable]:
         server.stop()
 
 
+def _require_eurostat() -> None:
+    if not (paths.EUROSTAT_RECORDING_DIR / "gov_10dd_edpt1.tsv.gz").is_file():
+        pytest.skip(f"Eurostat recording missing at {paths.EUROSTAT_RECORDING_DIR}; set "
+                    "SKR_SHARED_DIR to the folder that holds eurostat/")
+
+
+@pytest.fixture(scope="session")
+def eurostat_server() -> Iterator:
+    """A replay server answering Eurostat's statistics API from the recording (no Kolada)."""
+    _require_eurostat()
+    from helpers.kolada_replay import ReplayServer
+
+    with ReplayServer(None) as server:
+        yield server
+
+
+@pytest.fixture
+def make_eurostat_server() -> Iterator[Callable]:
+    """Factory: ``make_eurostat_server(truncate_rate=1.0, ...)``: a Eurostat-only replay server
+    with those ``Faults``."""
+    _require_eurostat()
+    from helpers.kolada_replay import Faults, ReplayServer
+
+    servers = []
+
+    def make(**faults):
+        server = ReplayServer(None, faults=Faults(**faults)).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
 # --- processed data (helpers.datasets) ---------------------------------------------------------
 
 # Every KPI of REPORT_SPEC §1 ("Välfärd i hela landet") plus N01951; N03932, N02937 and N01721

@@ -11,33 +11,49 @@ def main() -> None:
     """Reproducible SKR report notebooks on Kolada data."""
 
 
-@main.command("serve-kolada")
-@click.option("--snapshot", type=click.Path(exists=True, file_okay=False), default=None,
-              help="Snapshot folder (default: the shared recorded snapshot).")
-@click.option("--port", type=int, default=8765, show_default=True, help="0 picks a free port.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--latency", type=float, default=0.0, help="Added seconds per request.")
-@click.option("--error-rate", type=float, default=0.0, help="Share of requests answered 500.")
-@click.option("--rate-limit-rate", type=float, default=0.0, help="Share answered 429.")
-@click.option("--retry-after", type=int, default=1, help="Retry-After seconds on 429.")
-@click.option("--drop-rate", type=float, default=0.0, help="Share of dropped connections.")
-@click.option("--truncate-rate", type=float, default=0.0, help="Share of truncated bodies.")
-@click.option("--seed", type=int, default=0, help="Seed of the fault draws.")
-def serve_kolada(snapshot: str | None, port: int, host: str, **faults: float) -> None:
-    """Serve a recorded Kolada snapshot as a local Kolada v3 API until Ctrl-C."""
+def _replay_options(command):
+    options = [
+        click.option("--snapshot", type=click.Path(exists=True, file_okay=False), default=None,
+                     help="Kolada snapshot folder (default: the shared recorded snapshot)."),
+        click.option("--eurostat", "eurostat_dir", type=click.Path(exists=True, file_okay=False),
+                     default=None, help="Eurostat recording folder (default: shared/eurostat)."),
+        click.option("--port", type=int, default=8765, show_default=True,
+                     help="0 picks a free port."),
+        click.option("--host", default="127.0.0.1", show_default=True),
+        click.option("--latency", type=float, default=0.0, help="Added seconds per request."),
+        click.option("--error-rate", type=float, default=0.0,
+                     help="Share of requests answered 500."),
+        click.option("--rate-limit-rate", type=float, default=0.0, help="Share answered 429."),
+        click.option("--retry-after", type=int, default=1, help="Retry-After seconds on 429."),
+        click.option("--drop-rate", type=float, default=0.0,
+                     help="Share of dropped connections."),
+        click.option("--truncate-rate", type=float, default=0.0,
+                     help="Share of truncated bodies."),
+        click.option("--seed", type=int, default=0, help="Seed of the fault draws."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _serve(snapshot: str | None, eurostat_dir: str | None, port: int, host: str,
+           **faults: float) -> None:
     import time
 
     from helpers import paths
     from helpers.kolada_replay import Faults, ReplayServer
 
-    server = ReplayServer(snapshot or paths.SNAPSHOT_DIR, host=host, port=port,
-                          faults=Faults(**faults))
     try:
+        server = ReplayServer(snapshot or paths.SNAPSHOT_DIR, host=host, port=port,
+                              faults=Faults(**faults),
+                              eurostat_dir=eurostat_dir or paths.EUROSTAT_RECORDING_DIR)
         server.start()
     except (OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Kolada replay server on {server.base_url} (snapshot {server.snapshot_dir})")
+    click.echo(f"Replay server on {server.root_url}: Kolada snapshot {server.snapshot_dir}, "
+               f"Eurostat recording {server.eurostat.folder}")
     click.echo(f"  export KOLADA_BASE_URL={server.base_url}")
+    click.echo(f"  export EUROSTAT_BASE_URL={server.eurostat_base_url}")
     click.echo("Press Ctrl-C to stop.")
     try:
         while True:
@@ -46,6 +62,22 @@ def serve_kolada(snapshot: str | None, port: int, host: str, **faults: float) ->
         click.echo("Stopping.")
     finally:
         server.stop()
+
+
+@main.command("serve-replay")
+@_replay_options
+def serve_replay(**options) -> None:
+    """Serve the recorded Kolada snapshot (/v3) and Eurostat recording
+    (/eurostat/api/dissemination) as local APIs on one port until Ctrl-C: everything a fully
+    offline run needs."""
+    _serve(**options)
+
+
+@main.command("serve-kolada")
+@_replay_options
+def serve_kolada(**options) -> None:
+    """The same server as serve-replay (Kolada v3 and the Eurostat recording)."""
+    _serve(**options)
 
 
 @main.command()

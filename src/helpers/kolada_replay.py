@@ -9,6 +9,10 @@ or ``?title=``, data paths with two or three parts of at most 25 ids, paging wit
 the deprecation body on ``/v2``. ``Faults`` adds latency, 500s, 429s, dropped connections and
 truncated bodies, deterministically for a seed.
 
+The same server answers Eurostat's statistics API from the recording in ``../shared/eurostat``
+(:mod:`helpers.eurostat_replay`) below ``/eurostat/api/dissemination`` (``eurostat_base_url``),
+with the same faults: one server, one port, everything a fully offline run needs.
+
 Usage::
 
     with ReplayServer() as server:
@@ -36,6 +40,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 import pandas as pd
 
 from helpers import paths
+from helpers.eurostat_replay import API_PREFIX as EUROSTAT_PREFIX
+from helpers.eurostat_replay import EurostatApi
 from helpers.kolada import SNAPSHOT_HEADER
 
 log = logging.getLogger(__name__)
@@ -59,10 +65,13 @@ GZIP_MIN_BYTES = 1400
 @dataclass(frozen=True)
 class Faults:
     """Faults injected per request: ``latency`` seconds, and shares (0–1) of requests that get a
-    500, a 429 with ``Retry-After: retry_after``, a dropped connection or a truncated body."""
+    500 (or ``error_status``), a 429 with ``Retry-After: retry_after``, a dropped connection or
+    a truncated body; ``fail_first`` answers the first n requests with ``error_status``."""
 
     latency: float = 0.0
     error_rate: float = 0.0
+    error_status: int = 500
+    fail_first: int = 0
     rate_limit_rate: float = 0.0
     retry_after: int = 1
     drop_rate: float = 0.0
@@ -376,15 +385,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if fault == "error":
-            self._send(500, {"error": "Internal Server Error (injected fault)"})
+            self._send(faults.error_status, {"error": f"HTTP {faults.error_status} "
+                                                      "(injected fault)"})
             return
         if fault == "rate_limit":
             self._send(429, {"error": "Too Many Requests (injected fault)"},
                        {"Retry-After": str(faults.retry_after)})
             return
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        eurostat = EurostatApi.handles(self.path.split("?", 1)[0])
         try:
-            status, body, headers = replay.api.handle(self.path, host)
+            if eurostat:
+                status, body, headers = replay.eurostat.handle(self.path)
+            elif replay.api is None:
+                status, body, headers = 404, {"error": "This replay server has no Kolada "
+                                                       "snapshot."}, {}
+            else:
+                status, body, headers = replay.api.handle(self.path, host)
+                # HTTP headers are Latin-1: keep the vintage text ASCII.
+                headers = {SNAPSHOT_HEADER: replay.api.snapshot.vintage.encode(
+                    "ascii", "replace").decode(), **headers}
         except Exception:
             log.exception("replay server failed on %s", self.path)
             status, body, headers = 500, {"error": "Internal Server Error"}, {}
@@ -399,9 +419,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
-        snapshot = self.server.replay.api.snapshot  # type: ignore[attr-defined]
-        # HTTP headers are Latin-1: keep the vintage text ASCII.
-        self.send_header(SNAPSHOT_HEADER, snapshot.vintage.encode("ascii", "replace").decode())
         if gzipped:
             self.send_header("Content-Encoding", "gzip")
         for name, value in (headers or {}).items():
@@ -456,9 +473,11 @@ class ReplayServer:
     while running changes the faults of later requests and reseeds the random draws.
     """
 
-    def __init__(self, snapshot_dir: Path | str = paths.SNAPSHOT_DIR, host: str = "127.0.0.1",
-                 port: int = 0, faults: Faults | None = None) -> None:
-        self.snapshot_dir = Path(snapshot_dir)
+    def __init__(self, snapshot_dir: Path | str | None = paths.SNAPSHOT_DIR,
+                 host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None,
+                 eurostat_dir: Path | str = paths.EUROSTAT_RECORDING_DIR) -> None:
+        self.snapshot_dir = Path(snapshot_dir) if snapshot_dir is not None else None
+        self.eurostat = EurostatApi(Path(eurostat_dir))
         self.host = host
         self.port = port
         self.request_count = 0
@@ -483,14 +502,25 @@ class ReplayServer:
 
     @property
     def base_url(self) -> str:
+        """The Kolada v3 API (``KOLADA_BASE_URL``)."""
+        return f"{self.root_url}/v3"
+
+    @property
+    def eurostat_base_url(self) -> str:
+        """Eurostat's dissemination API (``EUROSTAT_BASE_URL``)."""
+        return f"{self.root_url}{EUROSTAT_PREFIX}"
+
+    @property
+    def root_url(self) -> str:
         host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"http://{host}:{self.port}/v3"
+        return f"http://{host}:{self.port}"
 
     def start(self) -> ReplayServer:
         """Load the snapshot (once per process), bind and serve in a daemon thread."""
         if self._httpd is not None:
             return self
-        self.api = ReplayApi(load_snapshot(self.snapshot_dir.resolve()))
+        if self.snapshot_dir is not None:
+            self.api = ReplayApi(load_snapshot(self.snapshot_dir.resolve()))
         self._httpd = _HTTPServer((self.host, self.port), self)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever,
@@ -531,6 +561,8 @@ class ReplayServer:
             faults = self._faults
             draw = self._rng.random()
             fault = next((name for bound, name in faults.thresholds() if draw < bound), None)
+            if self.request_count <= faults.fail_first:
+                fault = "error"
             if fault:
                 self.injected[fault] += 1
         return fault, faults

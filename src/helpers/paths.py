@@ -16,15 +16,18 @@ PROJ_ROOT = Path(os.environ.get("SKR_PROJ_ROOT", Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("SKR_DATA_DIR", PROJ_ROOT / "data"))
 RAW_DIR = DATA_DIR / "raw"
 KOLADA_RAW_DIR = RAW_DIR / "kolada"
+EUROSTAT_RAW_DIR = RAW_DIR / "eurostat"
 # SKR figures transcribed from published documents are committed, so they live in the checkout.
 SKR_RAW_DIR = PROJ_ROOT / "data" / "raw" / "skr"
 PROCESSED_DIR = DATA_DIR / "processed"
+EUROSTAT_PROCESSED_DIR = PROCESSED_DIR / "eurostat"
 REPORTS_DIR = Path(os.environ.get("SKR_REPORTS_DIR", PROJ_ROOT / "reports"))
 PARAMS_DIR = PROJ_ROOT / "params"
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 
 SHARED_DIR = Path(os.environ.get("SKR_SHARED_DIR", PROJ_ROOT.parent / "shared"))
 SNAPSHOT_DIR = SHARED_DIR / "kolada"
+EUROSTAT_RECORDING_DIR = SHARED_DIR / "eurostat"
 REFERENCE_DIR = SHARED_DIR / "reference"
 SEEDS_DIR = SHARED_DIR / "seeds"
 AGENDA2030_SHARED_DIR = SHARED_DIR / "agenda2030"
