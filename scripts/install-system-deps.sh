@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the PDF export and the browser test need, when they are missing
-# and apt can be used (root, or passwordless sudo). Prints what it did; never fails the build
-# just because apt is unavailable: the tests that need these tools then say what is missing.
+# Installs the Debian packages the browser test and the PDF page checks use, when they are
+# missing and apt can be used (root, or passwordless sudo). PDFs themselves need no system
+# package (Typst and pandoc come from pip). Prints what it did; never fails the build just
+# because apt is unavailable: the tests that need these tools then say what is missing.
 set -uo pipefail
 
-packages=(texlive-xetex texlive-fonts-recommended texlive-plain-generic texlive-lang-european
-          lmodern pandoc chromium fonts-dejavu-core poppler-utils)
+packages=(chromium fonts-dejavu-core poppler-utils)
 missing=()
-command -v xelatex >/dev/null || missing+=(texlive-xetex texlive-fonts-recommended texlive-plain-generic lmodern)
-command -v pandoc >/dev/null || missing+=(pandoc)
 command -v chromium >/dev/null || missing+=(chromium)
-command -v pdftotext >/dev/null || missing+=(poppler-utils)
-kpsewhich hyph-sv.tex >/dev/null 2>&1 || missing+=(texlive-lang-european)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 
 if [ ${#missing[@]} -eq 0 ]; then
@@ -19,7 +16,7 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 echo "system packages missing: ${missing[*]}"
 if ! command -v apt-get >/dev/null; then
-    echo "apt-get not available: install ${packages[*]} by hand for PDF export and the browser test"
+    echo "apt-get not available: install ${packages[*]} by hand for the browser test and PDF page images"
     exit 0
 fi
 SUDO=""

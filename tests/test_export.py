@@ -1,4 +1,4 @@
-"""helpers.export: cleaning, captions, sanitising, TOC, LaTeX tables; fixture HTML and PDF."""
+"""helpers.export: cleaning, captions, sanitising, TOC; fixture HTML and PDF."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import base64
 import io
 import json
 import re
-import shutil
 
 import nbformat
 import pytest
@@ -101,27 +100,6 @@ def test_clean_html_escapes_scripts_and_keeps_tables():
     assert '<th scope="col">KPI</th>' in clean and "<tbody>" in clean
 
 
-def test_html_table_to_latex_drops_a_default_index():
-    html = ("<table><thead><tr><th></th><th>Rad</th></tr></thead><tbody>"
-            "<tr><th>0</th><td>a</td></tr><tr><th>1</th><td>b</td></tr></tbody></table>")
-    latex = export.html_table_to_latex(html)
-    assert "0 &" not in latex and "\na \\\\" in latex
-
-
-def test_html_table_to_latex_escapes_and_fits_the_width():
-    html = ("<table><thead><tr><th>Variabel</th><th>Kvalitetsindex ekonomiskt bistånd</th></tr>"
-            "</thead><tbody><tr><td>Kostnad &amp; 100 % <b>x</b></td><td>−0,12</td></tr>"
-            "<tr><td>Invånare_totalt</td><td>saknas i data</td></tr></tbody></table>")
-    latex = export.html_table_to_latex(html)
-    assert r"\begin{xltabular}{\linewidth}" in latex and r"\endhead" in latex
-    assert r"Kostnad \& 100 \% x" in latex and r"Invånare\_totalt" in latex
-    spec = latex.split(r"\begin{xltabular}{\linewidth}{", 1)[1].split("\n", 1)[0]
-    # the text column wraps (X, ragged right, the whole free width), the numbers align right
-    assert spec == r">{\raggedright\arraybackslash\hsize=1.000\hsize\linewidth=\hsize}Xr}"
-    assert r"\textbf{Kvalitetsindex}\\\textbf{ekonomiskt}" in latex  # a long header is stacked
-    assert export.html_table_to_latex("<p>no table</p>") is None
-
-
 def test_insert_toc_lists_headings_figures_and_tables():
     page = ('<nav><!--skr-toc--></nav><main><h2 id="A">A<a class="anchor-link" href="#A">¶</a>'
             '</h2><figure class="skr-figure" id="figur-1"><img alt="x"><figcaption>'
@@ -163,8 +141,6 @@ def built_fixture(tmp_path_factory):
     """The fixture notebook run and exported to HTML and PDF once for this module."""
     from helpers.runner import run_variant
 
-    if shutil.which("xelatex") is None:
-        pytest.skip("xelatex missing: run scripts/install-system-deps.sh")
     root = tmp_path_factory.mktemp("export")
     settings = fixture_settings(root)
     variant = fixture_variant(settings, root, kommun="2463")
@@ -192,28 +168,37 @@ def test_html_export_is_swedish_offline_and_codeless(built_fixture):
 
 
 @pytest.mark.slow
-def test_pdf_export_is_a4_swedish_with_captions(built_fixture):
-    import subprocess
+def test_pdf_export_is_tagged_a4_swedish_with_captions(built_fixture):
+    """The PDF as a secretary and a screen reader get it (pikepdf for structure, pypdf text)."""
+    from fixtures.pdf_checks import pdf_facts
 
     path = built_fixture / "fixture_report.pdf"
-    assert path.read_bytes().startswith(b"%PDF")
-    if shutil.which("pdfinfo") is None or shutil.which("pdftotext") is None:
-        pytest.skip("poppler-utils (pdfinfo, pdftotext) missing: only the PDF header checked")
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
-                          check=True).stdout
-    assert "(A4)" in info
-    assert "Aug 23 10:00:00 2024" in info  # CreationDate = SOURCE_DATE_EPOCH = the data vintage
-    assert "Testrapport" in info  # the PDF title comes from the report, not the file name
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    facts = pdf_facts(path)
+    assert facts.tagged and facts.lang == "sv" and facts.display_doc_title
+    assert facts.pdfua == "1"
+    assert facts.a4 and facts.pages >= 2
+    assert facts.title.startswith("Testrapport")  # the window title is the report's
+    assert facts.creation_date.startswith("D:20240823100000")  # the data vintage
+    html = (built_fixture / "fixture_report.html").read_text(encoding="utf-8")
+    html_alts = re.findall(r'<img alt="([^"]*)"', html)
+    assert facts.figure_alts == [a.replace("&quot;", '"') for a in html_alts]
+    assert facts.figure_alts[0].startswith("Stapeldiagram: värdet per grupp")
+    assert {"H1", "Table", "TH", "TD", "Figure", "Caption"} <= facts.structure_types
+    assert facts.header_cells >= 2  # the table's header row is tagged as headers
+    assert "Inledning" in facts.bookmarks and "Resultat" in facts.bookmarks
+    text = facts.text
     assert "Testrapport" in text and "Innehåll" in text and "2463" in text
     assert "Figur 1: Värden per grupp 2022" in text
     assert "Tabell 1: Nyckeltal från Kolada" in text
-    assert "augusti 2024" in text  # Swedish date, not an English \\today
-    assert "Om rapporten: data och versioner" in text
-    assert "import" not in text and "show_figure" not in text
-    pages = text.split("\f")
-    assert pages[0].rstrip().endswith("1")  # a page number in the footer
+    assert "Kostnad <script>alert(1)</script> & annat" in text  # data shown literally
+    assert "1\u202f234,5" in text or "1 234,5" in text
+    assert "augusti 2024" in text  # Swedish date
+    assert "Källa: Kolada" in text
+    assert text.rstrip().endswith(facts.last_page_text.rstrip())
+    assert "Om rapporten: data och versioner" in facts.last_page_text  # provenance last
+    assert "import" not in text and "show_figure" not in text and "varning" not in text
+    assert re.search(r"Resultat\s*\.[ .]*\d", text)  # the table of contents has page numbers
+    assert facts.page_texts[0].rstrip().endswith("1")  # a page number in the footer
 
 
 @pytest.mark.slow

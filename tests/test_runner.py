@@ -141,3 +141,24 @@ def test_title_block_of_every_report_says_what_it_is_built_from(tmp_path):
         assert (info.title, info.subtitle) == (title, subtitle)
         assert info.dateline.startswith(dateline)
         assert kolada in info.dateline
+
+
+@pytest.mark.slow
+def test_a_pdf_that_cannot_be_built_names_variant_and_cause_and_publishes_nothing(tmp_path):
+    settings = fixture_settings(tmp_path)
+    good = fixture_variant(settings, tmp_path)
+    runner.run_variant(good.params_path, variant=good, settings=settings, formats=("html",))
+    out = settings.reports_dir / "fixture"
+    before = {p.name: sha256_file(p) for p in out.iterdir() if p.is_file()}
+    bad = fixture_variant(settings, tmp_path, fail_at="bild")
+    with pytest.raises(runner.VariantFailed) as caught:
+        runner.run_variant(bad.params_path, variant=bad, settings=settings,
+                           formats=("html", "pdf"))
+    message = str(caught.value)
+    assert message.startswith("fixture: exporting fixture_report.ipynb failed")
+    assert "Figur 2" in message and "decode" in message  # the element and the cause
+    assert {p.name: sha256_file(p) for p in out.iterdir() if p.is_file()} == before
+    assert not (out / "fixture_report.pdf").exists()
+    assert not any((settings.reports_dir / ".staging").iterdir())
+    status = json.loads((settings.reports_dir / ".status" / "fixture.json").read_text())
+    assert "Figur 2" in status["error"]

@@ -1,4 +1,4 @@
-"""A rendered table stored as a snapshot (HTML and the PDF source), as great-tables does:
+"""A rendered table stored as a snapshot (HTML and the PDF's table data), as great-tables does:
 a change in how tables look shows up as a diff of ``tests/snapshots/`` to review.
 
 After an intended change, rewrite the snapshots with ``SKR_UPDATE_SNAPSHOTS=1 pytest
@@ -62,12 +62,11 @@ def test_table_html_matches_the_snapshot(monkeypatch):
 
 
 def test_table_pdf_source_matches_the_snapshot(monkeypatch):
-    from nbconvert import LatexExporter
+    """The PDF's table: the Typst call in the document and the data it shows (skr.json)."""
+    import json
 
-    exporter = export.Exporter()
-    nb = export._html_tables_to_latex(exporter._prepare(_table_notebook(monkeypatch), _info()))
-    latex, _ = LatexExporter.from_notebook_node(exporter.pdf_exporter, nb,
-                                                resources=exporter._resources(_info()))
-    start = latex.index(r"\par\medskip\noindent{\small\textbf{Tabell 2:}")
-    end = latex.index(r"\medskip", latex.index(r"\end{xltabular}"))
-    _check("table_kontroll.tex", latex[start:end].rstrip() + "\n")
+    source, resources = export.Exporter().to_typst(_table_notebook(monkeypatch), _info())
+    assert "#skr-table(items.at(0))" in source
+    (item,) = resources["skr_typst"]["items"]
+    _check("table_kontroll.typst.json",
+           json.dumps(item, ensure_ascii=False, indent=1, sort_keys=True) + "\n")

@@ -20,12 +20,13 @@ numbered in order, with a generic caption.
   subtitle from the parameters, a table of contents, "Figur N: …" captions with alt text, real
   HTML tables (sanitised with bleach: text from the API cannot inject markup), links to the CSVs,
   a provenance section. No ``<script>`` and no external URL is loaded when the page is opened.
-- PDF (``skr_latex``, xelatex): A4, polyglossia Swedish, title/subtitle/date from the parameters,
-  page numbers, captions, no code, provenance as the last section.
+- PDF (``skr_typst``, :mod:`helpers.pdf`): Typst compiled in-process, tagged PDF/UA-1, A4,
+  Swedish, title/subtitle/dateline from the parameters, a table of contents with page numbers,
+  captions, alt texts, tables from data, no code, provenance as the last section.
 
 Both are byte-reproducible: :func:`clean_notebook` removes what varies between runs (papermill
-timings and paths, random cell ids, PNG text chunks, stderr), and xelatex runs with
-``SOURCE_DATE_EPOCH`` (the data vintage) and ``FORCE_SOURCE_DATE=1``.
+timings and paths, random cell ids, PNG text chunks, stderr), and the PDF's creation time is the
+data vintage.
 """
 
 from __future__ import annotations
@@ -36,16 +37,12 @@ import hashlib
 import html
 import io
 import json
-import os
 import re
 import subprocess
-import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -134,13 +131,18 @@ def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
     """Display a DataFrame (or ready HTML) as "Tabell N: title" with an escaped HTML table."""
     from IPython.display import display
 
+    bundle: dict[str, Any] = {}
     if hasattr(table, "to_html"):
+        from helpers.pdf import TABLE_MIME, table_data
+
         html_text = table.to_html(index=index, escape=True, border=0, na_rep="saknas",
                                   classes="skr-table-data")
         text = table.to_string(index=index)
+        shown = table if index else table.reset_index(drop=True)
+        bundle[TABLE_MIME] = table_data(shown, missing="saknas")
     else:
         html_text, text = str(table), f"Tabell {number}: {title}"
-    display({"text/html": html_text, "text/plain": text}, raw=True,
+    display({"text/html": html_text, "text/plain": text, **bundle}, raw=True,
             metadata=table_metadata(number, title, csv=csv, source=source))
 
 
@@ -459,6 +461,16 @@ class ReportInfo:
         rows.append(("Källhänvisning", SOURCE_LINE))
         return rows
 
+    def pdf_meta(self) -> dict[str, Any]:
+        """Title block and provenance as data for the PDF (``skr.json``, see helpers.pdf)."""
+        rows = [[label, value] for label, value in self.provenance_rows()]
+        if self.csv_files:
+            rows.append(["Data bakom figurer och tabeller", ", ".join(self.csv_files)])
+        document_title = self.title + (f" – {self.subtitle}" if self.subtitle else "")
+        return {"title": self.title, "subtitle": self.subtitle or "",
+                "dateline": self.dateline or "", "document_title": document_title,
+                "notice": str(self.provenance.get("notice") or ""), "provenance": rows}
+
     def resources(self) -> dict[str, Any]:
         return {"title": self.title, "subtitle": self.subtitle, "dateline": self.dateline,
                 "report": self.report, "variant": self.variant, "provenance": self.provenance,
@@ -495,10 +507,15 @@ def clean_html(text: str) -> str:
 _PLAIN_CELL = re.compile(r"<td>(.*?)</td>", re.DOTALL)
 
 
+NUMERIC_CELL = re.compile(r"^(?:[−\-+]?[\d\u202f\u00a0 ]+(?:[,.]\d+)?\s?%?|saknas( i data)?|–|-|)$")
+"""A table cell that reads as a number (Swedish format) or a missing-value mark: right-aligned
+in HTML and PDF alike."""
+
+
 def _align_cell(match: re.Match) -> str:
     """Numbers align right (the table default); a cell of words gets class "text" (left)."""
     content = match.group(1)
-    if _NUMERIC.match(html.unescape(_TAGS.sub("", content)).strip()):
+    if NUMERIC_CELL.match(html.unescape(_TAGS.sub("", content)).strip()):
         return match.group(0)
     return f'<td class="text">{content}</td>'
 
@@ -557,149 +574,6 @@ def insert_toc(page: str) -> str:
 
 # --- the exporter ------------------------------------------------------------------------------
 
-_ENV_LOCK = threading.Lock()
-
-
-@contextmanager
-def reproducible_env(epoch: int) -> Iterator[None]:
-    """Set SOURCE_DATE_EPOCH/FORCE_SOURCE_DATE for child processes (xelatex, xdvipdfmx)."""
-    keys = {"SOURCE_DATE_EPOCH": str(epoch), "FORCE_SOURCE_DATE": "1", "TZ": "UTC"}
-    with _ENV_LOCK:
-        saved = {key: os.environ.get(key) for key in keys}
-        os.environ.update(keys)
-        try:
-            yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
-
-class _TableParser(HTMLParser):
-    """Rows of the first HTML table: (is_header_row, [(text, is_th), ...])."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.rows: list[tuple[bool, list[tuple[str, bool]]]] = []
-        self._section = ""
-        self._cell: list[str] | None = None
-        self._cell_th = False
-        self._depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self._depth += 1
-        elif self._depth != 1:
-            return
-        elif tag in ("thead", "tbody", "tfoot"):
-            self._section = tag
-        elif tag == "tr":
-            self.rows.append((self._section == "thead", []))
-        elif tag in ("td", "th") and self.rows:
-            self._cell, self._cell_th = [], tag == "th"
-        elif tag == "br" and self._cell is not None:
-            self._cell.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "table":
-            self._depth -= 1
-        elif self._depth == 1 and tag in ("td", "th") and self._cell is not None:
-            self.rows[-1][1].append((" ".join("".join(self._cell).split()), self._cell_th))
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-_NUMERIC = re.compile(r"^(?:[−\-+]?[\d\u202f\u00a0 ]+(?:[,.]\d+)?\s?%?|saknas( i data)?|–|-|)$")
-
-
-def html_table_to_latex(table_html: str) -> str | None:
-    """An HTML table as an ``xltabular`` (breaks across pages, fits the text width): text
-    columns wrap (X), numeric columns align right, header rows repeat on every page."""
-    from nbconvert.filters.latex import escape_latex
-
-    parser = _TableParser()
-    parser.feed(table_html)
-    rows = [(head, cells) for head, cells in parser.rows if cells]
-    if not rows:
-        return None
-    width = max(len(cells) for _, cells in rows)
-    rows = [(head, cells + [("", False)] * (width - len(cells))) for head, cells in rows]
-    header = [cells for head, cells in rows if head]
-    body = [cells for head, cells in rows if not head]
-    # a default pandas index (0, 1, 2, … under an empty header) says nothing: leave it out
-    if body and all(not cells[0][0] for cells in header) and [
-            cells[0][0] for cells in body] == [str(i) for i in range(len(body))]:
-        header = [cells[1:] for cells in header]
-        body = [cells[1:] for cells in body]
-        width -= 1
-        if width == 0:
-            return None
-    kinds: list[tuple[str, int]] = []  # (column type, weight)
-    for col in range(width):
-        texts = [cells[col][0] for cells in body]
-        head_words = [word for cells in header for word in cells[col][0].split()]
-        numeric = bool(texts) and all(_NUMERIC.match(t) for t in texts)
-        longest_body = max([len(t) for t in texts] or [0])
-        longest_word = max([len(w) for w in head_words] or [0])
-        if longest_body <= 14:  # a long header goes on several lines (see line())
-            kinds.append(("r" if numeric else "l", 0))
-        else:
-            weight = max(longest_body, longest_word, 6)
-            kinds.append(("R" if numeric else "L", min(weight, 60)))
-    if not any(weight for _, weight in kinds):
-        kinds[0] = ("L", 10)
-    total = sum(weight for _, weight in kinds)
-    n_x = sum(1 for _, weight in kinds if weight)
-    spec = []
-    for kind, weight in kinds:
-        if not weight:
-            spec.append(kind)
-            continue
-        align = r"\raggedleft" if kind == "R" else r"\raggedright"
-        share = n_x * weight / total
-        spec.append(rf">{{{align}\arraybackslash\hsize={share:.3f}\hsize\linewidth=\hsize}}X")
-
-    def line(cells: list[tuple[str, bool]], bold: bool = False) -> str:
-        texts = []
-        for (text, _), (kind, weight) in zip(cells, kinds, strict=True):
-            words = text.split()
-            if bold and not weight and len(text) > 14 and len(words) > 1:
-                align = "r" if kind == "r" else "l"
-                stacked = r"\\".join(rf"\textbf{{{escape_latex(w)}}}" for w in words)
-                texts.append(rf"\begin{{tabular}}[b]{{@{{}}{align}@{{}}}}{stacked}\end{{tabular}}")
-            elif bold and text:
-                texts.append(rf"\textbf{{{escape_latex(text)}}}")
-            else:
-                texts.append(escape_latex(text))
-        return " & ".join(texts) + r" \\"
-
-    size = r"\footnotesize" if width > 5 else r"\small"
-    out = [r"{" + size, r"\setlength{\tabcolsep}{4pt}",
-           rf"\begin{{xltabular}}{{\linewidth}}{{{''.join(spec)}}}", r"\toprule"]
-    out += [line(cells, bold=True) for cells in header]
-    out += [r"\midrule", r"\endhead", r"\bottomrule", r"\endlastfoot"]
-    out += [line(cells) for cells in body]
-    out += [r"\end{xltabular}", "}"]
-    return "\n".join(out)
-
-
-def _html_tables_to_latex(nb: Any) -> Any:
-    """Give every HTML table output without a LaTeX form one (see html_table_to_latex)."""
-    for _cell, output in _outputs(nb):
-        data = output.get("data") or {}
-        table = _text(data.get("text/html", ""))
-        if "<table" in table and "text/latex" not in data:
-            latex = html_table_to_latex(table)
-            if latex:
-                data["text/latex"] = latex
-    return nb
-
-
 class Exporter:
     """nbconvert exporters built once and reused (a batch worker keeps one)."""
 
@@ -725,13 +599,11 @@ class Exporter:
 
     @property
     def pdf_exporter(self) -> Any:
+        """The Typst exporter (``helpers.pdf``): notebook → Typst source and its data."""
         if self._pdf is None:
-            from nbconvert import PDFExporter
+            from helpers.pdf import exporter_class
 
-            self._pdf = PDFExporter(template_name="skr_latex", template_file="skr.tex.j2",
-                                    extra_template_basedirs=[str(TEMPLATES_DIR)],
-                                    exclude_input=True, exclude_input_prompt=True,
-                                    exclude_output_prompt=True, latex_count=3)
+            self._pdf = exporter_class()()
         return self._pdf
 
     @staticmethod
@@ -752,12 +624,19 @@ class Exporter:
         body, _ = self.html_exporter.from_notebook_node(nb, resources=self._resources(info))
         return link_csv_mentions(insert_toc(body), info.csv_files)
 
+    def to_typst(self, nb: Any, info: ReportInfo) -> tuple[str, dict[str, Any]]:
+        """The Typst source of the PDF and its resources (data items, image files)."""
+        nb = self._prepare(nb, info)
+        return self.pdf_exporter.from_notebook_node(nb, resources=self._resources(info))
+
     def to_pdf(self, nb: Any, info: ReportInfo) -> bytes:
-        """The secretary PDF of an executed notebook (xelatex, reproducible)."""
-        nb = _html_tables_to_latex(self._prepare(nb, info))
-        with reproducible_env(info.source_date_epoch):
-            pdf, _ = self.pdf_exporter.from_notebook_node(nb, resources=self._resources(info))
-        return pdf
+        """The secretary PDF of an executed notebook: Typst in-process, tagged PDF/UA-1,
+        creation date = the data vintage (reproducible bytes)."""
+        from helpers.pdf import compile_pdf
+
+        source, resources = self.to_typst(nb, info)
+        return compile_pdf(source, resources, timestamp=info.source_date_epoch,
+                           meta=info.pdf_meta())
 
     def export(self, nb: Any, info: ReportInfo, out_dir: Path,
                formats: Iterable[str] = ("html", "pdf")) -> list[Path]:

@@ -185,7 +185,9 @@ if not hasattr(_skr_mpl, "_skr_rc"):
     _skr_mpl._skr_rc = _skr_mpl.rcParams.copy()
 _skr_mpl.rcParams.update(_skr_mpl._skr_rc)
 _skr_mpl.rcParams["svg.hashsalt"] = "skr-report"
-del _skr_os, _skr_mpl, _skr_plt
+from helpers.pdf import enable_table_data as _skr_table_data
+_skr_table_data()  # DataFrames also go out as data (cells) for the PDF's tables
+del _skr_os, _skr_mpl, _skr_plt, _skr_table_data
 """
 
 
@@ -494,6 +496,14 @@ def _failure(variant: Variant, exc: BaseException, nb: Any) -> VariantFailed:
                          first_line=first_line, ename=ename, evalue=evalue)
 
 
+def _export_failure(variant: Variant, exc: BaseException) -> VariantFailed:
+    """A VariantFailed for an export (HTML/PDF) that could not be built."""
+    message = (f"{variant.name}: exporting {variant.notebook.name} failed — "
+               f"{type(exc).__name__}: {exc}. Nothing was published; the previous output in "
+               f"reports/{variant.name}/ is kept.")
+    return VariantFailed(variant.name, message, ename=type(exc).__name__, evalue=str(exc))
+
+
 def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
                   session: KernelSession, exporter: Exporter, settings: RunSettings,
                   inputs: str | None = None, nb_source: Any = None) -> VariantResult:
@@ -527,7 +537,12 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
         csv_files = sorted(p.relative_to(staging).as_posix()
                            for p in (staging / "tables").glob("*.csv"))
         info = report_info(variant, parameters, settings=settings, csv_files=csv_files)
-        files = exporter.export(cleaned, info, staging, formats)
+        try:
+            files = exporter.export(cleaned, info, staging, formats)
+        except Exception as exc:
+            failure = _export_failure(variant, exc)
+            record_failure(reports_dir, variant.name, str(failure))
+            raise failure from exc
         inputs = inputs or inputs_digest(variant, settings=settings, notice=settings.notice)
         write_manifest(staging, info, inputs_sha256=inputs, versions=_versions())
         publish(staging, target, reports_dir)
