@@ -221,7 +221,7 @@ def test_source_json_names_the_snapshot(processed_data, kolada_server):
     source = load_source(processed_data)
     assert source["base_url"] == kolada_server.base_url
     assert source["snapshot"] is True and source["live_api"] is False
-    assert "August 2024" in source["snapshot_vintage"]
+    assert '"recorded":"2024-08"' in source["snapshot_vintage"]
     assert source["fetched_at"]
     assert "U15401" in source["kpis"]
 

@@ -12,7 +12,7 @@ import pytest
 from fixtures.fixture_report import fixture_settings, fixture_variant
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers import export
+from helpers import export, paths
 
 
 def _png(text: bool = True) -> bytes:
@@ -220,6 +220,31 @@ def test_snapshot_vintage_in_swedish():
     assert snapshot_values_vintage(vintage) == "augusti 2024"
     assert snapshot_values_vintage("values.csv.gz 2024-08-15") == "15 augusti 2024"
     assert snapshot_values_vintage(None) == ""
+
+
+def test_provenance_of_recordings_is_swedish():
+    from helpers.export import (
+        eurostat_recording_text,
+        kolada_snapshot_text,
+        snapshot_values_vintage,
+    )
+
+    stated = paths.SNAPSHOT_DIR / "snapshot.json"
+    if not stated.is_file():
+        pytest.skip("no snapshot.json in the shared Kolada folder")
+    from helpers.kolada_replay import read_vintage
+
+    vintage = read_vintage(paths.SNAPSHOT_DIR)
+    assert snapshot_values_vintage(vintage) == "augusti 2024"
+    text = kolada_snapshot_text(vintage)
+    assert text.startswith("värden (values.csv.gz) inspelade augusti 2024, år 1994–2022")
+    assert "metadata inspelad 23 mars 2026 (kpi.json, municipality.json" in text
+    assert "15 januari 2024 (kpi_groups.json)" in text
+    assert "scraped" not in text and "recorded" not in text
+    eurostat = eurostat_recording_text('{"dataset":"gov_10dd_edpt1","file":"gov_10dd_edpt1.tsv.gz",'
+                                       '"years":[1995,2024],"release_date":null}')
+    assert eurostat == ("inspelad kopia av Eurostats fil gov_10dd_edpt1.tsv.gz, värden "
+                        "1995–2024; filen anger inget utgivningsdatum")
 
 
 def test_html_tables_align_words_left_and_numbers_right():

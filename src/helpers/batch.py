@@ -151,7 +151,8 @@ def _work(variant: Variant, formats: tuple[str, ...], inputs: str) -> VariantRes
 
 def plan_variants(params_path: str | Path, kommuner: str | Sequence[str] | None, *,
                   year: int | None = None, client: Any = None,
-                  settings: RunSettings) -> tuple[list[Variant], dict[str, str]]:
+                  settings: RunSettings,
+                  eurostat_client: Any = None) -> tuple[list[Variant], dict[str, str]]:
     """Validate the file, fetch its data once, and build one Variant per kommun.
 
     Returns the variants and the variants that failed validation (name → message). Raises
@@ -164,7 +165,8 @@ def plan_variants(params_path: str | Path, kommuner: str | Sequence[str] | None,
     own_client = client is None
     client = client or KoladaClient()
     try:
-        prepared = prepare(params_path, client, settings.processed_dir, year=year)
+        prepared = prepare(params_path, client, settings.processed_dir, year=year,
+                           eurostat_client=eurostat_client)
         catalogue = catalogue_for(client)
         codes = [None] if kommuner is None else resolve_kommuner(kommuner, catalogue)
     finally:
@@ -178,7 +180,7 @@ def plan_variants(params_path: str | Path, kommuner: str | Sequence[str] | None,
             params = (prepared.params if code is None
                       else load_params(params_path, catalogue, kommun=code, year=year))
             variants.append(variant_for(params, Path(params_path), year=prepared.year,
-                                        kpis=prepared.fetch.kpis, source=prepared.fetch.source,
+                                        kpis=prepared.fetch.kpis, source=prepared.source,
                                         settings=settings))
         except ParamsError as exc:
             invalid[f"{stem}-{code}" if code else stem] = str(exc)
@@ -227,12 +229,13 @@ def build_many(variants: Sequence[Variant], formats: Sequence[str], *, jobs: int
         return result
 
     code = code_digest()
-    data_by_kpis: dict[tuple[str, ...], str] = {}
+    data_by_kpis: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
     todo: list[tuple[Variant, str]] = []
     for variant in variants:
-        key = tuple(variant.kpis)
+        key = (tuple(variant.kpis), tuple(variant.eurostat))
         if key not in data_by_kpis:
-            data_by_kpis[key] = data_digest(variant.kpis, settings.processed_dir)
+            data_by_kpis[key] = data_digest(variant.kpis, settings.processed_dir,
+                                            variant.eurostat)
         inputs = inputs_digest(variant, data=data_by_kpis[key], code=code, settings=settings,
                                notice=settings.notice)
         out_dir = Path(settings.reports_dir) / variant.name
@@ -298,36 +301,96 @@ def kolada_reachable(base_url: str, timeout: float = 5.0) -> str | None:
     return None
 
 
+def eurostat_reachable(base_url: str, timeout: float = 5.0) -> str | None:
+    """None when ``base_url`` answers a small statistics-API request, else the reason."""
+    import requests
+
+    from helpers.eurostat import API_PATH
+    from helpers.http import describe_connection_error
+
+    url = (f"{base_url.rstrip('/')}{API_PATH}/gov_10dd_edpt1?geo=SE&sector=S13&na_item=GD&"
+           "unit=PC_GDP&sinceTimePeriod=2020&lang=en")
+    try:
+        response = requests.get(url, timeout=timeout)
+    except requests.RequestException as exc:
+        return describe_connection_error(exc)
+    if response.status_code >= 400:
+        return f"HTTP {response.status_code}"
+    try:
+        body = response.json()
+    except ValueError:
+        return "the answer is not JSON"
+    if not isinstance(body, dict) or body.get("class") != "dataset":
+        return "the answer is not a JSON-stat dataset"
+    return None
+
+
+@contextmanager
+def data_clients(base_url: str | None = None, eurostat_base_url: str | None = None, *,
+                 snapshot_dir: Path | None = None, eurostat_dir: Path | None = None,
+                 check_eurostat: bool = True) -> Iterator[tuple[Any, Any, str | None]]:
+    """A Kolada and a Eurostat client for the live sources ($KOLADA_BASE_URL,
+    $EUROSTAT_BASE_URL) or, for each one that cannot be reached, for its recording through one
+    in-process replay server.
+
+    Yields ``(kolada_client, eurostat_client, notice)``; ``notice`` (Swedish, for every report's
+    provenance) names the sources replaced by recordings, None when both are live.
+    """
+    from helpers import paths
+    from helpers.eurostat import DEFAULT_BASE_URL as EUROSTAT_DEFAULT
+    from helpers.eurostat import EurostatClient
+    from helpers.http import check_base_url
+    from helpers.kolada import DEFAULT_BASE_URL, KoladaClient
+    from helpers.kolada_replay import ReplayServer
+
+    kolada_url = check_base_url(base_url or os.environ.get("KOLADA_BASE_URL", DEFAULT_BASE_URL),
+                                "KOLADA_BASE_URL" if not base_url else "the Kolada base URL",
+                                DEFAULT_BASE_URL)
+    eurostat_url = check_base_url(
+        eurostat_base_url or os.environ.get("EUROSTAT_BASE_URL", EUROSTAT_DEFAULT),
+        "EUROSTAT_BASE_URL" if not eurostat_base_url else "the Eurostat base URL",
+        EUROSTAT_DEFAULT)
+    kolada_down = kolada_reachable(kolada_url)
+    eurostat_down = eurostat_reachable(eurostat_url) if check_eurostat else None
+    if kolada_down is None and eurostat_down is None:
+        with KoladaClient(base_url=kolada_url) as kolada, \
+                EurostatClient(base_url=eurostat_url) as eurostat:
+            yield kolada, eurostat, None
+        return
+    snapshot_dir = Path(snapshot_dir or paths.SNAPSHOT_DIR)
+    eurostat_dir = Path(eurostat_dir or paths.EUROSTAT_RECORDING_DIR)
+    notes = []
+    if kolada_down is not None:
+        log.warning("Kolada at %s cannot be reached (%s); using the recorded snapshot %s through "
+                    "a local replay server", kolada_url, kolada_down, snapshot_dir)
+        notes.append(f"Kolada ({kolada_url}) kunde inte nås när rapporten byggdes; Kolada-data "
+                     "kommer från den inspelade ögonblicksbilden (../shared/kolada)")
+    if eurostat_down is not None:
+        log.warning("Eurostat at %s cannot be reached (%s); using the recording %s through a "
+                    "local replay server", eurostat_url, eurostat_down, eurostat_dir)
+        notes.append(f"Eurostat ({eurostat_url}) kunde inte nås; tabell 1 bygger på "
+                     "inspelade Eurostat-data (../shared/eurostat)")
+    notice = ("; ".join(notes) + ". De inspelade data läses via en lokal replay-server; "
+              "deras årgång anges nedan.")
+    with ReplayServer(snapshot_dir if kolada_down is not None else None,
+                      eurostat_dir=eurostat_dir) as server, \
+            KoladaClient(base_url=server.base_url if kolada_down is not None else kolada_url,
+                         cache_namespace="replay-snapshot" if kolada_down is not None else None
+                         ) as kolada, \
+            EurostatClient(base_url=server.eurostat_base_url if eurostat_down is not None
+                           else eurostat_url,
+                           cache_namespace="replay-recording" if eurostat_down is not None
+                           else None) as eurostat:
+        yield kolada, eurostat, notice
+
+
 @contextmanager
 def kolada_client(base_url: str | None = None, *,
                   snapshot_dir: Path | None = None) -> Iterator[tuple[Any, str | None]]:
-    """A Kolada client for ``base_url`` ($KOLADA_BASE_URL or the live API) or, when it cannot be
-    reached, for the recorded snapshot through an in-process replay server.
-
-    Yields ``(client, notice)``; ``notice`` (Swedish, for every report's provenance) is None when
-    the live source is used.
-    """
-    from helpers import paths
-    from helpers.http import check_base_url
-    from helpers.kolada import DEFAULT_BASE_URL, KoladaClient, base_url_from_env
-    from helpers.kolada_replay import ReplayServer
-
-    base_url = (check_base_url(base_url, "the Kolada base URL", DEFAULT_BASE_URL) if base_url
-                else base_url_from_env())
-    reason = kolada_reachable(base_url)
-    if reason is None:
-        with KoladaClient(base_url=base_url) as client:
-            yield client, None
-        return
-    snapshot_dir = Path(snapshot_dir or paths.SNAPSHOT_DIR)
-    log.warning("Kolada at %s cannot be reached (%s); using the recorded snapshot %s through "
-                "a local replay server", base_url, reason, snapshot_dir)
-    with ReplayServer(snapshot_dir) as server, \
-            KoladaClient(base_url=server.base_url, cache_namespace="replay-snapshot") as client:
-        notice = (f"Kolada ({base_url}) kunde inte nås när rapporten byggdes. Data kommer "
-                  "därför från den inspelade ögonblicksbilden av Kolada (../shared/kolada) via "
-                  "en lokal replay-server; dataårgången nedan är ögonblicksbildens.")
-        yield client, notice
+    """The Kolada half of :func:`data_clients`: ``(client, notice)``."""
+    with data_clients(base_url, snapshot_dir=snapshot_dir, check_eurostat=False) as (
+            kolada, _eurostat, notice):
+        yield kolada, notice
 
 
 def report_all(params_dir: Path | None = None, formats: Sequence[str] = ("html", "pdf"), *,
@@ -346,11 +409,12 @@ def report_all(params_dir: Path | None = None, formats: Sequence[str] = ("html",
     files = sorted(Path(params_dir or paths.PARAMS_DIR).glob("*.yaml"))
     variants: list[Variant] = []
     invalid: dict[str, str] = {}
-    with kolada_client(base_url) as (client, notice):
+    with data_clients(base_url) as (client, eurostat_client, notice):
         settings.notice = notice
         for path in files:
             try:
-                found, bad = plan_variants(path, None, client=client, settings=settings)
+                found, bad = plan_variants(path, None, client=client, settings=settings,
+                                           eurostat_client=eurostat_client)
             except (ParamsError, SourceError) as exc:
                 invalid[path.stem] = str(exc)
                 continue
@@ -362,5 +426,6 @@ def report_all(params_dir: Path | None = None, formats: Sequence[str] = ("html",
     return result
 
 
-__all__ = ["BatchResult", "build_many", "kolada_client", "kolada_reachable", "plan_variants",
+__all__ = ["BatchResult", "build_many", "data_clients", "eurostat_reachable", "kolada_client",
+           "kolada_reachable", "plan_variants",
            "report_all", "resolve_kommuner", "run_batch"]

@@ -478,6 +478,68 @@ def load_source(processed_dir: Path | None = None) -> dict:
 # --- preparing a variant -----------------------------------------------------------------------
 
 
+# --- Eurostat ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EurostatRequest:
+    """One Eurostat data request: dataset code and dimension → codes."""
+
+    dataset: str
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+EUROSTAT_DIR_NAME = "eurostat"
+
+
+def fetch_eurostat(params: Any, client: Any, processed_dir: Path | None = None) -> dict | None:
+    """Fetch the Eurostat tables ``params.eurostat_requests()`` names, let the parameters check
+    themselves against them (``check_eurostat``: nothing is written when they fail), then write
+    ``eurostat/<dataset>.parquet`` and ``eurostat/source.json``. None when nothing is needed."""
+    wanted = params.eurostat_requests()
+    if not wanted:
+        return None
+    processed_dir = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
+    tables = {req.dataset: client.data(req.dataset, req.filters) for req in wanted}
+    params.check_eurostat(tables)
+    folder = processed_dir / EUROSTAT_DIR_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    source = dict(client.source)
+    source["snapshot"] = bool(source.get("snapshot_vintage"))
+    source["datasets"] = sorted(tables)
+    with FileLock(processed_dir / ".fetch.lock"):
+        for dataset, table in tables.items():
+            atomic_write_parquet(table.reset_index(drop=True), folder / f"{dataset}.parquet")
+        text = json.dumps(source, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        atomic_write_bytes(folder / "source.json", text.encode("utf-8"))
+    return source
+
+
+def load_eurostat(dataset: str, processed_dir: Path | None = None) -> pd.DataFrame:
+    """The tidy Eurostat table ``dataset`` written by ``fetch_eurostat``."""
+    folder = (paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)) \
+        / EUROSTAT_DIR_NAME
+    path = folder / f"{dataset}.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(f"no Eurostat table {dataset} in {folder}. "
+                                "Fix: run `skr-report fetch <params.yaml>` for this report.")
+    table = pd.read_parquet(path)
+    table["year"] = table["year"].astype("int64")
+    return table
+
+
+def load_eurostat_source(processed_dir: Path | None = None) -> dict:
+    folder = (paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)) \
+        / EUROSTAT_DIR_NAME
+    try:
+        return json.loads((folder / "source.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+# --- preparing a variant -----------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A validated parameter set with its data fetched and its data year settled."""
@@ -485,14 +547,26 @@ class Prepared:
     params: Any
     fetch: FetchResult
     year: int
+    eurostat: dict | None = None
+    """Where the Eurostat tables came from (``eurostat/source.json``), None when none needed."""
+
+    @property
+    def source(self) -> dict:
+        """The Kolada source, with the Eurostat one under ``"eurostat"`` when there is one."""
+        source = dict(self.fetch.source)
+        if self.eurostat is not None:
+            source["eurostat"] = self.eurostat
+        return source
 
 
 def prepare(params_path: str | Path, client: Any, processed_dir: Path | None = None,
-            **overrides: Any) -> Prepared:
+            *, eurostat_client: Any = None, **overrides: Any) -> Prepared:
     """Validate a parameter file against Kolada's catalogue, fetch what it needs, check the year.
 
     Raises ``ParamsError`` (bad key, kommun, KPI, or a year without data, naming the years that
-    have data) or a ``KoladaError`` before any notebook starts.
+    have data; an unknown Eurostat code) or a ``SourceError`` (Kolada or Eurostat) before any
+    notebook starts. The Eurostat client is ``eurostat_client`` or one from the environment
+    with the Kolada client's ``offline``/``refresh``.
     """
     from helpers.params import check_year, load_params, precheck_params
 
@@ -501,4 +575,17 @@ def prepare(params_path: str | Path, client: Any, processed_dir: Path | None = N
     result = fetch_for(params, client, processed_dir)
     params.prepare_data(client, result.processed_dir)
     year = check_year(params, result.years_with_data(how=params.years_rule))
-    return Prepared(params=params, fetch=result, year=year)
+    eurostat = None
+    if params.eurostat_requests():
+        own = eurostat_client is None
+        if own:
+            from helpers.eurostat import EurostatClient
+
+            eurostat_client = EurostatClient(offline=getattr(client, "offline", False),
+                                             refresh=getattr(client, "refresh", False))
+        try:
+            eurostat = fetch_eurostat(params, eurostat_client, result.processed_dir)
+        finally:
+            if own:
+                eurostat_client.close()
+    return Prepared(params=params, fetch=result, year=year, eurostat=eurostat)

@@ -53,6 +53,7 @@ SKR = "skr"
 """The output-metadata key of the caption convention."""
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SOURCE_LINE = "Källa: Kolada (RKA), egna beräkningar."
+EUROSTAT_SOURCE_LINE = "Källa: Eurostat (gov_10dd_edpt1)."
 REMOVE_TAGS = frozenset({"skr-setup", "remove-cell", "remove_cell", "papermill-error-cell-tag"})
 DROPPED_MIMETYPES = ("application/javascript", "application/vnd.jupyter.widget-view+json",
                      "application/vnd.jupyter.widget-state+json")
@@ -370,15 +371,86 @@ _MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "a
               "september", "october", "november", "december")
 
 
+def _stated_vintage(vintage: str | None) -> dict | None:
+    """The replay's machine-readable vintage (JSON, first of several joined by " | ")."""
+    for part in (vintage or "").split(" | "):
+        try:
+            data = json.loads(part)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return data
+    return None
+
+
+def _swedish_month_or_date(text: str | None) -> str:
+    """``"2024-08"`` → ``"augusti 2024"``; ``"2026-03-23"`` → ``"23 mars 2026"``."""
+    if not text:
+        return ""
+    found = re.fullmatch(r"(\d{4})-(\d{2})", str(text))
+    if found:
+        return f"{MONTHS_SV[int(found.group(2)) - 1]} {found.group(1)}"
+    try:
+        return swedish_date(str(text))
+    except ValueError:
+        return str(text)
+
+
 def snapshot_values_vintage(vintage: str | None) -> str:
-    """From a replay server's vintage text, when its values were recorded, in Swedish:
-    ``"… values.csv.gz scraped from the Kolada API, August 2024"`` → ``"augusti 2024"``."""
+    """When the recorded snapshot's values were recorded, in Swedish: from the replay's
+    ``snapshot.json`` vintage (``values.recorded`` ``"2024-08"`` → ``"augusti 2024"``) or an
+    older text (``"… values.csv.gz scraped from the Kolada API, August 2024"``)."""
+    stated = _stated_vintage(vintage)
+    if stated is not None:
+        values = stated.get("values") or {}
+        return values.get("recorded_sv") or _swedish_month_or_date(values.get("recorded"))
     entry = next((part for part in (vintage or "").split(";") if "values" in part), "")
     found = re.search(r"([A-Za-z]+) (\d{4})", entry)
     if found and found.group(1).lower() in _MONTHS_EN:
         return f"{MONTHS_SV[_MONTHS_EN.index(found.group(1).lower())]} {found.group(2)}"
     dated = re.search(r"\d{4}-\d{2}-\d{2}", entry)
     return swedish_date(dated.group(0)) if dated else ""
+
+
+def kolada_snapshot_text(vintage: str | None) -> str:
+    """The recorded Kolada snapshot's vintage in Swedish, for the provenance block: "värden
+    (values.csv.gz) inspelade augusti 2024, år 1994–2022; metadata inspelad 23 mars 2026
+    (kpi.json, …) och 15 januari 2024 (kpi_groups.json)"."""
+    stated = _stated_vintage(vintage)
+    if stated is None:
+        recorded = snapshot_values_vintage(vintage)
+        return f"värden inspelade {recorded}" if recorded else "årgång anges inte"
+    values = stated.get("values") or {}
+    parts = []
+    if values:
+        text = f"värden ({values.get('file', 'values.csv.gz')}) inspelade " \
+               f"{snapshot_values_vintage(vintage) or 'okänt datum'}"
+        years = values.get("years") or []
+        if len(years) == 2:
+            text += f", år {years[0]}–{years[1]}"
+        parts.append(text)
+    by_date: dict[str, list[str]] = {}
+    for item in stated.get("metadata") or []:
+        by_date.setdefault(str(item.get("recorded")), []).append(str(item.get("file")))
+    if by_date:
+        dated = [f"{_swedish_month_or_date(date)} ({', '.join(files)})"
+                 for date, files in sorted(by_date.items(), reverse=True)]
+        parts.append("metadata inspelad " + " och ".join(dated))
+    return "; ".join(parts)
+
+
+def eurostat_recording_text(vintage: str | None) -> str:
+    """The Eurostat replay's recording in Swedish: "inspelad kopia av Eurostats fil
+    gov_10dd_edpt1.tsv.gz, värden 1995–2024; filen anger inget utgivningsdatum"."""
+    stated = _stated_vintage(vintage) or {}
+    text = "inspelad kopia av Eurostats fil " + str(stated.get("file") or "(okänd fil)")
+    years = stated.get("years") or []
+    if len(years) == 2 and all(years):
+        text += f", värden {years[0]}–{years[1]}"
+    released = stated.get("release_date")
+    text += (f", utgiven {swedish_date(released)}" if released
+             else "; filen anger inget utgivningsdatum")
+    return text
 
 
 def epoch_of(moment: datetime | str | None, default: int = 0) -> int:
@@ -450,6 +522,10 @@ class ReportInfo:
         if p.get("fetched_at"):
             rows.append(("Dataårgång (hämtad)", f"{swedish_date(p['fetched_at'])} "
                                                  f"({p['fetched_at']})"))
+        eurostat = p.get("eurostat")
+        if eurostat:
+            rows.append(("Datakälla, tabell 1", eurostat["source"]))
+            rows.append(("Eurostats dataårgång", eurostat["vintage"]))
         rows.append(("Nyckeltal (KPI)", _format_value(p.get("kpis") or [])))
         if p.get("years"):
             rows.append(("År", _format_value(p["years"])))
@@ -458,7 +534,8 @@ class ReportInfo:
         rows.append(("Variant", self.variant))
         rows.append(("Programversion", f"skr-report {p.get('package_version', __version__)}, "
                                        f"git {p.get('git_commit') or git_commit()}"))
-        rows.append(("Källhänvisning", SOURCE_LINE))
+        rows.append(("Källhänvisning", SOURCE_LINE + (
+            f" Tabell 1: {EUROSTAT_SOURCE_LINE}" if eurostat else "")))
         return rows
 
     def pdf_meta(self) -> dict[str, Any]:
@@ -688,7 +765,7 @@ def write_manifest(out_dir: Path, info: ReportInfo, *, inputs_sha256: str,
         "status": status,
         "parameters": info.parameters,
         "data": {key: info.provenance.get(key) for key in
-                 ("source", "base_url", "snapshot", "fetched_at", "kpis", "years")},
+                 ("source", "base_url", "snapshot", "fetched_at", "kpis", "years", "eurostat")},
         "versions": dict(versions or {}),
         "git_commit": info.provenance.get("git_commit"),
         "inputs_sha256": inputs_sha256,

@@ -138,11 +138,23 @@ class Records:
 
 
 def read_vintage(folder: Path) -> str:
-    """The snapshot's vintage as its README's table of files states it (file: vintage; …).
+    """The snapshot's vintage, sent with every answer as ``X-Kolada-Snapshot``, so that reports
+    built on the recorded snapshot say which state of Kolada they show rather than when the
+    replay was read.
 
-    Sent with every answer as ``X-Kolada-Snapshot``, so that reports built on the recorded
-    snapshot say which state of Kolada they show rather than when the replay was read.
+    From ``snapshot.json`` (machine-readable: ``values.recorded``, ``values.years``,
+    ``metadata[].recorded``) as compact ASCII JSON; a folder without it falls back to the
+    README's table of files (``file vintage; …``).
     """
+    stated = Path(folder) / "snapshot.json"
+    if stated.is_file():
+        try:
+            data = json.loads(stated.read_text(encoding="utf-8"))
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            kept = {key: data[key] for key in ("source", "values", "metadata") if key in data}
+            return json.dumps(kept, ensure_ascii=True, separators=(",", ":"))
     readme = Path(folder) / "README.md"
     if not readme.is_file():
         return "recorded snapshot (vintage not stated)"

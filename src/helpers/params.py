@@ -498,6 +498,15 @@ class ReportParams(BaseModel):
         """Hook run after the values are fetched: write any further Kolada data the notebook
         needs (metadata, group members) into ``processed_dir``, so notebooks never fetch."""
 
+    def eurostat_requests(self) -> list[Any]:
+        """Eurostat data the notebook reads (``helpers.datasets.EurostatRequest``s); fetched by
+        ``datasets.prepare`` into ``data/processed/eurostat/`` (reports override)."""
+        return []
+
+    def check_eurostat(self, tables: Mapping[str, Any]) -> None:
+        """Check the parameters against the Eurostat tables fetched (dataset → tidy table),
+        before they are written; raise ``ParamsError`` naming the allowed values."""
+
     def required_years(self) -> list[int] | None:
         """The years to fetch; None (the default) means every year Kolada has."""
         return None

@@ -48,7 +48,9 @@ from helpers.export import (
     atomic_write_text,
     clean_notebook,
     epoch_of,
+    eurostat_recording_text,
     git_commit,
+    kolada_snapshot_text,
     read_manifest,
     snapshot_values_vintage,
     swedish_date,
@@ -105,6 +107,8 @@ class Variant:
     year: int | None
     kpis: list[str]
     source: dict[str, Any]
+    eurostat: list[str] = field(default_factory=list)
+    """Eurostat datasets the notebook reads from ``data/processed/eurostat/``."""
 
     @property
     def report(self) -> str:
@@ -141,16 +145,18 @@ def variant_for(params: Any, params_path: Path, *, year: int | None, kpis: Itera
 
         raise ParamsError(f"{params_path}: key 'report': no notebook {notebook} for report "
                           f"{params.report!r}. Fix: add the notebook or correct the report name.")
+    eurostat = sorted({req.dataset for req in params.eurostat_requests()})
     return Variant(name=params.variant_name(Path(params_path).stem), params=params,
                    params_path=Path(params_path), notebook=notebook, year=year,
-                   kpis=sorted(set(kpis)), source=dict(source))
+                   kpis=sorted(set(kpis)), source=dict(source), eurostat=eurostat)
 
 
 def prepare_variant(params_path: str | Path, kommun: str | None = None, year: int | None = None,
-                    *, client: Any = None, settings: RunSettings | None = None) -> Variant:
+                    *, client: Any = None, settings: RunSettings | None = None,
+                    eurostat_client: Any = None) -> Variant:
     """Validate against the catalogue, fetch the data and settle the year (``datasets.prepare``).
 
-    Raises ``ParamsError`` or a ``KoladaError`` before any notebook starts.
+    Raises ``ParamsError`` or a ``SourceError`` (Kolada, Eurostat) before any notebook starts.
     """
     from helpers.datasets import prepare
     from helpers.kolada import KoladaClient
@@ -159,12 +165,13 @@ def prepare_variant(params_path: str | Path, kommun: str | None = None, year: in
     own_client = client is None
     client = client or KoladaClient()
     try:
-        prepared = prepare(params_path, client, settings.processed_dir, kommun=kommun, year=year)
+        prepared = prepare(params_path, client, settings.processed_dir, kommun=kommun, year=year,
+                           eurostat_client=eurostat_client)
     finally:
         if own_client:
             client.close()
     return variant_for(prepared.params, Path(params_path), year=prepared.year,
-                       kpis=prepared.fetch.kpis, source=prepared.fetch.source, settings=settings)
+                       kpis=prepared.fetch.kpis, source=prepared.source, settings=settings)
 
 
 # --- kernels -----------------------------------------------------------------------------------
@@ -335,16 +342,22 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def data_digest(kpis: Iterable[str], processed_dir: Path) -> str:
-    """sha256 over the processed files a variant reads: its KPIs' values, kommun tables, source."""
+def data_digest(kpis: Iterable[str], processed_dir: Path, eurostat: Iterable[str] = ()) -> str:
+    """sha256 over the processed files a variant reads: its KPIs' values, kommun tables, source,
+    and its Eurostat tables with their source."""
     processed_dir = Path(processed_dir)
     files = [processed_dir / "values" / f"{kpi}.parquet" for kpi in sorted(set(kpis))]
     files += sorted(processed_dir.glob("kommuner_*.parquet"))
+    datasets = sorted(set(eurostat))
+    files += [processed_dir / "eurostat" / f"{name}.parquet" for name in datasets]
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode())
         digest.update(file_digest(path).encode() if path.is_file() else b"absent")
     digest.update(json.dumps(_stable_source(processed_dir), sort_keys=True).encode())
+    if datasets:
+        digest.update(json.dumps(_stable_source(processed_dir / "eurostat"),
+                                 sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -367,7 +380,7 @@ def inputs_digest(variant: Variant, *, data: str | None = None, code: str | None
     payload = {
         "notebook": file_digest(variant.notebook),
         "parameters": variant.parameters,
-        "data": data or data_digest(variant.kpis, settings.processed_dir),
+        "data": data or data_digest(variant.kpis, settings.processed_dir, variant.eurostat),
         "code": code or code_digest(),
         "notice": notice,
     }
@@ -442,18 +455,25 @@ def report_info(variant: Variant, parameters: Mapping[str, Any], *, settings: Ru
                   + (f", hämtade {vintage}" if vintage else ""))
     subtitle, dateline = variant.params.title_block(kommun_text or "Hela landet", variant.year,
                                                     kolada)
+    eurostat = eurostat_provenance(source.get("eurostat"))
+    if eurostat:
+        dateline += f"; tabell 1: {eurostat['short']}"
     notice = settings.notice
-    if snapshot and not notice:
-        notice = ("Data kommer från en inspelad ögonblicksbild av Kolada (via en lokal "
-                  "replay-server), inte direkt från api.kolada.se. Ögonblicksbildens "
-                  "dataårgång anges nedan.")
+    if not notice and (snapshot or (eurostat and eurostat["snapshot"])):
+        recorded = [name for name, used in (("Kolada", snapshot),
+                                            ("Eurostat", eurostat and eurostat["snapshot"]))
+                    if used]
+        notice = (f"Data från {' och '.join(recorded)} kommer från inspelningar (via en lokal "
+                  "replay-server), inte direkt från källornas API. Inspelningarnas årgång "
+                  "anges nedan.")
     provenance = {
         "source": "Kolada (RKA), inspelad ögonblicksbild" if snapshot else "Kolada (RKA)",
         # the replay server's port changes from run to run: not part of the report
         "base_url": "lokal replay-server (Kolada v3)" if snapshot else source.get("base_url"),
-        "snapshot": (f"../shared/kolada – {source.get('snapshot_vintage')}"
+        "snapshot": (f"../shared/kolada – {kolada_snapshot_text(source.get('snapshot_vintage'))}"
                      if source.get("snapshot_vintage") else "../shared/kolada")
                     if snapshot else None,
+        "eurostat": eurostat,
         "fetched_at": source.get("fetched_at"),
         "kpis": list(variant.kpis),
         "years": [variant.year] if variant.year is not None else [],
@@ -466,6 +486,40 @@ def report_info(variant: Variant, parameters: Mapping[str, Any], *, settings: Ru
                       subtitle=subtitle, dateline=dateline,
                       parameters=dict(parameters), provenance=provenance,
                       csv_files=list(csv_files))
+
+
+def eurostat_provenance(source: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The Eurostat part of the provenance, in Swedish, from ``eurostat/source.json``."""
+    if not source:
+        return None
+    datasets = ", ".join(source.get("datasets") or []) or "Eurostat"
+    fetched = swedish_date(source.get("fetched_at"))
+    recorded = bool(source.get("snapshot"))
+    if recorded:
+        vintage = eurostat_recording_text(source.get("snapshot_vintage"))
+        where = "inspelning via lokal replay-server"
+        short = f"Eurostat ({datasets}), inspelning"
+    else:
+        updated = _swedish_when(source.get("updated"))
+        vintage = f"uppdaterad av Eurostat {updated}" if updated else \
+            "Eurostat anger inget uppdateringsdatum"
+        where = str(source.get("base_url") or "")
+        short = f"Eurostat ({datasets})" + (f", uppdaterad {updated}" if updated else "")
+    if fetched:
+        vintage += f"; {'läst' if recorded else 'hämtad'} {fetched}"
+    return {"source": f"Eurostat ({datasets}), {where}", "vintage": vintage, "short": short,
+            "snapshot": recorded, "datasets": list(source.get("datasets") or []),
+            "updated": source.get("updated"), "fetched_at": source.get("fetched_at")}
+
+
+def _swedish_when(moment: str | None) -> str:
+    """Eurostat's ``2026-04-22T11:00:00+0200`` as ``22 april 2026`` (empty when unreadable)."""
+    if not moment:
+        return ""
+    try:
+        return swedish_date(moment)
+    except ValueError:
+        return str(moment)[:10]
 
 
 def _failure(variant: Variant, exc: BaseException, nb: Any) -> VariantFailed:
