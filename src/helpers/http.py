@@ -51,6 +51,8 @@ DEFAULT_TOTAL_TIMEOUT = 60.0
 ATTEMPT_TIMEOUT = (5.0, 30.0)
 """(connect, read) seconds of one attempt, cut to what is left of the total."""
 _MIN_ATTEMPT = 0.05
+_RETRY_WINDOW = 0.5
+"""No retry starts with less than this many seconds left: it could not get an answer."""
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -184,7 +186,7 @@ class DeadlineRetry(Retry):
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None,
                   _stacktrace=None):
-        if remaining() <= _MIN_ATTEMPT:
+        if remaining() <= _RETRY_WINDOW:
             reason = error or ResponseError(
                 ResponseError.SPECIFIC_ERROR.format(status_code=getattr(response, "status", 0)))
             raise MaxRetryError(_pool, url, reason) from error
@@ -193,12 +195,12 @@ class DeadlineRetry(Retry):
     def sleep_for_retry(self, response) -> bool:
         retry_after = self.get_retry_after(response)
         if retry_after:
-            time.sleep(max(0.0, min(retry_after, remaining())))
+            time.sleep(max(0.0, min(retry_after, remaining() - _RETRY_WINDOW)))
             return True
         return False
 
     def _sleep_backoff(self) -> None:
-        backoff = min(self.get_backoff_time(), remaining())
+        backoff = min(self.get_backoff_time(), remaining() - _RETRY_WINDOW)
         if backoff > 0:
             time.sleep(backoff)
 
