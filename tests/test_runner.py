@@ -162,3 +162,28 @@ def test_a_pdf_that_cannot_be_built_names_variant_and_cause_and_publishes_nothin
     assert not any((settings.reports_dir / ".staging").iterdir())
     status = json.loads((settings.reports_dir / ".status" / "fixture.json").read_text())
     assert "Figur 2" in status["error"]
+
+
+@pytest.mark.slow
+def test_a_pdf_run_keeps_the_html_of_an_earlier_run_and_the_manifest_lists_both(tmp_path):
+    settings = fixture_settings(tmp_path)
+    variant = fixture_variant(settings, tmp_path, kommun="2463")
+    out = settings.reports_dir / "fixture-2463"
+    runner.run_variant(variant.params_path, variant=variant, settings=settings,
+                       formats=("html",))
+    html = (out / "fixture_report.html").read_bytes()
+    runner.run_variant(variant.params_path, variant=variant, settings=settings,
+                       formats=("pdf",))
+    assert (out / "fixture_report.html").read_bytes() == html  # not removed by the PDF run
+    assert (out / "fixture_report.pdf").read_bytes().startswith(b"%PDF")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {"fixture_report.html", "fixture_report.pdf"} <= set(manifest["outputs"])
+    inputs = manifest["inputs_sha256"]
+    assert manifest["built_from"] == {"fixture_report.html": inputs,
+                                      "fixture_report.pdf": inputs}
+    assert runner.is_up_to_date(out, inputs, ("html", "pdf"), "fixture_report")
+    # an HTML kept from a run on other inputs is not up to date for those new inputs
+    manifest["built_from"]["fixture_report.html"] = "older"
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert runner.is_up_to_date(out, inputs, ("pdf",), "fixture_report")
+    assert not runner.is_up_to_date(out, inputs, ("html",), "fixture_report")

@@ -746,10 +746,14 @@ MANIFEST = "manifest.json"
 
 
 def write_manifest(out_dir: Path, info: ReportInfo, *, inputs_sha256: str,
-                   status: str = "ok", versions: Mapping[str, str] | None = None) -> Path:
+                   status: str = "ok", versions: Mapping[str, str] | None = None,
+                   built_from: Mapping[str, str] | None = None) -> Path:
     """Write ``manifest.json``: parameters, data vintage, KPI ids, versions, sha256 of outputs.
 
-    Deterministic (sorted keys, no build time), so it is byte-identical across rebuilds too.
+    ``built_from`` maps each exported file (``<report>.html``/``.pdf``) to the inputs hash of
+    the run that built it: a ``--format pdf`` run keeps the HTML of an earlier run, and the
+    manifest says which inputs that HTML came from. Deterministic (sorted keys, no build time),
+    so it is byte-identical across rebuilds too.
     """
     out_dir = Path(out_dir)
     outputs = {
@@ -769,6 +773,8 @@ def write_manifest(out_dir: Path, info: ReportInfo, *, inputs_sha256: str,
         "versions": dict(versions or {}),
         "git_commit": info.provenance.get("git_commit"),
         "inputs_sha256": inputs_sha256,
+        "built_from": {name: sha for name, sha in sorted((built_from or {}).items())
+                       if name in outputs},
         "outputs": outputs,
     }
     path = out_dir / MANIFEST

@@ -34,7 +34,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -393,8 +393,11 @@ def is_up_to_date(out_dir: Path, inputs: str, formats: Iterable[str], report: st
     if not manifest or manifest.get("inputs_sha256") != inputs:
         return False
     outputs = manifest.get("outputs", {})
+    built_from = manifest.get("built_from") or {}
     for name in [f"{report}.{fmt}" for fmt in formats] + [f"{report}.ipynb"]:
         if name not in outputs or not (out_dir / name).is_file():
+            return False
+        if built_from.get(name, inputs) != inputs:  # kept from a run on other inputs
             return False
     return True
 
@@ -598,8 +601,14 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
             record_failure(reports_dir, variant.name, str(failure))
             raise failure from exc
         inputs = inputs or inputs_digest(variant, settings=settings, notice=settings.notice)
-        write_manifest(staging, info, inputs_sha256=inputs, versions=_versions())
-        publish(staging, target, reports_dir)
+        built = {f.name: inputs for f in files}
+
+        def finish(kept: Mapping[str, str]) -> None:
+            write_manifest(staging, info, inputs_sha256=inputs, versions=_versions(),
+                           built_from={**kept, **built})
+
+        others = [f"{variant.report}.{fmt}" for fmt in FORMATS if fmt not in formats]
+        publish(staging, target, reports_dir, keep=others, finish=finish)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     clear_failure(reports_dir, variant.name)
@@ -627,16 +636,25 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-def publish(staging: Path, target: Path, reports_dir: Path) -> None:
+def publish(staging: Path, target: Path, reports_dir: Path, *, keep: Iterable[str] = (),
+            finish: Callable[[Mapping[str, str]], None] | None = None) -> None:
     """Move a finished staging folder to ``target`` so readers see the old or the new folder.
 
-    Under a per-variant file lock (two runs of the same variant at once do not interleave).
+    A run replaces what it builds: the files named in ``keep`` (e.g. the HTML when only the PDF
+    was built) are taken over from the published folder when the run did not make them, so
+    ``--format pdf`` after ``--format html`` leaves both. ``finish(kept)`` then runs on the
+    staging folder (it writes the manifest) with ``kept`` mapping each taken-over file to the
+    inputs hash it was built from. All under a per-variant file lock (two runs of the same
+    variant at once do not interleave), and the swap is atomic.
     """
     from filelock import FileLock
 
     locks = Path(reports_dir) / LOCK_DIR_NAME
     locks.mkdir(parents=True, exist_ok=True)
     with FileLock(locks / f"{target.name}.lock"):
+        kept = _take_over(target, staging, keep)
+        if finish is not None:
+            finish(kept)
         if not target.exists():
             os.rename(staging, target)
             return
@@ -647,6 +665,25 @@ def publish(staging: Path, target: Path, reports_dir: Path) -> None:
         os.rename(target, old)
         os.rename(staging, target)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _take_over(target: Path, staging: Path, names: Iterable[str]) -> dict[str, str]:
+    """Link (or copy) ``names`` from the published folder into staging where staging has none;
+    returns name → inputs hash that built it (from the published manifest)."""
+    manifest = read_manifest(target) or {}
+    built_from = manifest.get("built_from") or {}
+    kept = {}
+    for name in names:
+        source, destination = target / name, staging / name
+        if destination.exists() or not source.is_file() or name not in manifest.get(
+                "outputs", {}):
+            continue
+        try:
+            os.link(source, destination)
+        except OSError:
+            shutil.copy2(source, destination)
+        kept[name] = built_from.get(name, manifest.get("inputs_sha256", ""))
+    return kept
 
 
 def record_failure(reports_dir: Path, variant: str, message: str) -> None:
