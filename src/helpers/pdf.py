@@ -203,17 +203,12 @@ def _image_size(data: bytes) -> tuple[int, int]:
         return (0, 0)  # Typst will name the figure it cannot decode
 
 
-_PORTRAIT_MM, _LANDSCAPE_MM = 160.0, 247.0
-_CHAR_EM = 0.5
-"""Average character width of the table font in em (Libertinus Serif, a little generous)."""
-
-
 def table_layout(header: list[list[str]], body: list[list[str]]) -> dict[str, Any]:
-    """Font size, orientation and alignment of a table (Typst measures the column widths).
+    """Cells, alignment and font size of a table; Typst measures the column widths and picks
+    portrait or landscape (``skr-table`` in ``skr.typ``).
 
-    Orientation comes from an estimate in characters: each column wants its longest word and up
-    to 28 characters of its longest cell before wrapping; when that cannot fit the portrait
-    text width, the table gets a landscape page.
+    A cell that reads as a number (or "saknas") is right-aligned, except in the first column; a
+    header is right-aligned over a column of numbers. Wide tables get smaller type.
     """
     columns = max([len(r) for r in header + body] or [0])
     header = [r + [""] * (columns - len(r)) for r in header]
@@ -222,22 +217,9 @@ def table_layout(header: list[list[str]], body: list[list[str]]) -> dict[str, An
              for row in body]
     head_right = [col > 0 and bool(body) and all(_NUMERIC.match(r[col]) for r in body)
                   for col in range(columns)]
-    size = 9.0 if columns <= 5 else 8.0
-    em_mm = size * 0.3528 * _CHAR_EM
-
-    def words(text: str) -> list[str]:
-        return [w for w in re.split(r"[\s\u00ad]+", text) if w]
-
-    need = 0.0
-    for col in range(columns):
-        longest_word = max([len(w) for r in header + body for w in words(r[col])] or [1])
-        longest_cell = max([len(r[col]) for r in body] or [1])
-        need += max(longest_word, min(longest_cell, 28)) * em_mm + 2.5
-    landscape = need > _PORTRAIT_MM
-    if landscape and need > _LANDSCAPE_MM:
-        size = 7.5
+    size = 9.0 if columns <= 5 else 8.0 if columns <= 10 else 7.5
     return {"header": header, "body": body, "right": right, "head_right": head_right,
-            "size": size, "landscape": landscape}
+            "size": size}
 
 
 def _preprocessor_class() -> type:
