@@ -83,7 +83,7 @@ def test_cli_batch_exits_non_zero_listing_failures(monkeypatch):
 
     monkeypatch.setattr(batch, "run_batch", fake_run_batch)
     outcome = CliRunner().invoke(cli.main, ["batch", __file__, "--kommuner", "0114,2463"])
-    assert outcome.exit_code == 1
+    assert outcome.exit_code == cli.EXIT_BUILD
     assert "2 variants: 1 built, 0 up to date, 1 failed" in outcome.output
     assert "valfard-2463: cell 5 (tag figur1): ValueError: x" in outcome.output
 

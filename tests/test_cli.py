@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from helpers import paths
-from helpers.cli import main
+from helpers.cli import EXIT_PARAMS, EXIT_SOURCE, main
 
 SKR_REPORT = Path(sys.executable).with_name("skr-report")
 
@@ -59,14 +59,14 @@ def test_fetch_fills_processed_data_and_second_run_makes_no_request(user_env, va
 
 def test_fetch_offline_names_what_is_missing(user_env, valfard_params):
     result = skr_report("fetch", str(valfard_params), "--offline", env=user_env)
-    assert result.returncode == 1
+    assert result.returncode == EXIT_SOURCE
     assert "Offline mode" in result.stderr and "without --offline" in result.stderr
 
 
 def test_fetch_with_unreachable_api_says_how_to_use_the_snapshot(user_env, valfard_params):
     user_env["KOLADA_BASE_URL"] = "http://127.0.0.1:9/v3"
     result = skr_report("fetch", str(valfard_params), env=user_env)
-    assert result.returncode == 1
+    assert result.returncode == EXIT_SOURCE
     assert "could not be reached at http://127.0.0.1:9/v3" in result.stderr
     assert "skr-report serve-kolada" in result.stderr
     assert "Traceback" not in result.stderr
@@ -74,11 +74,11 @@ def test_fetch_with_unreachable_api_says_how_to_use_the_snapshot(user_env, valfa
 
 def test_fetch_rejects_a_year_without_data_naming_the_years(user_env, valfard_params):
     result = skr_report("fetch", str(valfard_params), "--year", "2005", env=user_env)
-    assert result.returncode == 1
+    assert result.returncode == EXIT_PARAMS
     assert "2005 has no data" in result.stderr and "Years with data" in result.stderr
 
 
 def test_fetch_rejects_an_unknown_kommun_with_closest_matches(user_env, valfard_params):
     result = skr_report("fetch", str(valfard_params), "--kommun", "Upsala", env=user_env)
-    assert result.returncode == 1
+    assert result.returncode == EXIT_PARAMS
     assert "0380 Uppsala" in result.stderr

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner
 
-from helpers.cli import main
+from helpers.cli import EXIT_SOURCE, main
 from helpers.http import (
     SourceConfigError,
     SourceTimeout,
@@ -79,7 +79,7 @@ def test_cli_names_a_bad_kolada_base_url_without_traceback(monkeypatch, tmp_path
     monkeypatch.setenv("SKR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SKR_REPORTS_DIR", str(tmp_path / "reports"))
     result = CliRunner().invoke(main, command)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == EXIT_SOURCE, result.output
     assert "KOLADA_BASE_URL" in result.output and "http://" in result.output
     assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
 
@@ -114,7 +114,7 @@ def test_cli_run_against_a_silent_server_is_bounded_and_says_so(monkeypatch, tmp
     started = time.monotonic()
     result = CliRunner().invoke(main, ["run", "params/valfard.yaml", "--format", "html"])
     assert time.monotonic() - started < 10
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_SOURCE
     assert "did not answer in 2 s" in result.output
     assert "could not be reached" not in result.output
 

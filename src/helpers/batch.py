@@ -76,21 +76,52 @@ class BatchResult:
 # --- which kommuner ----------------------------------------------------------------------------
 
 
+KOMMUNER_SYNTAX = ("all, lan:NN (a län code, e.g. lan:12) or a list CODE,CODE (codes or "
+                   "names, e.g. 0114,2463)")
+"""The values ``--kommuner`` accepts, for messages."""
+
+
+def check_kommuner_spec(spec: str | Sequence[str]) -> str | list[str]:
+    """The shape of a ``--kommuner`` value, checked before anything is fetched: ``all``,
+    ``lan:NN`` or a non-empty list. Raises ``OptionError`` naming the allowed values."""
+    from helpers.params import OptionError
+
+    if not isinstance(spec, str):
+        items = [str(s).strip() for s in spec if str(s).strip()]
+        if not items:
+            raise OptionError(f"--kommuner: the list is empty. Fix: give {KOMMUNER_SYNTAX}.")
+        return items
+    text = spec.strip()
+    if text.lower() == "all":
+        return "all"
+    if text.lower().startswith("lan:"):
+        lan = text.split(":", 1)[1].strip()
+        if not (lan.isdigit() and 1 <= len(lan) <= 2):
+            raise OptionError(f"--kommuner {spec}: {lan!r} is no län code (1–2 digits). "
+                              f"Fix: give {KOMMUNER_SYNTAX}.")
+        return f"lan:{lan.zfill(2)}"
+    if not [item for item in text.split(",") if item.strip()]:
+        raise OptionError(f"--kommuner {spec!r}: no kommun given. Fix: give {KOMMUNER_SYNTAX}.")
+    return text
+
+
 def resolve_kommuner(spec: str | Sequence[str], catalogue: Any) -> list[str]:
     """``"all"`` → all 290 kommuner; ``"lan:12"`` → the kommuner of län 12; ``"0114,2463"`` or a
-    list → those codes (names and ``114`` accepted, unknown ones raise ``ParamsError``)."""
-    from helpers.params import ParamsError, normalize_kommun
+    list → those codes (names and ``114`` accepted). A value that names no kommun raises
+    ``OptionError`` (a ``ParamsError``) naming the allowed values or the closest matches."""
+    from helpers.params import OptionError, normalize_kommun
 
+    spec = check_kommuner_spec(spec)
     kommuner = sorted(catalogue.kommuner)
-    if isinstance(spec, str) and spec.strip().lower() == "all":
+    if spec == "all":
         return kommuner
-    if isinstance(spec, str) and spec.strip().lower().startswith("lan:"):
-        lan = spec.split(":", 1)[1].strip().zfill(2)
+    if isinstance(spec, str) and spec.startswith("lan:"):
+        lan = spec.split(":", 1)[1]
         chosen = [code for code in kommuner if code[:2] == lan]
         if not chosen:
             lans = sorted({code[:2] for code in kommuner})
-            raise ParamsError(f"--kommuner {spec}: no kommun in län {lan!r}. Län codes: "
-                              f"{', '.join(lans)}.")
+            raise OptionError(f"--kommuner {spec}: no kommun in län {lan!r}. Fix: use one of "
+                              f"the län codes {', '.join(lans)}.")
         return chosen
     items = [s.strip() for s in spec.split(",")] if isinstance(spec, str) else list(spec)
     codes = []
@@ -100,7 +131,7 @@ def resolve_kommuner(spec: str | Sequence[str], catalogue: Any) -> list[str]:
         try:
             codes.append(normalize_kommun(item, catalogue))
         except ValueError as exc:
-            raise ParamsError(f"--kommuner: {exc}") from None
+            raise OptionError(f"--kommuner: {exc}") from None
     return list(dict.fromkeys(codes))
 
 
@@ -160,31 +191,58 @@ def plan_variants(params_path: str | Path, kommuner: str | Sequence[str] | None,
     """
     from helpers.datasets import catalogue_for, prepare
     from helpers.kolada import KoladaClient
-    from helpers.params import ParamsError, load_params
+    from helpers.params import OptionError, ParamsError, precheck_params
 
+    # everything that can be checked is checked before anything is fetched or written
+    if kommuner is not None:
+        check_kommuner_spec(kommuner)
+    precheck_params(params_path, year=year)
     own_client = client is None
     client = client or KoladaClient()
     try:
-        prepared = prepare(params_path, client, settings.processed_dir, year=year,
-                           eurostat_client=eurostat_client)
         catalogue = catalogue_for(client)
         codes = [None] if kommuner is None else resolve_kommuner(kommuner, catalogue)
+        by_code, invalid = ({}, {}) if kommuner is None else _kommun_params(
+            params_path, codes, catalogue, year)  # each kommun, before the data are fetched
+        if kommuner is not None and not by_code:
+            first = next(iter(invalid.values()))
+            raise OptionError(f"--kommuner {kommuner}: none of the {len(codes)} kommun "
+                              f"variant(s) is valid for {params_path}; the first: {first}")
+        prepared = prepare(params_path, client, settings.processed_dir, year=year,
+                           eurostat_client=eurostat_client)
     finally:
         if own_client:
             client.close()
-    variants, invalid = [], {}
-    stem = Path(params_path).stem
+    variants = []
     for code in codes:
+        if code is not None and code not in by_code:
+            continue
         try:
             # the kommun changes neither the KPIs nor the data year settled by prepare()
-            params = (prepared.params if code is None
-                      else load_params(params_path, catalogue, kommun=code, year=year))
+            params = prepared.params if code is None else by_code[code]
             variants.append(variant_for(params, Path(params_path), year=prepared.year,
                                         kpis=prepared.fetch.kpis, source=prepared.source,
                                         settings=settings))
         except ParamsError as exc:
-            invalid[f"{stem}-{code}" if code else stem] = str(exc)
+            invalid[f"{Path(params_path).stem}-{code}" if code else Path(params_path).stem] = (
+                str(exc))
     return variants, invalid
+
+
+def _kommun_params(params_path: str | Path, codes: Sequence[str], catalogue: Any,
+                   year: int | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The parameters with each kommun (code → model), and the variants they cannot be built
+    for (variant name → message, e.g. a kommun for a region-level report)."""
+    from helpers.params import ParamsError, load_params
+
+    by_code, invalid = {}, {}
+    for code in codes:
+        try:
+            by_code[code] = load_params(params_path, catalogue, kommun=code, year=year,
+                                        options={"kommun": "--kommuner"})
+        except ParamsError as exc:
+            invalid[f"{Path(params_path).stem}-{code}"] = str(exc)
+    return by_code, invalid
 
 
 def run_batch(params_path: str | Path, kommuner: str | Sequence[str] | None = "all",
@@ -200,7 +258,7 @@ def run_batch(params_path: str | Path, kommuner: str | Sequence[str] | None = "a
     started = time.perf_counter()
     settings = settings or RunSettings()
     formats = normalize_formats(formats)
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = check_jobs(jobs)
     invalid: dict[str, str] = {}
     if variants is None:
         variants, invalid = plan_variants(params_path, kommuner, year=year, client=client,
@@ -209,6 +267,18 @@ def run_batch(params_path: str | Path, kommuner: str | Sequence[str] | None = "a
                         progress=progress, invalid=invalid)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def check_jobs(jobs: int | None) -> int:
+    """``None`` → one worker per core; otherwise a whole number ≥ 1 (``OptionError``)."""
+    from helpers.params import OptionError
+
+    if jobs is None:
+        return max(1, os.cpu_count() or 1)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise OptionError(f"--jobs {jobs}: the number of worker processes must be 1 or more. "
+                          "Fix: give e.g. --jobs 2, or leave it out for one per core.")
+    return jobs
 
 
 def build_many(variants: Sequence[Variant], formats: Sequence[str], *, jobs: int,
@@ -406,6 +476,7 @@ def report_all(params_dir: Path | None = None, formats: Sequence[str] = ("html",
     started = time.perf_counter()
     settings = settings or RunSettings()
     formats = normalize_formats(formats)
+    jobs = check_jobs(jobs)
     files = sorted(Path(params_dir or paths.PARAMS_DIR).glob("*.yaml"))
     variants: list[Variant] = []
     invalid: dict[str, str] = {}
@@ -420,12 +491,12 @@ def report_all(params_dir: Path | None = None, formats: Sequence[str] = ("html",
                 continue
             variants.extend(found)
             invalid.update(bad)
-    result = build_many(variants, formats, jobs=max(1, jobs or os.cpu_count() or 1),
-                        settings=settings, force=force, progress=progress, invalid=invalid)
+    result = build_many(variants, formats, jobs=jobs, settings=settings, force=force,
+                        progress=progress, invalid=invalid)
     result.seconds = time.perf_counter() - started
     return result
 
 
-__all__ = ["BatchResult", "build_many", "data_clients", "eurostat_reachable", "kolada_client",
-           "kolada_reachable", "plan_variants",
+__all__ = ["BatchResult", "build_many", "check_jobs", "check_kommuner_spec", "data_clients",
+           "eurostat_reachable", "kolada_client", "kolada_reachable", "plan_variants",
            "report_all", "resolve_kommuner", "run_batch"]

@@ -1,14 +1,131 @@
-"""The ``skr-report`` command line: thin wrappers over the modules in ``helpers``."""
+"""The ``skr-report`` command line: thin wrappers over the modules in ``helpers``.
+
+Errors: every command runs inside :class:`ReportGroup`, the one place that turns the project's
+user errors into a message and an exit code (no traceback). Anything else is a bug and keeps
+its traceback.
+
+==== =================================================================================
+code meaning
+==== =================================================================================
+0    done
+1    an unexpected error (a bug: the traceback is shown)
+2    a command-line option or argument cannot be used (click's usage errors, ``--jobs 0``,
+     ``--kommuner ""``, ``--format xyz``)
+3    the parameter file or a parameter value is invalid (``ParamsError``)
+4    the data source cannot deliver (``SourceError``: unreachable, no answer in time, HTTP
+     error, garbage, bad base URL, offline and not cached)
+5    a report could not be built (a notebook cell failed; nothing was published)
+6    a file or folder cannot be written (permission denied, read-only, disk full)
+==== =================================================================================
+"""
 
 from __future__ import annotations
 
+import errno
+from typing import Any
+
 import click
 
+EXIT_OPTION = 2
+EXIT_PARAMS = 3
+EXIT_SOURCE = 4
+EXIT_BUILD = 5
+EXIT_FILES = 6
+_WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class UserError(click.ClickException):
+    """A message for the user (``Error: …`` on stderr) with the exit code of its kind."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def exit_code_for(exc: BaseException) -> int | None:
+    """The exit code of a user error, or None for anything else (a bug)."""
+    from helpers.http import SourceError
+    from helpers.params import OptionError, ParamsError
+
+    if isinstance(exc, OptionError):
+        return EXIT_OPTION
+    if isinstance(exc, ParamsError):
+        return EXIT_PARAMS
+    if isinstance(exc, SourceError):
+        return EXIT_SOURCE
+    if type(exc).__name__ == "VariantFailed":  # helpers.runner: imported only when running
+        return EXIT_BUILD
+    if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+        return EXIT_FILES
+    return None
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+        where = f" {exc.filename}" if exc.filename else ""
+        return (f"cannot write{where}: {exc.strerror}. Nothing was published. Fix: make the "
+                "folder writable or free space (SKR_DATA_DIR and SKR_REPORTS_DIR choose other "
+                "folders).")
+    return str(exc)
+
+
+class ReportGroup(click.Group):
+    """A click group whose commands' user errors become messages with distinct exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            code = exit_code_for(exc)
+            if code is None:
+                raise
+            raise UserError(_message(exc), code) from None
+
+
+@click.group(cls=ReportGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="skr-report")
 def main() -> None:
-    """Reproducible SKR report notebooks on Kolada data."""
+    """Reproducible SKR report notebooks on Kolada data.
+
+    Exit codes: 0 done, 2 bad option, 3 bad parameter file or value, 4 data source problem,
+    5 a report failed to build (nothing published), 6 cannot write files.
+    """
+
+
+# --- option values, checked while the command line is parsed -----------------------------------
+
+
+def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    from helpers.runner import normalize_formats
+
+    try:
+        return normalize_formats(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}.") from None
+
+
+def _kommuner(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from helpers.batch import check_kommuner_spec
+    from helpers.params import OptionError
+
+    try:
+        spec = check_kommuner_spec(value)
+    except OptionError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--kommuner").lstrip(": ")) from None
+    return spec if isinstance(spec, str) else ",".join(spec)
+
+
+def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise click.BadParameter("is empty. Fix: give a kommun code (e.g. 0114) or name, or "
+                                 "leave the option out.")
+    return value
+
+
+JOBS = click.IntRange(min=1)
+FORMAT_HELP = "Export formats: html, pdf or html,pdf."
 
 
 def _replay_options(command):
@@ -17,18 +134,21 @@ def _replay_options(command):
                      help="Kolada snapshot folder (default: the shared recorded snapshot)."),
         click.option("--eurostat", "eurostat_dir", type=click.Path(exists=True, file_okay=False),
                      default=None, help="Eurostat recording folder (default: shared/eurostat)."),
-        click.option("--port", type=int, default=8765, show_default=True,
+        click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
                      help="0 picks a free port."),
         click.option("--host", default="127.0.0.1", show_default=True),
-        click.option("--latency", type=float, default=0.0, help="Added seconds per request."),
-        click.option("--error-rate", type=float, default=0.0,
-                     help="Share of requests answered 500."),
-        click.option("--rate-limit-rate", type=float, default=0.0, help="Share answered 429."),
-        click.option("--retry-after", type=int, default=1, help="Retry-After seconds on 429."),
-        click.option("--drop-rate", type=float, default=0.0,
-                     help="Share of dropped connections."),
-        click.option("--truncate-rate", type=float, default=0.0,
-                     help="Share of truncated bodies."),
+        click.option("--latency", type=click.FloatRange(min=0), default=0.0,
+                     help="Added seconds per request."),
+        click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0,
+                     help="Share of requests answered 500 (0–1)."),
+        click.option("--rate-limit-rate", type=click.FloatRange(0, 1), default=0.0,
+                     help="Share answered 429 (0–1)."),
+        click.option("--retry-after", type=click.IntRange(min=0), default=1,
+                     help="Retry-After seconds on 429."),
+        click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0,
+                     help="Share of dropped connections (0–1)."),
+        click.option("--truncate-rate", type=click.FloatRange(0, 1), default=0.0,
+                     help="Share of truncated bodies (0–1)."),
         click.option("--seed", type=int, default=0, help="Seed of the fault draws."),
     ]
     for option in reversed(options):
@@ -49,7 +169,9 @@ def _serve(snapshot: str | None, eurostat_dir: str | None, port: int, host: str,
                               eurostat_dir=eurostat_dir or paths.EUROSTAT_RECORDING_DIR)
         server.start()
     except (OSError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise UserError(f"the replay server cannot start on {host}:{port}: {exc}. Fix: choose "
+                        "another --port (0 picks a free one) or --snapshot/--eurostat folder.",
+                        EXIT_OPTION) from None
     click.echo(f"Replay server on {server.root_url}: Kolada snapshot {server.snapshot_dir}, "
                f"Eurostat recording {server.eurostat.folder}")
     click.echo(f"  export KOLADA_BASE_URL={server.base_url}")
@@ -82,7 +204,8 @@ def serve_kolada(**options) -> None:
 
 @main.command()
 @click.argument("params_files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
-@click.option("--kommun", default=None, help="Override the parameter set's kommun.")
+@click.option("--kommun", default=None, callback=_not_empty,
+              help="Override the parameter set's kommun.")
 @click.option("--year", type=int, default=None, help="Override the parameter set's year.")
 @click.option("--offline", is_flag=True, help="Use only data/raw; name what is not cached.")
 @click.option("--refresh", is_flag=True, help="Refetch every response and replace the cache.")
@@ -91,23 +214,18 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
     """Fill data/raw and data/processed for parameter sets (default: every file in params/)."""
     from helpers import paths
     from helpers.datasets import prepare
-    from helpers.http import SourceError
     from helpers.kolada import KoladaClient
-    from helpers.params import ParamsError
+    from helpers.params import precheck_params
 
     files = params_files or tuple(sorted(str(p) for p in paths.PARAMS_DIR.glob("*.yaml")))
     if not files:
-        raise click.ClickException(f"no parameter files given and none in {paths.PARAMS_DIR}")
-    try:
-        client = KoladaClient(offline=offline, refresh=refresh)
-    except SourceError as exc:
-        raise click.ClickException(str(exc)) from None
-    with client:
+        raise UserError(f"no parameter files given and none in {paths.PARAMS_DIR}. Fix: name "
+                        "a parameter file, e.g. params/valfard.yaml.", EXIT_OPTION)
+    for path in files:  # every file is checked before anything is fetched
+        precheck_params(path, kommun=kommun, year=year)
+    with KoladaClient(offline=offline, refresh=refresh) as client:
         for path in files:
-            try:
-                prepared = prepare(path, client, kommun=kommun, year=year)
-            except (ParamsError, SourceError) as exc:
-                raise click.ClickException(str(exc)) from None
+            prepared = prepare(path, client, kommun=kommun, year=year)
             result = prepared.fetch
             missing = (f"; no data in Kolada for {', '.join(result.missing_kpis)} "
                        "(shown as 'saknas i data')" if result.missing_kpis else "")
@@ -121,32 +239,19 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
 # --- run, batch, report-all (helpers.runner, helpers.batch) ------------------------------------
 
 
-def _formats(value: str) -> tuple[str, ...]:
-    from helpers.runner import normalize_formats
-
-    try:
-        return normalize_formats(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @main.command()
 @click.argument("params_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kommun", default=None, help="Kommun code or name (a variant for that kommun).")
+@click.option("--kommun", default=None, callback=_not_empty,
+              help="Kommun code or name (a variant for that kommun).")
 @click.option("--year", type=int, default=None, help="Data year (default: latest with data).")
-@click.option("--format", "formats", default="html,pdf", show_default=True,
-              help="Export formats: html, pdf or html,pdf.")
-def run(params_file: str, kommun: str | None, year: int | None, formats: str) -> None:
+@click.option("--format", "formats", default="html,pdf", show_default=True, callback=_formats,
+              help=FORMAT_HELP)
+def run(params_file: str, kommun: str | None, year: int | None,
+        formats: tuple[str, ...]) -> None:
     """Run one variant: validate, fetch, execute the notebook, export to reports/<variant>/."""
-    from helpers.http import SourceError
-    from helpers.params import ParamsError
-    from helpers.runner import VariantFailed, run_variant
+    from helpers.runner import run_variant
 
-    chosen = _formats(formats)
-    try:
-        result = run_variant(params_file, kommun=kommun, year=year, formats=chosen)
-    except (ParamsError, SourceError, VariantFailed) as exc:
-        raise click.ClickException(str(exc)) from None
+    result = run_variant(params_file, kommun=kommun, year=year, formats=formats)
     click.echo(f"{result.variant}: built in {result.seconds:.1f} s → {result.out_dir}")
     for path in result.files:
         click.echo(f"  {path}")
@@ -154,48 +259,38 @@ def run(params_file: str, kommun: str | None, year: int | None, formats: str) ->
 
 @main.command()
 @click.argument("params_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kommuner", default="all", show_default=True,
+@click.option("--kommuner", default="all", show_default=True, callback=_kommuner,
               help="all, a list CODE,CODE (names accepted) or lan:NN.")
-@click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: cores).")
-@click.option("--format", "formats", default="html", show_default=True,
-              help="Export formats: html, pdf or html,pdf.")
+@click.option("--jobs", "-j", type=JOBS, default=None,
+              help="Worker processes, 1 or more (default: one per core).")
+@click.option("--format", "formats", default="html", show_default=True, callback=_formats,
+              help=FORMAT_HELP)
 @click.option("--year", type=int, default=None, help="Data year (default: latest with data).")
 @click.option("--force", is_flag=True, help="Rebuild variants that are up to date.")
-def batch(params_file: str, kommuner: str, jobs: int | None, formats: str, year: int | None,
-          force: bool) -> None:
+def batch(params_file: str, kommuner: str, jobs: int | None, formats: tuple[str, ...],
+          year: int | None, force: bool) -> None:
     """Run many kommun variants in parallel; up-to-date ones are skipped."""
     from helpers.batch import run_batch
-    from helpers.http import SourceError
-    from helpers.params import ParamsError
 
-    chosen = _formats(formats)
-    try:
-        result = run_batch(params_file, kommuner=kommuner, jobs=jobs, formats=chosen, year=year,
-                           force=force)
-    except (ParamsError, SourceError) as exc:
-        raise click.ClickException(str(exc)) from None
-    _finish(result)
+    _finish(run_batch(params_file, kommuner=kommuner, jobs=jobs, formats=formats, year=year,
+                      force=force))
 
 
 @main.command("report-all")
-@click.option("--format", "formats", default="html,pdf", show_default=True,
-              help="Export formats: html, pdf or html,pdf.")
-@click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: cores).")
+@click.option("--format", "formats", default="html,pdf", show_default=True, callback=_formats,
+              help=FORMAT_HELP)
+@click.option("--jobs", "-j", type=JOBS, default=None,
+              help="Worker processes, 1 or more (default: one per core).")
 @click.option("--force", is_flag=True, help="Rebuild reports that are up to date.")
-def report_all(formats: str, jobs: int | None, force: bool) -> None:
+def report_all(formats: tuple[str, ...], jobs: int | None, force: bool) -> None:
     """Build every params/*.yaml (HTML and PDF); falls back to the recorded snapshot when Kolada
     cannot be reached."""
     from helpers.batch import report_all as build_all
-    from helpers.http import SourceError
 
-    try:
-        result = build_all(formats=_formats(formats), jobs=jobs, force=force)
-    except SourceError as exc:
-        raise click.ClickException(str(exc)) from None
-    _finish(result)
+    _finish(build_all(formats=formats, jobs=jobs, force=force))
 
 
-def _finish(result) -> None:
+def _finish(result: Any) -> None:
     from helpers import paths
 
     click.echo(result.summary())
@@ -203,4 +298,4 @@ def _finish(result) -> None:
     if result.failed:
         lines = [f"{len(result.failed)} variant(s) failed:"]
         lines += [f"  {name}: {message}" for name, message in sorted(result.failed.items())]
-        raise click.ClickException("\n".join(lines))
+        raise UserError("\n".join(lines), EXIT_BUILD)

@@ -61,6 +61,11 @@ class ParamsError(ValueError):
     """A parameter set is invalid; the message names the file, the key, the problem and the fix."""
 
 
+class OptionError(ParamsError):
+    """A command-line option (``--kommuner``, ``--jobs``) has a value that cannot be used; the
+    message names the option and the values it accepts."""
+
+
 class CatalogueLike(Protocol):
     """What validation needs from the Kolada catalogue (``helpers.datasets.Catalogue``)."""
 
@@ -609,16 +614,21 @@ def model_for(report: Any, path: str | Path = "<parameters>") -> type[ReportPara
 # --- loading -----------------------------------------------------------------------------------
 
 
-def load_params(path: str | Path, catalogue: CatalogueLike | None = None,
-                **overrides: Any) -> ReportParams:
-    """Read a parameter file, apply overrides (None values are ignored) and validate strictly."""
+def load_params(path: str | Path, catalogue: CatalogueLike | None = None, *,
+                options: Mapping[str, str] | None = None, **overrides: Any) -> ReportParams:
+    """Read a parameter file, apply overrides (None values are ignored) and validate strictly.
+
+    ``options`` names the command-line option an override came from when it is not ``--<key>``
+    (e.g. ``{"kommun": "--kommuner"}``); error messages say "(from --kommuner)"."""
     data = read_yaml(path)
     given = {key: value for key, value in overrides.items() if value is not None}
     data.update(given)
-    return validate_params(data, catalogue, path, overridden=given)
+    origins = {key: (options or {}).get(key, f"--{key}") for key in given}
+    return validate_params(data, catalogue, path, overridden=origins)
 
 
-def precheck_params(path: str | Path, **overrides: Any) -> None:
+def precheck_params(path: str | Path, *, options: Mapping[str, str] | None = None,
+                    **overrides: Any) -> None:
     """Check a parameter file and overrides as far as possible without the Kolada catalogue.
 
     Everything but kommun names and KPI ids (the file, the keys, types, years, formats of
@@ -627,22 +637,23 @@ def precheck_params(path: str | Path, **overrides: Any) -> None:
     data = read_yaml(path)
     given = {key: value for key, value in overrides.items() if value is not None}
     data.update(given)
+    origins = {key: (options or {}).get(key, f"--{key}") for key in given}
     model = model_for(data.get("report"), path)
     try:
         model.model_validate(data, context={"catalogue": None, "precheck": True})
     except ValidationError as exc:
         errors = [e for e in exc.errors(include_url=False) if e["type"] != _NEEDS_CATALOGUE]
         if errors:
-            raise ParamsError(_describe(errors, path, given)) from None
+            raise ParamsError(_describe(errors, path, origins)) from None
 
 
 def validate_params(data: Mapping[str, Any], catalogue: CatalogueLike | None = None,
                     path: str | Path = "<parameters>",
-                    overridden: Iterable[str] = ()) -> ReportParams:
+                    overridden: Mapping[str, str] | Iterable[str] = ()) -> ReportParams:
     """Validate a dict against the model of its ``report``; errors become a ParamsError.
 
-    ``overridden`` names the keys given on the command line (``--year``), so that an error
-    says where the value came from."""
+    ``overridden`` names the keys given on the command line (``year``, or ``{"year":
+    "--year"}``), so that an error says where the value came from."""
     model = model_for(data.get("report"), path)
     try:
         params = model.model_validate(dict(data), context={"catalogue": catalogue})
@@ -655,18 +666,20 @@ def validate_params(data: Mapping[str, Any], catalogue: CatalogueLike | None = N
 _PYDANTIC_ERROR_TYPES = frozenset(get_args(ErrorType))
 
 
-def _describe(errors: Iterable[Any], path: str | Path, overridden: Iterable[str] = ()) -> str:
+def _describe(errors: Iterable[Any], path: str | Path,
+              overridden: Mapping[str, str] | Iterable[str] = ()) -> str:
     """One line per error: the key (and the option it came from), the problem, the fix.
 
     Our own messages (``_error``, or a ``ValueError`` raised by a validator) already name the
     value given and are shown as written; pydantic's wording gets the value and a fix added.
     """
-    overridden = set(overridden)
+    origins = (dict(overridden) if isinstance(overridden, Mapping)
+               else {key: f"--{key}" for key in overridden})
     lines = [f"{path}: invalid parameters:"]
     for error in errors:
         ctx = error.get("ctx") or {}
         key = ".".join(str(p) for p in error["loc"]) or ctx.get("key")
-        label = (f"key {key!r}" + (f" (from --{key})" if key in overridden else "")
+        label = (f"key {key!r}" + (f" (from {origins[key]})" if key in origins else "")
                  if key else "parameters")
         if "message" in ctx:
             message = str(ctx["message"])
@@ -726,6 +739,7 @@ __all__ = [
     "REGION",
     "KommunCode",
     "KpiId",
+    "OptionError",
     "ParamsError",
     "ParamsLoader",
     "ReportParams",
