@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.formatting import MINUS, THOUSANDS_SEP, format_number
+from helpers.formatting import (
+    MINUS,
+    THOUSANDS_SEP,
+    escape_markdown,
+    format_number,
+    unescape_markdown,
+)
 
 S = THOUSANDS_SEP
 
@@ -31,3 +37,70 @@ def test_missing_values():
 def test_separators():
     assert THOUSANDS_SEP == "\u202f"
     assert MINUS == "\u2212"
+
+
+# --- text from Kolada inside Markdown ----------------------------------------------------------
+
+HOSTILE_TEXTS = [
+    "<b>Ale</b> kommun", "<script>alert(1)</script>", "**fet** och *kursiv*", "Sala_kommun_",
+    "# Rubrik", "$x$ och $y$", "[länk](http://example.org)", "`kod` och ``mer``",
+    "A & B &amp; C", "O'Brien -- x...", "a\\b", "1. Lista", "- punkt", "> citat",
+    "| a | b |", "Malung-Sälen", "Upplands Väsby", "<6 000 invånare", "~~struken~~",
+    "![bild](x.png)", "<!-- kommentar -->", "H&M (%)",
+]
+
+
+def _shown(html: str) -> str:
+    """The text a reader sees in ``html`` (one paragraph expected)."""
+    import html as html_module
+
+    assert html.startswith("<p>") and html.endswith("</p>"), html
+    inner = html[3:-4]
+    assert "<" not in inner, f"markup in {html!r}"
+    return html_module.unescape(inner)
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+def test_escaped_markdown_is_shown_as_written_in_the_html(text):
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    html = markdown2html_mistune(f"Kommun: {escape_markdown(text)}.").strip()
+    assert _shown(html) == f"Kommun: {text}."
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+def test_escaped_markdown_is_shown_as_written_by_pandoc(text):
+    import pypandoc
+
+    from helpers.pdf import PANDOC_FROM
+
+    html = pypandoc.convert_text(f"Kommun: {escape_markdown(text)}.", "html",
+                                 format=PANDOC_FROM["markdown"]).strip()
+    assert _shown(html) == f"Kommun: {text}."
+
+
+def test_escaping_keeps_bold_around_it_and_joins_lines():
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    html = markdown2html_mistune(f"**{escape_markdown('*Ale*')}** har").strip()
+    assert html == "<p><strong>*Ale*</strong> har</p>"
+    assert escape_markdown("Ale\n# kommun") == "Ale \\# kommun"
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+def test_unescape_gives_the_text_back(text):
+    assert unescape_markdown(escape_markdown(text)) == text
+
+
+@pytest.mark.parametrize("text", ["se https://www.kolada.se", "www.kolada.se/x", "mailto:a@b.se"])
+def test_addresses_in_names_make_no_links(text):
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    assert _shown(markdown2html_mistune(escape_markdown(text)).strip()) == text
+    assert unescape_markdown(escape_markdown(text)) == text
+
+
+def test_ordinary_names_stay_readable():
+    for name in ("Malung-Sälen", "Mindre stad/tätort", "Nettokostnadsavvikelse (%)",
+                 "Upplands Väsby"):
+        assert escape_markdown(name) == name

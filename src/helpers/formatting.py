@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 THOUSANDS_SEP = "\u202f"
 """Narrow no-break space: groups thousands and never breaks a number across lines."""
@@ -27,3 +29,44 @@ def format_number(x: float | int | None, decimals: int = 0, missing: str = MISSI
         text = text.lstrip("-")  # no "−0" after rounding
     text = text.replace(",", THOUSANDS_SEP).replace(".", DECIMAL_SEP)
     return text.replace("-", MINUS)
+
+
+# --- text from Kolada and the parameters inside Markdown ----------------------------------------
+
+_ASCII_PUNCTUATION = r"!-/:-@\[-`{-~"
+_MARKDOWN_INLINE = re.compile(r"([\\`*_{}\[\]<>#$&!|~^:])|(?<![\w.])(www)(\.)", re.IGNORECASE)
+"""Characters that start markup anywhere in a line (CommonMark, GFM, pandoc); ``:`` and
+``www.`` would start an automatic link."""
+_MARKDOWN_LINE_START = re.compile(r"^(\d*)([-+=.)])")
+"""A list item, ordered list or heading underline when the text starts a line."""
+_MARKDOWN_ESCAPED = re.compile(f"\\\\([{_ASCII_PUNCTUATION}])")
+
+
+def escape_markdown(text: Any) -> str:
+    """``text`` (a kommun name, KPI title, group name, parameter value) for use inside Markdown,
+    so that it is shown exactly as written in the HTML (nbconvert/mistune) and in the PDF
+    (pandoc).
+
+    A backslash goes before every character that could start markup (CommonMark, GFM and
+    pandoc read a backslash before ASCII punctuation as "this character, literally"): ``<b>``
+    stays text instead of becoming a tag (or vanishing in the PDF), ``*``/``_`` start no
+    emphasis, ``#`` no heading, ``$`` no formula, ``[``/``!`` no link or image, a backtick no
+    code, ``&amp;`` no entity, ``|`` no table, ``~`` no strike-through, ``http://`` and ``www.``
+    no automatic link; ``-``, ``+``, ``1.`` at the start no list. Line breaks and runs of
+    spaces become one space (a line break could start a new block). Hyphens, slashes and
+    brackets inside a name stay as they are.
+    """
+    flat = " ".join(str(text).split())
+    inline = _MARKDOWN_INLINE.sub(_backslashed, flat)
+    return _MARKDOWN_LINE_START.sub(r"\1\\\2", inline, count=1)
+
+
+def _backslashed(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return match.group(2) + "\\" + match.group(3)
+
+
+def unescape_markdown(text: str) -> str:
+    """The text :func:`escape_markdown` escaped (for plain-text uses such as alt text)."""
+    return _MARKDOWN_ESCAPED.sub(r"\1", text)
