@@ -85,11 +85,13 @@ def test_escaping_keeps_bold_around_it_and_joins_lines():
     html = markdown2html_mistune(f"**{escape_markdown('*Ale*')}** har").strip()
     assert html == "<p><strong>*Ale*</strong> har</p>"
     assert escape_markdown("Ale\n# kommun") == "Ale \\# kommun"
+    assert escape_markdown(f"<6{THOUSANDS_SEP}000") == f"\\<6{THOUSANDS_SEP}000"
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXTS)
 def test_unescape_gives_the_text_back(text):
     assert unescape_markdown(escape_markdown(text)) == text
+    assert unescape_markdown(escape_markdown(f"{text}\n\n{text}")) == f"{text} {text}"
 
 
 @pytest.mark.parametrize("text", ["se https://www.kolada.se", "www.kolada.se/x", "mailto:a@b.se"])

@@ -34,6 +34,7 @@ from pydantic_core import PydanticCustomError
 
 from helpers import datasets, paths
 from helpers.files import atomic_write_parquet
+from helpers.formatting import escape_markdown as md
 from helpers.formatting import format_number
 from helpers.params import (
     KOMMUN,
@@ -592,6 +593,9 @@ def figure_nulage(nulage: pd.DataFrame, unit_label: str, comparison_label: str) 
     standard deviations (the unit as a dot, Riket as a ring); the data is ``nulage``."""
     import matplotlib.pyplot as plt
 
+    from helpers.figures import literal_text
+
+    unit_label, comparison_label = literal_text(unit_label), literal_text(comparison_label)
     data = nulage.dropna(subset=["avvikelse_sd"])
     goals = [g for g in GOAL_NAMES if (data["mal"] == g).any()]
     ncols = 4
@@ -755,7 +759,7 @@ def direction_text(report: AgendaReport) -> str:
     if not given:
         return ("Ingen önskad riktning är angiven i parametrarna: avvikelserna visas utan "
                 "bedömning som bättre eller sämre.")
-    listed = ", ".join(f"{k} ({v} är önskvärt)" for k, v in sorted(given.items()))
+    listed = ", ".join(f"{md(k)} ({md(v)} är önskvärt)" for k, v in sorted(given.items()))
     return (f"Bedömningen bättre/sämre görs bara för nyckeltal vars önskade riktning anges i "
             f"parametrarna: {listed}. Övriga avvikelser visas utan bedömning.")
 
@@ -778,7 +782,7 @@ def title_text(report: AgendaReport) -> str:
     level = "kommuner" if report.params.level == "kommun" else "regioner"
     title = f"# Agenda 2030 – nyckeltal för {level}"
     if report.unit_label:
-        title += f": nulägesanalys för {report.unit_label}"
+        title += f": nulägesanalys för {md(report.unit_label)}"
     return title
 
 
@@ -787,11 +791,11 @@ def missing_text(report: AgendaReport) -> str:
     missing = report.urval[report.urval["status"] != STATUS_SERVED]
     group = report.meta.members["group_id"].iloc[0] if len(report.meta.members) else ""
     served = len(report.urval) - len(missing)
-    text = (f"Kolada-gruppen {group} har {len(report.urval)} nyckeltal; {served} har värden "
+    text = (f"Kolada-gruppen {md(group)} har {len(report.urval)} nyckeltal; {served} har värden "
             f"i data.")
     if len(missing):
-        listed = "; ".join(f"{k} ({s})" for k, s in zip(missing["kpi"], missing["status"],
-                                                        strict=True))
+        listed = "; ".join(f"{md(k)} ({md(s)})" for k, s in zip(missing["kpi"], missing["status"],
+                                                                strict=True))
         text += (f" {len(missing)} serveras inte längre av Kolada och står kvar i tabellen: "
                  f"{listed}.")
     unmapped = report.urval["mal"].isna().sum()
@@ -810,14 +814,14 @@ def nulage_text(report: AgendaReport) -> str:
         return ("Ingen kommun eller region är angiven i parametrarna (`kommun`): "
                 "nulägesanalysen tas inte fram.")
     level = "kommuner" if report.params.level == "kommun" else "regioner"
-    text = (f"För varje nyckeltal: senaste värde för {report.unit_label}, Riket (0000), "
-            f"{report.group_label.removesuffix(' (medel)')} (ovägt medelvärde)")
+    text = (f"För varje nyckeltal: senaste värde för {md(report.unit_label)}, Riket (0000), "
+            f"{md(report.group_label.removesuffix(' (medel)'))} (ovägt medelvärde)")
     if report.liknande_label:
-        text += f", {report.liknande_label.removesuffix(' (medel)')} (ovägt medelvärde)"
+        text += f", {md(report.liknande_label.removesuffix(' (medel)'))} (ovägt medelvärde)"
     text += (f"; rang bland alla {level} med värde (1 = högst värde) och percentil; trend per "
              f"år över de fem senaste åren (minst tre värden); skillnaden kvinnor − män där "
              f"nyckeltalet är könsuppdelat. Avvikelsen anges i standardavvikelser mellan alla "
-             f"{level} från {report.comparison_label}. Högt värde är inte alltid bra: se "
+             f"{level} från {md(report.comparison_label)}. Högt värde är inte alltid bra: se "
              f"avsnittet om vad som sticker ut.")
     return text
 

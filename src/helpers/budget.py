@@ -23,6 +23,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from helpers import paths
+from helpers.formatting import escape_markdown as md
 from helpers.formatting import format_number
 from helpers.params import ReportParams, register_report
 from helpers.tables import hide_default_index, write_csv
@@ -387,7 +388,7 @@ def kontroll_text(rr: pd.DataFrame) -> str:
     if found.empty:
         return "Alla publicerade summor stämmer med summan av sina delar."
     items = "; ".join(
-        f"{r['Rad']}, {r['Kolumn']}: publicerat {format_number(r['Publicerad summa'])}, "
+        f"{md(r['Rad'])}, {md(r['Kolumn'])}: publicerat {format_number(r['Publicerad summa'])}, "
         f"delarna ger {format_number(r['Summa av delarna'])} "
         f"(differens {format_number(r['Differens'])})" for _, r in found.iterrows())
     return (f"{len(found)} publicerade summor skiljer sig från summan av de avrundade delarna: "

@@ -48,6 +48,7 @@ from typing import Any
 
 from helpers import __version__, paths
 from helpers.files import atomic_write_bytes
+from helpers.formatting import unescape_markdown
 
 SKR = "skr"
 """The output-metadata key of the caption convention."""
@@ -246,7 +247,7 @@ def _adopt_caption_lines(nb: Any) -> None:
                 if fits:
                     following.setdefault("metadata", {})[SKR] = {
                         "kind": kind, "number": int(match.group(2)),
-                        "title": " ".join(match.group(3).split())}
+                        "title": unescape_markdown(" ".join(match.group(3).split()))}
                     continue
             keep.append(output)
         if cell.get("cell_type") == "code":
@@ -345,7 +346,7 @@ def extract_title(nb: Any) -> str | None:
                 if cell.get("cell_type") == "code":
                     cell["outputs"] = [o for o in cell["outputs"]
                                        if _text((o.get("data") or {}).get("text/markdown", "x"))]
-                return match.group(1).strip()
+                return unescape_markdown(match.group(1).strip())
     return None
 
 

@@ -233,11 +233,17 @@ def _label_n(ax, stats: pd.DataFrame) -> None:
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
 
 
+def literal_text(text: str) -> str:
+    """Text drawn as written: a ``$`` would start matplotlib's mathtext (``$x$`` as a formula)."""
+    return str(text).replace("$", r"\$")
+
+
 def _mark_kommun(base: _Base, points: pd.DataFrame, indicators: dict[str, str],
                  marked: tuple[str, str, str]) -> list:
     """Artists marking one kommun: a star at its value in its group's row in each panel (or
     "<kommun>: värde saknas" under the panel title) and a legend entry at the top right."""
     code, label, group = marked
+    label = literal_text(label)
     own = points[points["kommun"] == code]
     artists = []
     for ax, kpi in zip(base.axes, indicators, strict=True):

@@ -39,6 +39,7 @@ _MARKDOWN_INLINE = re.compile(r"([\\`*_{}\[\]<>#$&!|~^:])|(?<![\w.])(www)(\.)", 
 ``www.`` would start an automatic link."""
 _MARKDOWN_LINE_START = re.compile(r"^(\d*)([-+=.)])")
 """A list item, ordered list or heading underline when the text starts a line."""
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n\f\v]+[ \t]*")
 _MARKDOWN_ESCAPED = re.compile(f"\\\\([{_ASCII_PUNCTUATION}])")
 
 
@@ -52,11 +53,11 @@ def escape_markdown(text: Any) -> str:
     stays text instead of becoming a tag (or vanishing in the PDF), ``*``/``_`` start no
     emphasis, ``#`` no heading, ``$`` no formula, ``[``/``!`` no link or image, a backtick no
     code, ``&amp;`` no entity, ``|`` no table, ``~`` no strike-through, ``http://`` and ``www.``
-    no automatic link; ``-``, ``+``, ``1.`` at the start no list. Line breaks and runs of
-    spaces become one space (a line break could start a new block). Hyphens, slashes and
-    brackets inside a name stay as they are.
+    no automatic link; ``-``, ``+``, ``1.`` at the start no list. A line break becomes a space
+    (it could start a new block); other spaces, including the narrow no-break space between
+    thousands, stay. Hyphens, slashes and brackets inside a name stay as they are.
     """
-    flat = " ".join(str(text).split())
+    flat = _LINE_BREAKS.sub(" ", str(text).strip("\r\n\f\v"))
     inline = _MARKDOWN_INLINE.sub(_backslashed, flat)
     return _MARKDOWN_LINE_START.sub(r"\1\\\2", inline, count=1)
 

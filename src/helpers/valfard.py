@@ -24,7 +24,8 @@ from helpers.datasets import (
     validate_storleksklasser,
 )
 from helpers.figures import SpreadStyle, save_figure, spread_figure
-from helpers.formatting import format_number
+from helpers.formatting import escape_markdown as md
+from helpers.formatting import format_number, unescape_markdown
 from helpers.params import ReportParams, format_years, normalize_kommun, register_report
 from helpers.tables import correlation_display, n_range, notes, write_csv
 
@@ -420,15 +421,15 @@ def _present(spread: GroupSpread, kpi: str, min_n: int = 1) -> pd.DataFrame:
 def extremes_sentence(spread: GroupSpread, kpi: str, units: Units = Units()) -> str:
     """Which group has the lowest and the highest mean of ``kpi``, with values and n."""
     rows = _present(spread, kpi)
-    name, u = spread.indicators[kpi], units.value
+    name, u = md(spread.indicators[kpi]), units.value
     if rows.empty:
         return f"**{name}**: {NO_VALUES_TEXT} {spread.year}."
     low = rows.loc[rows["medelvarde"].idxmin()]
     high = rows.loc[rows["medelvarde"].idxmax()]
     overall = spread.overall.set_index("kpi").loc[kpi]
     text = (
-        f"**{name}**: lägst medelvärde har {low['grupp']} ({fmt(low['medelvarde'])}{u}; "
-        f"n = {low['n']}), högst {high['grupp']} ({fmt(high['medelvarde'])}{u}; "
+        f"**{name}**: lägst medelvärde har {md(low['grupp'])} ({fmt(low['medelvarde'])}{u}; "
+        f"n = {low['n']}), högst {md(high['grupp'])} ({fmt(high['medelvarde'])}{u}; "
         f"n = {high['n']}). Medelvärdet över alla kommuner är {fmt(overall['medelvarde'])}{u} "
         f"(n = {int(overall['n'])})."
     )
@@ -437,7 +438,7 @@ def extremes_sentence(spread: GroupSpread, kpi: str, units: Units = Units()) -> 
         top = candidates.loc[candidates["std"].idxmax()]
         text += (
             f" Störst spridning bland grupper med minst {MIN_N_FOR_SPREAD} värden har "
-            f"{top['grupp']} (standardavvikelse {fmt(top['std'])}{units.spread})."
+            f"{md(top['grupp'])} (standardavvikelse {fmt(top['std'])}{units.spread})."
         )
     return text
 
@@ -448,7 +449,8 @@ def coverage_sentence(spread: GroupSpread) -> str | None:
     if low.empty:
         return None
     parts = [
-        f"{lower_first(spread.indicators[r.kpi])} i {r.grupp} ({r.n} av {r.antal_kommuner}"
+        f"{md(lower_first(spread.indicators[r.kpi]))} i {md(r.grupp)} ({r.n} av "
+        f"{r.antal_kommuner}"
         + (f", {NO_VALUES_TEXT})" if r.n == 0 else ")")
         for r in low.itertuples()
     ]
@@ -459,16 +461,17 @@ def kommun_sentence(spread: GroupSpread, units: Units = Units()) -> str | None:
     """The marked kommun's values against the mean of its own group."""
     if spread.kommun is None:
         return None
-    group, u = spread.kommun_group, units.value
+    group, u = md(spread.kommun_group), units.value
     parts, missing = [], []
     for kpi, name in spread.indicators.items():
         value = spread.kommun_value(kpi)
         if pd.isna(value):
-            missing.append(lower_first(name))
+            missing.append(md(lower_first(name)))
             continue
-        mean = spread.group_mean(kpi, group)
-        parts.append(f"{lower_first(name)} {fmt(value)}{u} (gruppens medelvärde {fmt(mean)}{u})")
-    text = f"**{spread.kommun_label}** ({group}): " + ("; ".join(parts) or NO_VALUES_TEXT) + "."
+        mean = spread.group_mean(kpi, spread.kommun_group)
+        parts.append(f"{md(lower_first(name))} {fmt(value)}{u} (gruppens medelvärde "
+                     f"{fmt(mean)}{u})")
+    text = f"**{md(spread.kommun_label)}** ({group}): " + ("; ".join(parts) or NO_VALUES_TEXT) + "."
     if missing:
         text += f" Värde saknas {spread.year} för {', '.join(missing)}."
     return text
@@ -478,12 +481,13 @@ def largest_spread_sentence(spread: GroupSpread, units: Units = Units()) -> str:
     """Which indicator varies most between kommuner (standard deviation over all kommuner)."""
     overall = spread.overall.dropna(subset=["std"]).sort_values("std", ascending=False)
     parts = [
-        f"{lower_first(spread.indicators[r.kpi])} {fmt(r.std)}{units.spread}"
+        f"{md(lower_first(spread.indicators[r.kpi]))} {fmt(r.std)}{units.spread}"
         for r in overall.itertuples()
     ]
     top = spread.indicators[overall.iloc[0]["kpi"]]
     return (
-        f"Störst spridning mellan kommunerna har **{lower_first(top)}**. Standardavvikelse över "
+        f"Störst spridning mellan kommunerna har **{md(lower_first(top))}**. Standardavvikelse "
+        f"över "
         f"alla kommuner: {'; '.join(parts)}."
     )
 
@@ -708,15 +712,16 @@ def title(data: ValfardData) -> Block:
     """The report's title (naming the kommun in a kommun variant) and what the data are."""
     heading = "Välfärd i hela landet"
     if data.kommun is not None:
-        heading += f": {data.kommun_label} ({data.kommun})"
-    classes = ", ".join(str(c) for c in data.kommuner["storleksklass"].cat.categories)
+        heading += f": {md(data.kommun_label)} ({data.kommun})"
+    classes = ", ".join(md(c) for c in data.kommuner["storleksklass"].cat.categories)
     text = (
         f"# {heading}\n\nData avser {data.year}. Kommuntyp enligt SKR:s kommungruppsindelning "
         f"{data.kommungruppering}. Befolkningsstorlek (invånare, N01951, {data.year}) i "
         f"storleksklasserna {classes}."
     )
     if data.kommun is not None:
-        text += f" {data.kommun_label} är markerad i figurerna och har en egen rad i tabellerna."
+        text += (f" {md(data.kommun_label)} är markerad i figurerna och har en egen rad i "
+                 "tabellerna.")
     return Block(_markdown(text))
 
 
@@ -777,7 +782,8 @@ def _subtitle(data: ValfardData, spread: GroupSpread) -> str:
 
 
 def _plain(text: str) -> str:
-    return text.replace("**", "")
+    """Markdown sentences as plain text (the figure's description)."""
+    return unescape_markdown(text.replace("**", ""))
 
 
 def _image(png: Path, alt: str):
@@ -819,7 +825,7 @@ def table(data: ValfardData, number: int) -> Block:
         f"båda variablerna; {counts} kommuner per korrelation (kolumnen n i "
         f"`tables/{name}.csv`).",
         "",
-        *[f"- {note}" for note in notes(long)],
+        *[f"- {md(note)}" for note in notes(long)],
     ])  # fmt: skip
     return Block(_markdown(f"**{heading}**"), shown, _markdown(caption))
 
