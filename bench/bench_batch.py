@@ -99,8 +99,8 @@ def naive(sample: list[str], workdir: Path, env: dict[str, str], year: int) -> l
         executed = out / "valfard_i_hela_landet.ipynb"
         started = time.perf_counter()
         run([str(BIN / "papermill"), str(NOTEBOOK), str(executed), "-k", "skr-report",
-             "--no-progress-bar", "-p", "kommun", code, "-p", "year", str(year),
-             "-p", "output_dir", str(out)], env)
+             "--no-progress-bar", "-p", "kommun", code, "-p", "year", str(year)],
+            {**env, "SKR_REPORTS_DIR": str(out)})  # outputs in out/_interactive/
         run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)], env)
         times.append(time.perf_counter() - started)
         print(f"  naive {code}: {times[-1]:.1f} s")

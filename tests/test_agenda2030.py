@@ -8,6 +8,7 @@ import pytest
 from conftest import require_shared
 
 from helpers import agenda2030 as agenda
+from helpers.notebook import ReportNotebook
 from helpers.params import ParamsError, validate_params
 
 HOOR = "1267"
@@ -230,17 +231,22 @@ def test_region_variant(processed, tmp_path):
     assert (nulage["antal"].dropna() <= 21).all()
     assert nulage["grupp_n"].max() == 21  # comparison: all regions
     assert report.group_label == "Alla regioner (medel)"
-    agenda.tabell_urval(report, tmp_path)
-    agenda.tabell_nulage(report, tmp_path)
-    assert (tmp_path / "tables" / "agenda2030_nulage.csv").exists()
-    agenda.figur_nulage(report, tmp_path)
-    assert (tmp_path / "figures" / "agenda2030_nulage.png").stat().st_size > 10_000
+    ReportNotebook(params, tmp_path).show(agenda.selection_table(report),
+                                          agenda.nulage_table(report),
+                                          agenda.nulage_figure(report))
+    assert (tmp_path / "tables" / "agenda2030_urval.csv").exists()
+    written = pd.read_csv(tmp_path / "tables" / "agenda2030_nulage.csv", dtype={"enhet": str})
+    assert set(written["enhet"]) == {"0012"}
+    assert (tmp_path / "figures" / "agenda2030_nulage_figur.png").stat().st_size > 10_000
+    assert "Region Skåne" in (tmp_path / "figures" / "agenda2030_nulage_figur.txt").read_text(
+        encoding="utf-8")
 
 
 def test_without_kommun_only_the_selection(processed, tmp_path):
     report = agenda.build_report(agenda.Agenda2030Params(report="agenda2030"), processed)
     assert report.nulage is None
-    assert agenda.tabell_nulage(report, tmp_path) is None
+    assert agenda.nulage_table(report) == agenda.NO_NULAGE_TEXT
+    assert agenda.nulage_figure(report) is None
     assert "Ingen kommun" in agenda.nulage_text(report)
 
 

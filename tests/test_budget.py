@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from helpers import budget
+from helpers.notebook import ReportNotebook
 from helpers.params import ParamsError, validate_params
 
 # REPORT_SPEC §2, as published in seeds/000 (row, Budget 2023, Prognos T2 2023, Budget 2024).
@@ -112,11 +113,13 @@ def test_source_names_document_and_page(rr):
 
 
 def test_written_csvs(rr, tmp_path):
-    display = budget.tabell_resultatrakning(rr, tmp_path)
+    table = budget.published_table(rr)
+    display = table.shown
     assert display.at[4, "Budget 2023"] == "1\u202f158"
     assert display.at[12, "Budget 2023"] == "\u22121\u202f253"
     assert display.at[0, "Budget 2023"] == ""  # heading row stays blank
-    budget.tabell_kontroll(rr, tmp_path)
+    assert table.source == rr.attrs["source"]  # SKR's document, not Kolada
+    ReportNotebook(None, tmp_path).show(table, budget.check_table(rr))
     written = pd.read_csv(tmp_path / "tables" / "budget_skr.csv")
     assert written["Budget 2024"].tolist()[1:5] == [580, 63, 533, 1177]
     check = pd.read_csv(tmp_path / "tables" / "budget_skr_kontroll.csv")
@@ -204,7 +207,8 @@ def test_medlemsavgift_on_snapshot(processed, tmp_path):
     params = budget.BudgetParams(report="budget", kommun="1283",
                                  medlemsavgift_skanes_kr_per_invanare=12.5,
                                  medlemsavgift_skanes_index_procent=3.0)
-    parts = budget.avsnitt_medlemsavgift(params, kommuner, year, tmp_path, "Skånes Kommuner")
+    parts = budget.fee_section(params, kommuner, year, "Skånes Kommuner")
+    ReportNotebook(params, tmp_path).show(parts)
     csv = pd.read_csv(tmp_path / "tables" / "medlemsavgift_skanes_kommuner.csv",
                       dtype={"kommun": str})
     members = csv[csv["kommunnamn"] != "Summa"]
@@ -212,16 +216,18 @@ def test_medlemsavgift_on_snapshot(processed, tmp_path):
     total = csv.loc[csv["kommunnamn"] == "Summa", "avgift_kr"].item()
     assert total == pytest.approx(12.5 * 1.03 * population[skane].sum())
     assert csv["avgift_per_invanare_kr"].tolist() == pytest.approx([12.875] * 34)
-    assert "12,50 kr per invånare" in parts[0].data and "3,0 %" in parts[0].data
+    assert "12,50 kr per invånare" in parts[0] and "3,0 %" in parts[0]
+    assert parts[1].number == 3
 
-    parts = budget.avsnitt_medlemsavgift(params, kommuner, year, tmp_path,
-                                         "Familjen Helsingborg")
+    parts = budget.fee_section(params, kommuner, year, "Familjen Helsingborg")
+    ReportNotebook(params, tmp_path).show(parts)
     csv = pd.read_csv(tmp_path / "tables" / "medlemsavgift_familjen_helsingborg.csv",
                       dtype={"kommun": str})
     total = csv.loc[csv["kommunnamn"] == "Summa", "avgift_kr"].item()
     assert total == pytest.approx(21 * population[family].sum())
-    assert "21,00 kr per invånare (2025)" in parts[0].data
-    assert parts[1]["Kommun"].str.endswith("◀").sum() == 1  # Helsingborg marked
+    assert "21,00 kr per invånare (2025)" in parts[0]
+    assert parts[1].shown["Kommun"].str.endswith("◀").sum() == 1  # Helsingborg marked
+    assert parts[1].number == 4
 
 
 def test_skanes_without_fee_says_so(processed, tmp_path):
@@ -229,6 +235,7 @@ def test_skanes_without_fee_says_so(processed, tmp_path):
 
     kommuner = load_kommuner(2022, processed_dir=processed.processed_dir)
     params = budget.BudgetParams(report="budget", medlemsavgift_skanes_kr_per_invanare=None)
-    parts = budget.avsnitt_medlemsavgift(params, kommuner, 2022, tmp_path, "Skånes Kommuner")
-    assert len(parts) == 1 and "Ingen avgift angiven" in parts[0].data
-    assert not (tmp_path / "tables" / "medlemsavgift_skanes_kommuner.csv").exists()
+    parts = budget.fee_section(params, kommuner, 2022, "Skånes Kommuner")
+    assert parts == [budget.NO_SKANES_FEE_TEXT] and "Ingen avgift angiven" in parts[0]
+    family = budget.fee_section(params, kommuner, 2022, "Familjen Helsingborg")
+    assert family[1].number == 3  # no gap in the numbering

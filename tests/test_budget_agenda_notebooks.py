@@ -31,7 +31,7 @@ def test_parameters_cell_names_every_field(name, model):
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     namespace: dict = {}
     exec(cell.source, namespace)
-    assert set(model.model_fields) | {"output_dir"} == set(namespace) - {"__builtins__"}
+    assert set(model.model_fields) == set(namespace) - {"__builtins__"}
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +56,12 @@ def _run(name, parameters, tmp_path, data_dir, monkeypatch):
     import papermill
 
     monkeypatch.setenv("SKR_DATA_DIR", str(data_dir))
-    output_dir = tmp_path / "report"
+    monkeypatch.setenv("SKR_REPORTS_DIR", str(tmp_path / "reports"))
+    output_dir = tmp_path / "reports" / "_interactive" / parameters["report"]
     out = tmp_path / name
     papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / name), str(out), kernel_name="skr-report",
-        parameters={**parameters, "output_dir": str(output_dir)}, cwd=str(NOTEBOOKS_DIR),
-        progress_bar=False)
+        str(NOTEBOOKS_DIR / name), str(out), kernel_name="skr-report", parameters=parameters,
+        cwd=str(NOTEBOOKS_DIR), progress_bar=False)
     nb = nbformat.read(out, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
@@ -105,4 +105,4 @@ def test_agenda_notebook_runs(data_dir, tmp_path, monkeypatch, level, unit, likn
     assert (out / "tables" / "agenda2030_urval.csv").exists()
     nulage = pd.read_csv(out / "tables" / "agenda2030_nulage.csv", dtype={"enhet": str})
     assert set(nulage["enhet"]) == {unit}
-    assert (out / "figures" / "agenda2030_nulage.png").exists()
+    assert (out / "figures" / "agenda2030_nulage_figur.png").exists()

@@ -47,11 +47,16 @@ def _executed_notebook() -> nbformat.NotebookNode:
     cell.outputs = [
         new_output("stream", name="stderr", text="/abs/path/warning.py:1: Warning"),
         new_output("display_data", data={"image/png": png},
-                   metadata={"image/png": {"alt": "Figur 3: Spridningen av index. Mer text."}}),
-        new_output("display_data", data={"text/markdown": "**Tabell 2: Korrelationer**",
-                                         "text/plain": "Tabell 2"}),
+                   metadata=export.figure_metadata(3, "Spridningen av index", "Punktdiagram.",
+                                                   csv="tables/figur3.csv")),
+        new_output("display_data", data={"image/png": png}),  # a plain plt.show()
+        new_output("display_data", data={"text/markdown": "**Tabell 5: Ingen rubrik**",
+                                         "text/plain": "Tabell 5"}),
         new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>",
                                          "text/plain": "1"}),
+        new_output("display_data", data={"text/html": "<table><tr><td>2</td></tr></table>",
+                                         "text/plain": "2"},
+                   metadata=export.table_metadata(2, "Korrelationer")),
         new_output("display_data", data={"application/javascript": "alert(1)"}),
     ]
     setup = new_code_cell("%reset -f", metadata={"tags": ["skr-setup"]})
@@ -65,22 +70,24 @@ def test_clean_notebook_removes_what_varies_between_runs():
     code = cleaned.cells[1]
     assert "papermill" not in code.metadata and code.execution_count == 1
     assert all(o.get("name") != "stderr" for o in code.outputs)
-    assert len(code.outputs) == 3  # the javascript-only output is gone
+    assert len(code.outputs) == 5  # the javascript-only output is gone
     assert b"tEXt" not in base64.b64decode(code.outputs[0].data["image/png"])
     assert cleaned.metadata.papermill == {"parameters": {"kommun": "2463"}}
 
 
-def test_annotate_captions_reads_alt_text_and_bold_caption_lines():
-    nb = export.annotate_captions(export.clean_notebook(_executed_notebook()),
-                                  csv_files=["tables/tabell2.csv"])
+def test_annotate_captions_reads_only_the_caption_metadata():
+    nb = export.annotate_captions(export.clean_notebook(_executed_notebook()))
     outputs = nb.cells[1].outputs
     figure = outputs[0].metadata["skr"]
-    assert figure["number"] == 3 and figure["title"] == "Spridningen av index"
-    assert figure["anchor"] == "figur-3" and figure["alt"].startswith("Figur 3:")
-    table = outputs[1].metadata["skr"]  # the bold line became the table's caption
+    assert figure == {"kind": "figure", "number": 3, "title": "Spridningen av index",
+                      "alt": "Punktdiagram.", "csv": "tables/figur3.csv", "anchor": "figur-3"}
+    plain = outputs[1].metadata["skr"]  # an image without caption: next number, generic alt
+    assert (plain["number"], plain["title"], plain["alt"]) == (4, "", "Figur 4")
+    assert "text/markdown" in outputs[2].data  # a bold line is text, not a caption
+    assert "skr" not in outputs[3].get("metadata", {})  # a table without caption metadata
+    table = outputs[4].metadata["skr"]
     assert table == {"kind": "table", "number": 2, "title": "Korrelationer",
-                     "anchor": "tabell-2", "csv": "tables/tabell2.csv"}
-    assert len(outputs) == 2
+                     "anchor": "tabell-2"}
 
 
 def test_extract_title_takes_the_first_h1_out_of_the_body():
@@ -162,7 +169,7 @@ def test_html_export_is_swedish_offline_and_codeless(built_fixture):
     assert '<a href="#figur-1">Figur 1: Värden per grupp 2022</a>' in page  # table of contents
     assert "<h1 class=\"title\">Testrapport</h1>" in page and "2463" in page
     assert "Om rapporten: data och versioner" in page and "inspelad ögonblicksbild" in page
-    assert "show_figure" not in page and "import " not in page  # no code
+    assert "nb.show" not in page and "import " not in page  # no code
     assert "varning" not in page  # stderr is not exported
     assert "/tmp/" not in page and str(built_fixture) not in page
 
@@ -196,7 +203,7 @@ def test_pdf_export_is_tagged_a4_swedish_with_captions(built_fixture):
     assert "Källa: Kolada" in text
     assert text.rstrip().endswith(facts.last_page_text.rstrip())
     assert "Om rapporten: data och versioner" in facts.last_page_text  # provenance last
-    assert "import" not in text and "show_figure" not in text and "varning" not in text
+    assert "import" not in text and "nb.show" not in text and "varning" not in text
     assert re.search(r"Resultat\s*\.[ .]*\d", text)  # the table of contents has page numbers
     assert facts.page_texts[0].rstrip().endswith("1")  # a page number in the footer
 

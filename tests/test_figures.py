@@ -10,7 +10,6 @@ from helpers import figures
 from helpers.figures import (
     SpreadStyle,
     render_png,
-    save_figure,
     spread_figure,
     swedish_formatter,
 )
@@ -107,19 +106,23 @@ def test_palette_is_okabe_ito():
                                                figures.KOMMUN_COLOUR}
 
 
-def test_save_figure_writes_png_and_alt_text(spread, tmp_path):
+def test_notebook_writes_png_and_alt_text(spread, tmp_path):
+    from helpers.notebook import Figure, ReportNotebook
+
     result = draw(spread)
-    png = save_figure(result, tmp_path, "figur9")
+    png = ReportNotebook(None, tmp_path).figure(Figure(render_png(result), 9, "Titel",
+                                                       result.alt_text))
     assert png == tmp_path / "figures" / "figur9.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     alt = (tmp_path / "figures" / "figur9.txt").read_text(encoding="utf-8")
     assert alt.strip() == result.alt_text
 
 
-def test_same_input_gives_identical_png(spread, tmp_path):
-    first = save_figure(draw(spread), tmp_path / "a", "f").read_bytes()
-    second = save_figure(draw(spread), tmp_path / "b", "f").read_bytes()
-    assert first == second
+def test_same_input_gives_identical_png(spread):
+    figures._BASES.clear()
+    first = render_png(draw(spread))
+    figures._BASES.clear()
+    assert render_png(draw(spread)) == first
 
 
 def test_kommun_marks_drawn_over_a_cached_base_without_leaking(spread):

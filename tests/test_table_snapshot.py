@@ -7,6 +7,7 @@ tests/test_table_snapshot.py`` and review ``git diff tests/snapshots``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -15,20 +16,20 @@ import nbformat
 import pytest
 
 from helpers import budget, export
+from helpers.notebook import ReportNotebook
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("SKR_UPDATE_SNAPSHOTS") == "1"
 
 
-def _table_notebook(monkeypatch) -> nbformat.NotebookNode:
+def _table_notebook(monkeypatch, tmp_path) -> nbformat.NotebookNode:
     """A notebook whose one output is what the budget notebook shows as Tabell 2 (the check of
     the sums: words, long texts, negative numbers), captured from the display call."""
     shown = []
     monkeypatch.setattr("IPython.display.display",
                         lambda data, raw=False, metadata=None: shown.append((data, metadata)))
-    table = budget.swedish_display(budget.kontroll(budget.load_resultatrakning()))
-    export.show_table(table.head(6), number=2, title="Kontroll av summorna",
-                      csv="tables/budget_skr_kontroll.csv")
+    table = budget.check_table(budget.load_resultatrakning())
+    ReportNotebook(None, tmp_path).table(dataclasses.replace(table, note=""))
     (data, metadata), = shown
     cell = nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output(
         "display_data", data=data, metadata=metadata)])
@@ -54,18 +55,18 @@ def _check(name: str, text: str) -> None:
                             "and review the diff")
 
 
-def test_table_html_matches_the_snapshot(monkeypatch):
-    page = export.Exporter().to_html(_table_notebook(monkeypatch), _info())
+def test_table_html_matches_the_snapshot(monkeypatch, tmp_path):
+    page = export.Exporter().to_html(_table_notebook(monkeypatch, tmp_path), _info())
     figure = re.search(r'<figure class="skr-table".*?</figure>', page, re.DOTALL)
     assert figure is not None
     _check("table_kontroll.html", figure.group(0) + "\n")
 
 
-def test_table_pdf_source_matches_the_snapshot(monkeypatch):
+def test_table_pdf_source_matches_the_snapshot(monkeypatch, tmp_path):
     """The PDF's table: the Typst call in the document and the data it shows (skr.json)."""
     import json
 
-    source, resources = export.Exporter().to_typst(_table_notebook(monkeypatch), _info())
+    source, resources = export.Exporter().to_typst(_table_notebook(monkeypatch, tmp_path), _info())
     assert "#skr-table(items.at(0))" in source
     (item,) = resources["skr_typst"]["items"]
     _check("table_kontroll.typst.json",

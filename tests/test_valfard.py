@@ -11,6 +11,7 @@ from conftest import VALFARD_KPIS
 
 from helpers import valfard
 from helpers.datasets import storleksklass_labels
+from helpers.notebook import ReportNotebook
 from helpers.params import ParamsError, load_params
 
 LIMITS = [0, 6000, 10000, 20000, 50000, 100000]
@@ -18,11 +19,11 @@ CODES = ["A1", "A2", "B3", "B4", "B5", "C6", "C7", "C8", "C9"]
 QUALITY = ["U11404", "U15401", "U17401", "U20404", "U28408", "U31401"]
 COSTS = ["N15001", "N30001", "N20900", "N00097"]
 # Row and column order of tables 2 and 3 as REPORT_SPEC §1 lists them.
-TABELL2_ROWS = ["N15001", "N30001", "N20900", "N01951", "N03932", "N00927", "N02276", "N02937",
+TABLE2_ROWS = ["N15001", "N30001", "N20900", "N01951", "N03932", "N00927", "N02276", "N02937",
                 "N01721", "N00906", "N00954", "N02279", "N15820", "N01958"]
-TABELL2_COLUMNS = ["U31401", "U15401", "U20404"]
-TABELL3_ROWS = TABELL2_ROWS[3:]
-TABELL3_COLUMNS = ["N15001", "N30001", "N20900"]
+TABLE2_COLUMNS = ["U31401", "U15401", "U20404"]
+TABLE3_ROWS = TABLE2_ROWS[3:]
+TABLE3_COLUMNS = ["N15001", "N30001", "N20900"]
 ASELE = "2463"
 
 
@@ -72,22 +73,29 @@ def expected_groups(raw, kpi: str, groups: pd.Series, year: int) -> pd.DataFrame
 # --- the report run on the snapshot -------------------------------------------------------------
 
 
+def shown(piece, out):
+    """Show a figure or table as the notebook does (writing its files into ``out``)."""
+    ReportNotebook(None, out).show(piece)
+    return piece
+
+
+def build(data, out):
+    pieces = {n: shown(valfard.figure(data, n), out) for n in (1, 2, 3, 4)}
+    return pieces | {f"tabell{n}": shown(valfard.table(data, n), out) for n in (2, 3)}
+
+
 @pytest.fixture(scope="module")
 def national(processed_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("valfard")
-    data = valfard.load_data(output_dir=out, processed_dir=processed_data)
-    blocks = {n: valfard.figure(data, n) for n in (1, 2, 3, 4)}
-    blocks |= {f"tabell{n}": valfard.table(data, n) for n in (2, 3)}
-    return data, out, blocks
+    data = valfard.load_data(processed_dir=processed_data)
+    return data, out, build(data, out)
 
 
 @pytest.fixture(scope="module")
 def asele(processed_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("valfard-2463")
-    data = valfard.load_data(kommun="2463", output_dir=out, processed_dir=processed_data)
-    blocks = {n: valfard.figure(data, n) for n in (1, 2, 3, 4)}
-    blocks |= {f"tabell{n}": valfard.table(data, n) for n in (2, 3)}
-    return data, out, blocks
+    data = valfard.load_data(kommun="2463", processed_dir=processed_data)
+    return data, out, build(data, out)
 
 
 def read_csv(folder, name: str) -> pd.DataFrame:
@@ -151,14 +159,14 @@ def test_a_group_without_values_is_shown_as_empty_not_dropped(national, raw, tmp
     members = classes[classes == smallest].index
     wide = data.wide.copy()
     wide.loc[wide.index.isin(members), "U20404"] = np.nan  # no äldreomsorg value in the group
-    block = valfard.figure(dataclasses.replace(data, wide=wide, output_dir=tmp_path), 2)
+    block = shown(valfard.figure(dataclasses.replace(data, wide=wide), 2), tmp_path)
     csv = read_csv(tmp_path, "figur2")
     row = csv[(csv["typ"] == "gruppmedelvarde") & (csv["kpi"] == "U20404")
               & (csv["grupp"] == smallest)]
     assert row["n"].item() == 0 and row["antal_kommuner"].item() == len(members)
     assert pd.isna(row["medelvarde"].item())
-    shown = rendered_text(block.items[1].data)  # "<6 000" is text, not the start of a tag
-    assert f"äldreomsorg i {smallest} (0 av {len(members)}, inga värden)" in shown
+    seen = rendered_text(block.note)  # "<6 000" is text, not the start of a tag
+    assert f"äldreomsorg i {smallest} (0 av {len(members)}, inga värden)" in seen
 
 
 def rendered_text(markdown: str) -> str:
@@ -173,7 +181,7 @@ def rendered_text(markdown: str) -> str:
 
 def test_text_under_figure_names_the_group_with_the_lowest_mean(national, raw):
     _, _, blocks = national
-    text = blocks[1].items[1].data
+    text = blocks[1].note
     expected = expected_groups(raw, "U20404", kommuntyp(raw), 2022).dropna()
     lowest = expected.loc[expected["medelvarde"].idxmin()]
     line = next(s for s in text.splitlines() if "**Äldreomsorg**" in s)
@@ -187,10 +195,10 @@ def test_figures_written_with_alt_text_and_source(national):
     for number in (1, 2, 3, 4):
         assert (out / "figures" / f"figur{number}.png").stat().st_size > 10_000
         alt = (out / "figures" / f"figur{number}.txt").read_text(encoding="utf-8")
-        assert alt.startswith(valfard.FIGURES[number].title)
+        assert alt.startswith(f"Figur {number}: {valfard.FIGURES[number].title}")
         assert "Källa: Kolada (RKA), egna beräkningar." in alt and "2022" in alt
-        caption = blocks[number].items[1].data
-        assert caption.startswith("Källa: Kolada (RKA), egna beräkningar. Data avser 2022.")
+        assert blocks[number].source == "Källa: Kolada (RKA), egna beräkningar. Data avser 2022."
+        assert blocks[number].note.startswith("Streckad linje: medelvärdet över alla kommuner")
 
 
 def pearson(x: pd.Series, y: pd.Series) -> tuple[float, int]:
@@ -210,7 +218,7 @@ def variable(raw, kpi: str) -> pd.Series:
 
 
 @pytest.mark.parametrize(("number", "rows", "columns"), [
-    (2, TABELL2_ROWS, TABELL2_COLUMNS), (3, TABELL3_ROWS, TABELL3_COLUMNS),
+    (2, TABLE2_ROWS, TABLE2_COLUMNS), (3, TABLE3_ROWS, TABLE3_COLUMNS),
 ])
 def test_table_correlations_recomputed_in_report_order(national, raw, number, rows, columns):
     _, out, _ = national
@@ -235,11 +243,11 @@ def test_missing_and_substituted_variables_are_named(national):
     assert unemployment["anmarkning"].str.contains("ersatt med N03920").all()
     density = csv[csv["rad_kpi"] == "N02937"]
     assert set(density["rad_data"]) == {"N01951/N02993"}
-    shown = blocks["tabell2"].items[1]
+    shown = blocks["tabell2"].shown
     row = shown.loc["Invånare 25-64 år med låg utbildningsnivå, andel"]
     assert (row == "saknas i data").sum() == 3
     assert "N03920 (ersätter N03932)" in set(shown["Nyckeltal"])
-    notes = blocks["tabell2"].items[2].data
+    notes = blocks["tabell2"].note
     assert "ersatt med N03920" in notes and "N01951 Invånare / N02993" in notes
 
 
@@ -255,14 +263,14 @@ def test_kommun_marked_in_every_figure_csv(asele, raw):
         assert set(marked["kommun"]) == {ASELE}
         for line in marked.itertuples():
             assert line.varde == pytest.approx(per_kommun(raw, line.kpi, 2022)[ASELE])
-        assert "**Åsele**" in blocks[number].items[1].data
+        assert "**Åsele**" in blocks[number].note
         assert "Åsele" in (out / "figures" / f"figur{number}.txt").read_text(encoding="utf-8")
 
 
 def test_kommun_sentence_compares_with_its_own_group(asele, raw):
     _, _, blocks = asele
     group = kommuntyp(raw)[ASELE]
-    line = next(s for s in blocks[3].items[1].data.splitlines() if s.startswith("- **Åsele**"))
+    line = next(s for s in blocks[3].note.splitlines() if s.startswith("- **Åsele**"))
     assert f"({group} " in line
     members = kommuntyp(raw)[kommuntyp(raw) == group].index
     values = per_kommun(raw, "N15001", 2022)
@@ -279,22 +287,21 @@ def test_kommun_row_in_tables(asele, raw):
     assert set(own["kommun"]) == {ASELE}
     population = own[own["rad_kpi"] == "N01951"]["varde"].item()
     assert population == per_kommun(raw, "N01951", 2022)[ASELE]
-    shown = blocks["tabell3"].items[1]
+    shown = blocks["tabell3"].shown
     assert "Åsele (värde)" in shown.columns and "Åsele (värde)" in shown.index
 
 
 def test_title_names_the_kommun(asele, national):
-    assert "Åsele (2463)" in valfard.title(asele[0]).items[0].data
-    assert "Åsele" not in valfard.title(national[0]).items[0].data
+    assert "Åsele (2463)" in valfard.title(asele[0])
+    assert "Åsele" not in valfard.title(national[0])
 
 
 # --- parameters and other groupings ----------------------------------------------------------
 
 
 def test_kommungruppering_2017_changes_the_groups(processed_data, raw, tmp_path):
-    data = valfard.load_data(kommungruppering=2017, output_dir=tmp_path,
-                             processed_dir=processed_data)
-    valfard.figure(data, 3)
+    data = valfard.load_data(kommungruppering=2017, processed_dir=processed_data)
+    shown(valfard.figure(data, 3), tmp_path)
     csv = read_csv(tmp_path, "figur3")
     means = csv[(csv["typ"] == "gruppmedelvarde") & (csv["kpi"] == "N00097")]
     expected = expected_groups(raw, "N00097", kommuntyp(raw, 2017), 2022)
@@ -304,25 +311,25 @@ def test_kommungruppering_2017_changes_the_groups(processed_data, raw, tmp_path)
 
 
 def test_earlier_year_follows_the_data(processed_data, raw, tmp_path):
-    data = valfard.load_data(year=2021, output_dir=tmp_path, processed_dir=processed_data)
-    block = valfard.figure(data, 1)
+    data = valfard.load_data(year=2021, processed_dir=processed_data)
+    block = shown(valfard.figure(data, 1), tmp_path)
     values = per_kommun(raw, "U20404", 2021)
     csv = read_csv(tmp_path, "figur1")
     overall = csv[(csv["typ"] == "medelvarde_alla_kommuner") & (csv["kpi"] == "U20404")]
     assert overall["n"].item() == len(values)
-    assert "Data avser 2021." in block.items[1].data
+    assert block.source == "Källa: Kolada (RKA), egna beräkningar. Data avser 2021."
 
 
 def test_load_data_rejects_a_year_or_kommun_without_data(processed_data, tmp_path):
     with pytest.raises(ValueError, match="years with data"):
-        valfard.load_data(year=1990, output_dir=tmp_path, processed_dir=processed_data)
+        valfard.load_data(year=1990, processed_dir=processed_data)
     with pytest.raises(ValueError, match="9999"):
-        valfard.load_data(kommun="9999", output_dir=tmp_path, processed_dir=processed_data)
+        valfard.load_data(kommun="9999", processed_dir=processed_data)
 
 
 def test_required_kpis_include_derivation_inputs_and_known_missing():
     kpis = valfard.required_kpis()
-    for kpi in [*QUALITY, *COSTS, *TABELL2_ROWS, "N01951", "N02993", "N03920"]:
+    for kpi in [*QUALITY, *COSTS, *TABLE2_ROWS, "N01951", "N02993", "N03920"]:
         assert kpi in kpis
     assert len(kpis) == len(set(kpis))
 
@@ -353,7 +360,7 @@ def test_params_reject_bad_values(override):
 
 def test_spec_statements_follow_the_data(national, raw):
     data = national[0]
-    checked = valfard.statements(data).items[0]
+    checked = valfard.statements(data).shown
     assert len(checked) == 5
     assert set(checked["Stöds av data"]) <= {"ja", "delvis", "nej"}
     groups = kommuntyp(raw)

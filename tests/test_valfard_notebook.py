@@ -13,7 +13,7 @@ from helpers import paths
 from helpers.params import ParamsError, load_params
 
 NOTEBOOK = paths.NOTEBOOKS_DIR / "valfard_i_hela_landet.ipynb"
-TAGS = ["parameters", "load", "titel", "figur1", "figur2", "figur3", "figur4", "tabell2",
+TAGS = ["parameters", "setup", "titel", "figur1", "figur2", "figur3", "figur4", "tabell2",
         "tabell3"]
 FIGURES = ["figur1", "figur2", "figur3", "figur4"]
 TABLES = [*FIGURES, "tabell2", "tabell3"]
@@ -41,7 +41,6 @@ def test_cells_addressed_by_tag_and_parameters_cell_defaults():
     assert defaults == {
         "report": "valfard_i_hela_landet", "kommun": None, "year": None,
         "kommungruppering": 2023, "storleksklasser": [0, 6000, 10000, 20000, 50000, 100000],
-        "output_dir": "../reports/valfard",
     }
     for tag in [*FIGURES, "tabell2", "tabell3"]:  # thin: one helper call per figure/table
         assert len(cells[tag].source.splitlines()) == 1
@@ -58,18 +57,24 @@ def executed(processed_data, tmp_path_factory):
         if params_file in runs:
             return runs[params_file]
         params = load_params(paths.PARAMS_DIR / params_file)
-        out = tmp_path_factory.mktemp(params.variant_name(params_file.removesuffix(".yaml")))
+        root = tmp_path_factory.mktemp(params.variant_name(params_file.removesuffix(".yaml")))
+        executed = root / "valfard_i_hela_landet.ipynb"
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("SKR_DATA_DIR", str(processed_data.parent))
+            mp.setenv("SKR_REPORTS_DIR", str(root / "reports"))
             papermill.execute_notebook(
-                NOTEBOOK, out / "valfard_i_hela_landet.ipynb",
-                parameters={**params.model_dump(mode="json"), "output_dir": str(out)},
+                NOTEBOOK, executed, parameters=params.model_dump(mode="json"),
                 kernel_name="skr-report", cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False,
             )
-        runs[params_file] = (nbformat.read(out / "valfard_i_hela_landet.ipynb", 4), out)
+        out = root / "reports" / "_interactive" / "valfard_i_hela_landet"
+        runs[params_file] = (nbformat.read(executed, 4), out)
         return runs[params_file]
 
     return run
+
+
+def outputs_text_and_streams(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs) + outputs_text(cell)
 
 
 def outputs_text(cell) -> str:
@@ -89,14 +94,21 @@ def test_notebook_runs_and_writes_every_output(executed, params_file):
         assert (out / "figures" / f"{name}.png").is_file()
         images = [o for o in cells[name].outputs if "image/png" in o.get("data", {})]
         assert len(images) == 1
-        assert images[0].metadata["image/png"]["alt"].startswith("Figur ")
-        assert "Källa: Kolada (RKA), egna beräkningar. Data avser 2022." in outputs_text(
-            cells[name])
+        caption = images[0].metadata["skr"]
+        assert (caption["kind"], caption["number"]) == ("figure", int(name[-1]))
+        assert caption["alt"].startswith(f"Figur {name[-1]}: ")
+        assert caption["source"] == "Källa: Kolada (RKA), egna beräkningar. Data avser 2022."
+        assert caption["csv"] == f"tables/{name}.csv"
     for name in TABLES:
         assert (out / "tables" / f"{name}.csv").is_file()
     for name in ["tabell2", "tabell3"]:
-        assert "<table" in outputs_text(cells[name])
-        assert "Källa: Kolada (RKA), egna beräkningar." in outputs_text(cells[name])
+        tables = [o for o in cells[name].outputs if "text/html" in o.get("data", {})]
+        assert len(tables) == 1 and "<table" in tables[0].data["text/html"]
+        caption = tables[0].metadata["skr"]
+        assert (caption["kind"], caption["number"]) == ("table", int(name[-1]))
+        assert caption["source"].startswith("Källa: Kolada (RKA), egna beräkningar.")
+    # run outside skr-report: says where it wrote
+    assert f"skrivs till {out}" in outputs_text_and_streams(cells["setup"])
 
 
 @pytest.mark.slow

@@ -13,12 +13,12 @@ region); the goal of each indicator comes from the project's parameter files
   across all kommuner (regions); "bättre"/"sämre" only where the parameters state the direction.
 
 Kolada metadata the notebook needs (group members, KPI titles, units, Liknande groups) is
-written beside the processed values by :func:`prepare` (``data/processed/agenda2030/``).
+written beside the processed values by :func:`fetch_meta` (``data/processed/agenda2030/``),
+which ``skr-report fetch``/``run`` call (``Agenda2030Params.prepare_data``): notebooks never fetch.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import textwrap
@@ -36,6 +36,7 @@ from helpers import datasets, paths
 from helpers.files import atomic_write_parquet
 from helpers.formatting import escape_markdown as md
 from helpers.formatting import format_number
+from helpers.notebook import Figure, Table
 from helpers.params import (
     KOMMUN,
     REGION,
@@ -45,7 +46,6 @@ from helpers.params import (
     closest_matches,
     register_report,
 )
-from helpers.tables import hide_default_index, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +92,20 @@ __all__ = [
     "Agenda2030Params",
     "AgendaMeta",
     "build_nulage",
+    "build_report",
     "build_urval",
-    "figure_nulage",
+    "draw_nulage",
+    "fetch_meta",
+    "goal_count_table",
     "load_goal_map",
     "load_meta",
     "nulage_display",
-    "prepare",
+    "nulage_figure",
+    "nulage_table",
     "resolve_liknande",
+    "selection_table",
     "standing_out",
+    "standing_out_table",
     "urval_display",
 ]
 
@@ -184,19 +190,12 @@ class Agenda2030Params(ReportParams):
         return list(load_goal_map(self.level)["kpi_id"])
 
     def prepare_data(self, client: Any, processed_dir: str | Path | None = None) -> Path:
-        """Write the Kolada metadata the notebook needs (see :func:`prepare`)."""
-        return prepare(self, client, processed_dir)
+        """Write the Kolada metadata the notebook needs (see :func:`fetch_meta`)."""
+        return fetch_meta(self, client, processed_dir)
 
 
 def _error(kind: str, message: str, key: str) -> PydanticCustomError:
     return PydanticCustomError(kind, "{message}", {"message": message, "key": key})
-
-
-def notebook_params(namespace: Mapping[str, Any]) -> Agenda2030Params:
-    """The parameter model rebuilt from a notebook's ``parameters`` cell variables; tables
-    shown in the notebook from here on leave out pandas' default row numbers."""
-    hide_default_index()
-    return Agenda2030Params.from_notebook(namespace)
 
 
 # --- the goal map ------------------------------------------------------------------------------
@@ -243,8 +242,8 @@ def _meta_dir(processed_dir: str | Path | None) -> Path:
 _META_FILES = ("members", "kpis", "units", "liknande")
 
 
-def prepare(params: Agenda2030Params, client: Any,
-            processed_dir: str | Path | None = None) -> Path:
+def fetch_meta(params: Agenda2030Params, client: Any,
+               processed_dir: str | Path | None = None) -> Path:
     """Fetch the level's metadata through ``client`` and write it to
     ``<processed_dir>/agenda2030/<level>_*.parquet``; check the Liknande parameter against it."""
     level = params.level
@@ -285,26 +284,19 @@ def _ensure_kommun_table(client: Any, processed_dir: Path) -> None:
     atomic_write_parquet(table, processed_dir / f"kommuner_{year}.parquet")
 
 
-def load_meta(params: Agenda2030Params, processed_dir: str | Path | None = None,
-              client: Any = None) -> AgendaMeta:
-    """The metadata written by :func:`prepare`; when absent, prepared first through ``client``
-    (default: a client on the base URL the processed data came from, cache first)."""
+def load_meta(params: Agenda2030Params,
+              processed_dir: str | Path | None = None) -> AgendaMeta:
+    """The metadata written by :func:`fetch_meta`; FileNotFoundError naming the fix when it was
+    not fetched (notebooks never fetch)."""
     folder = _meta_dir(processed_dir)
     files = {name: folder / f"{params.level}_{name}.parquet" for name in _META_FILES}
-    if not all(path.exists() for path in files.values()):
-        if client is None:
-            client = _client_for(processed_dir)
-        prepare(params, client, processed_dir)
+    absent = [path.name for path in files.values() if not path.exists()]
+    if absent:
+        raise FileNotFoundError(
+            f"no Agenda 2030 metadata ({', '.join(absent)}) in {folder}. Fix: run "
+            "`skr-report fetch params/agenda2030.yaml` (or params/agenda2030_region.yaml) first.")
     frames = {name: pd.read_parquet(path) for name, path in files.items()}
     return AgendaMeta(params.level, **frames)
-
-
-def _client_for(processed_dir: str | Path | None) -> Any:
-    from helpers.kolada import KoladaClient
-
-    folder = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
-    source = json.loads((folder / "source.json").read_text(encoding="utf-8"))
-    return KoladaClient(base_url=source.get("base_url"))
 
 
 def _liknande_parts(title: str) -> tuple[str, str, str] | None:
@@ -588,7 +580,7 @@ def nulage_display(nulage: pd.DataFrame, group_label: str, liknande_label: str |
 # --- the figure --------------------------------------------------------------------------------
 
 
-def figure_nulage(nulage: pd.DataFrame, unit_label: str, comparison_label: str) -> Any:
+def draw_nulage(nulage: pd.DataFrame, unit_label: str, comparison_label: str) -> Any:
     """One compact panel per goal: each indicator's deviation from the comparison group in
     standard deviations (the unit as a dot, Riket as a ring); the data is ``nulage``."""
     import matplotlib.pyplot as plt
@@ -644,11 +636,11 @@ class AgendaReport:
     data_years: str
 
 
-def build_report(params: Agenda2030Params, processed_dir: str | Path | None = None,
-                 client: Any = None) -> AgendaReport:
+def build_report(params: Agenda2030Params,
+                 processed_dir: str | Path | None = None) -> AgendaReport:
     """Load the processed values and metadata and build the selection and the nulägesanalys."""
     folder = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
-    meta = load_meta(params, folder, client)
+    meta = load_meta(params, folder)
     members = list(dict.fromkeys(meta.members["member_id"].astype(str)))
     fetched = [k for k in members if (folder / "values" / f"{k}.parquet").exists()]
     values = datasets.load_values(fetched, processed_dir=folder)
@@ -696,61 +688,73 @@ def _kommungrupp_of(kommun: str, processed_dir: Path) -> tuple[str, str, list[st
     return code, name, sorted(table.loc[table["kommungrupp_2023_kod"] == code, "kommun"])
 
 
-def tabell_urval(report: AgendaReport, output_dir: str | Path) -> pd.DataFrame:
-    """Write ``agenda2030_urval.csv`` and return the selection for display."""
-    write_csv(report.urval, output_dir, "agenda2030_urval")
-    return urval_display(report.urval)
-
-
-def tabell_antal_per_mal(report: AgendaReport) -> pd.DataFrame:
-    """Indicators per goal (all 17 goals), for display."""
+def goal_count_table(report: AgendaReport) -> Table:
+    """Tabell 1: indicators per goal (all 17 goals)."""
     counts = count_per_goal(report.urval)
-    return pd.DataFrame({"Mål": [f"{g} {n}" for g, n in zip(counts["mal"], counts["malnamn"],
-                                                            strict=True)],
-                         "Nyckeltal i urvalet": counts["antal"].astype(str),
-                         "med värden i Kolada": counts["i_kolada"].astype(str)})
+    shown = pd.DataFrame({"Mål": [f"{g} {n}" for g, n in zip(counts["mal"], counts["malnamn"],
+                                                              strict=True)],
+                          "Nyckeltal i urvalet": counts["antal"].astype(str),
+                          "med värden i Kolada": counts["i_kolada"].astype(str)})
+    return Table(shown, 1, "Antal nyckeltal i urvalet per mål", data=counts,
+                 name="agenda2030_antal_per_mal", source=source_text(report))
 
 
-def tabell_nulage(report: AgendaReport, output_dir: str | Path) -> pd.DataFrame | None:
-    """Write ``agenda2030_nulage.csv`` and return the nulägesanalys for display (None when no
-    kommun/region is given)."""
+def selection_table(report: AgendaReport) -> Table:
+    """Tabell 2: the selection, every member of the Kolada group, with the members Kolada no
+    longer serves named under it."""
+    return Table(urval_display(report.urval), 2, "RKA:s urval av nyckeltal, per mål",
+                 data=report.urval, name="agenda2030_urval", source=source_text(report),
+                 note=missing_text(report))
+
+
+def nulage_table(report: AgendaReport) -> Table | str:
+    """Tabell 3: the nulägesanalys (a sentence saying why not, when no unit is given)."""
     if report.nulage is None:
-        return None
-    write_csv(report.nulage.assign(enhet=report.params.kommun), output_dir, "agenda2030_nulage")
-    return nulage_display(report.nulage, report.group_label, report.liknande_label,
-                          report.unit_label or "")
+        return NO_NULAGE_TEXT
+    shown = nulage_display(report.nulage, report.group_label, report.liknande_label,
+                           report.unit_label or "")
+    return Table(shown, 3, f"Nulägesanalys för {report.unit_label}",
+                 data=report.nulage.assign(enhet=report.params.kommun), name="agenda2030_nulage",
+                 source=source_text(report))
 
 
-def figur_nulage(report: AgendaReport, output_dir: str | Path) -> Any:
-    """Show the compact figure per goal as "Figur 1" with caption and alt text, saved as
-    ``figures/agenda2030_nulage.png`` (data: ``tables/agenda2030_nulage.csv``); nothing is
-    shown when no kommun/region is given."""
+def nulage_figure(report: AgendaReport) -> Figure | None:
+    """Figur 1: per goal, each indicator's deviation from the comparison group (None when no
+    unit is given)."""
     if report.nulage is None or report.nulage.empty:
         return None
-    from helpers.export import show_figure
-
-    fig = figure_nulage(report.nulage, report.unit_label or "", report.comparison_label)
     unit = report.unit_label or ""
-    title = f"Nuläge per mål för {unit}: avvikelse från {report.comparison_label}"
+    fig = draw_nulage(report.nulage, unit, report.comparison_label)
+    shown = report.nulage.dropna(subset=["avvikelse_sd"])
+    data = shown[["mal", "malnamn", "kpi", "titel", "avvikelse_sd"]].assign(
+        riket_avvikelse_sd=(shown["riket"] - shown["jamforelse"]) / shown["sd"],
+        enhet=report.params.kommun)
     alt = (f"Punktdiagram, en ruta per Agenda 2030-mål. Varje nyckeltal är en punkt som visar hur "
            f"många standardavvikelser (mellan alla enheter) {unit} ligger från "
-           f"{report.comparison_label}; ringar visar Riket. Värdena finns i "
-           "tables/agenda2030_nulage.csv.")
-    show_figure(fig, number=1, title=title, alt=alt, csv="tables/agenda2030_nulage.csv",
-                output_dir=output_dir, name="agenda2030_nulage")
-    return None
+           f"{report.comparison_label}; ringar visar Riket.")
+    note = ("Figuren visar per mål hur långt från jämförelsegruppens medelvärde värdet ligger, i "
+            "standardavvikelser mellan alla enheter (prick), och var Riket ligger (ring).")
+    return Figure(fig, 1, f"Nuläge per mål för {unit}: avvikelse från {report.comparison_label}",
+                  alt, data=data, name="agenda2030_nulage_figur", source=source_text(report),
+                  note=note)
 
 
-def tabell_utmarkande(report: AgendaReport) -> pd.DataFrame | None:
-    """The indicators that stand out most, for display."""
+def standing_out_table(report: AgendaReport) -> Table | str:
+    """Tabell 4: the indicators that stand out most."""
     if report.nulage is None:
-        return None
+        return NO_NULAGE_TEXT
     chosen = standing_out(report.nulage, report.params.antal_utmarkande)
-    display = nulage_display(chosen, report.group_label, report.liknande_label,
-                             report.unit_label or "")
-    return display[["Mål", "Id", "Nyckeltal", "År", report.unit_label or "",
-                    *([report.liknande_label] if report.liknande_label else
-                      [report.group_label]), "Avvikelse (SD)", "Bedömning"]]
+    shown = nulage_display(chosen, report.group_label, report.liknande_label,
+                           report.unit_label or "")
+    shown = shown[["Mål", "Id", "Nyckeltal", "År", report.unit_label or "",
+                   *([report.liknande_label] if report.liknande_label else
+                     [report.group_label]), "Avvikelse (SD)", "Bedömning"]]
+    return Table(shown, 4, "Nyckeltalen som avviker mest från jämförelsegruppen",
+                 data=chosen.assign(enhet=report.params.kommun), name="agenda2030_utmarkande",
+                 source=source_text(report))
+
+
+NO_NULAGE_TEXT = "*Ingen nulägesanalys: ingen kommun eller region angiven.*"
 
 
 def direction_text(report: AgendaReport) -> str:
@@ -762,20 +766,6 @@ def direction_text(report: AgendaReport) -> str:
     listed = ", ".join(f"{md(k)} ({md(v)} är önskvärt)" for k, v in sorted(given.items()))
     return (f"Bedömningen bättre/sämre görs bara för nyckeltal vars önskade riktning anges i "
             f"parametrarna: {listed}. Övriga avvikelser visas utan bedömning.")
-
-
-def output_folder(output_dir: str | Path | None, params: Agenda2030Params) -> Path:
-    """``output_dir`` as given by the runner, else ``reports/<variant>`` for a JupyterLab run."""
-    if output_dir is not None:
-        return Path(output_dir)
-    stem = "agenda2030" if params.level == "kommun" else "agenda2030_region"
-    return paths.REPORTS_DIR / params.variant_name(stem)
-
-
-def _markdown(text: str) -> Any:
-    from IPython.display import Markdown
-
-    return Markdown(text)
 
 
 def title_text(report: AgendaReport) -> str:
@@ -824,8 +814,3 @@ def nulage_text(report: AgendaReport) -> str:
              f"{level} från {md(report.comparison_label)}. Högt värde är inte alltid bra: se "
              f"avsnittet om vad som sticker ut.")
     return text
-
-
-def nulage_or_note(frame: pd.DataFrame | None) -> Any:
-    return frame if frame is not None else _markdown("*Ingen nulägesanalys: ingen kommun "
-                                                     "eller region angiven.*")

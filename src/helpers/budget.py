@@ -22,11 +22,11 @@ import pandas as pd
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from helpers import paths
+from helpers import datasets, paths
 from helpers.formatting import escape_markdown as md
 from helpers.formatting import format_number
+from helpers.notebook import Table
 from helpers.params import ReportParams, register_report
-from helpers.tables import hide_default_index, write_csv
 
 RESULTATRAKNING_FILE = paths.SKR_RAW_DIR / "resultatrakning_2024.csv"
 RESULTATRAKNING_DOCUMENT = "SKR:s verksamhetsplan med budget 2024"
@@ -65,12 +65,17 @@ __all__ = [
     "FAMILJEN_HELSINGBORG",
     "RESULTATRAKNING_COLUMNS",
     "BudgetParams",
+    "check_table",
     "familjen_helsingborg_members",
+    "fee_section",
+    "fee_table",
     "kontroll",
+    "load_population",
     "load_resultatrakning",
     "medlemsavgift",
     "medlemsavgift_text",
     "population_year",
+    "published_table",
     "resultatrakning_source",
     "resultatrakning_table",
     "rounding_differences",
@@ -129,13 +134,6 @@ class BudgetParams(ReportParams):
         return subtitle, (f"Underlag: SKR:s resultaträkning (Budget 2023, Prognos T2 2023, "
                           f"Budget 2024) ur {RESULTATRAKNING_DOCUMENT}; befolkningen (N01951) "
                           f"i medlemsavgiftstabellerna: {kolada}")
-
-
-def notebook_params(namespace: Mapping[str, Any]) -> BudgetParams:
-    """The parameter model rebuilt from a notebook's ``parameters`` cell variables; tables
-    shown in the notebook from here on leave out pandas' default row numbers."""
-    hide_default_index()
-    return BudgetParams.from_notebook(namespace)
 
 
 # --- the resultaträkning -----------------------------------------------------------------------
@@ -331,55 +329,86 @@ def swedish_display(table: pd.DataFrame, decimals: Mapping[str, int] | None = No
     return out.fillna("")
 
 
-# --- one call per table (the notebook's cells) -------------------------------------------------
+# --- the report's pieces (shown by helpers.notebook) -------------------------------------------
 
 
-def tabell_resultatrakning(rr: pd.DataFrame, output_dir: str | Path) -> pd.DataFrame:
-    """Write ``budget_skr.csv`` (the published table and the change per row) and return it for
-    display."""
+def load_population(params: BudgetParams,
+                    processed_dir: str | Path | None = None) -> tuple[int, pd.DataFrame]:
+    """The population year (``params.year`` or the latest with N01951) and its kommun table."""
+    values = datasets.load_values([POPULATION_KPI], processed_dir=processed_dir)
+    year = population_year(values, params.year)
+    return year, datasets.load_kommuner(year, processed_dir=processed_dir)
+
+
+def published_table(rr: pd.DataFrame) -> Table:
+    """Tabell 1: the resultaträkning as published, with the change Budget 2023 → 2024."""
     table = resultatrakning_table(rr)
-    write_csv(table, output_dir, "budget_skr")
     headings = list(table.index[rr["typ"].to_numpy() == "rubrik"])
-    return swedish_display(table, blank_rows=headings)
+    return Table(swedish_display(table, blank_rows=headings), 1,
+                 "Förbundets resultaträkning (mkr)", data=table, name="budget_skr",
+                 source=rr.attrs["source"])
 
 
-def tabell_kontroll(rr: pd.DataFrame, output_dir: str | Path) -> pd.DataFrame:
-    """Write ``budget_skr_kontroll.csv`` (every sum against its parts) and return it for
-    display."""
+def check_table(rr: pd.DataFrame) -> Table:
+    """Tabell 2: every published sum against the sum of its published parts."""
     check = kontroll(rr)
-    write_csv(check, output_dir, "budget_skr_kontroll")
-    return swedish_display(check)
+    return Table(swedish_display(check), 2, "Kontroll av summorna", data=check,
+                 name="budget_skr_kontroll",
+                 source=f"Egen kontroll av de publicerade talen. {rr.attrs['source']}",
+                 note=kontroll_text(rr))
 
 
-def tabell_medlemsavgift(kommuner: pd.DataFrame, members: Sequence[str], kr_per_invanare: float,
-                         index_procent: float | None, year: int, output_dir: str | Path,
-                         name: str) -> pd.DataFrame:
-    """Compute the fee table, write ``<name>.csv`` (with a Summa row and the fee used in every
-    row) and return the table for display; ``attrs`` as :func:`medlemsavgift`."""
+def fee_table(kommuner: pd.DataFrame, members: Sequence[str], kr_per_invanare: float,
+              index_procent: float | None, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fee table as shown and its data (with a Summa row, the population year and the fee
+    used in every row); ``attrs`` of both as :func:`medlemsavgift`."""
     table = with_total(medlemsavgift(kommuner, members, kr_per_invanare, index_procent))
-    csv = table.assign(befolkningsar=year,
-                       avgift_per_invanare_kr=table.attrs["kr_per_invanare_indexerad"])
-    write_csv(csv, output_dir, name)
-    display = swedish_display(
+    data = table.assign(befolkningsar=year,
+                        avgift_per_invanare_kr=table.attrs["kr_per_invanare_indexerad"])
+    shown = swedish_display(
         table.rename(columns={"kommun": "Kod", "kommunnamn": "Kommun",
                               "befolkning": f"Invånare {year}", "avgift_kr": "Avgift (kr)",
                               "andel_procent": "Andel (%)"}),
         decimals={"Andel (%)": 1})
-    display.attrs = dict(table.attrs)
-    return display
+    shown.attrs = data.attrs = dict(table.attrs)
+    return shown, data
 
 
-def output_folder(output_dir: str | Path | None, params: BudgetParams) -> Path:
-    """``output_dir`` as given by the runner, else ``reports/<variant>`` for a JupyterLab run."""
-    if output_dir is not None:
-        return Path(output_dir)
-    return paths.REPORTS_DIR / params.variant_name("budget_skr")
+NO_SKANES_FEE_TEXT = (
+    "**Ingen avgift angiven.** Källan (Skånes Kommuner, Strategisk inriktning 2024–2027) anger "
+    "att medlemsavgiften baseras på antalet invånare i de 33 medlemskommunerna och kan "
+    "indexeras med högst SKR:s prisindex för kommunal verksamhet, men inte avgiften per "
+    "invånare. Parametern `medlemsavgift_skanes_kr_per_invanare` är inte angiven, så tabellen "
+    "tas inte fram (ingen avgift antas).")
 
 
-def _markdown(text: str) -> Any:
-    from IPython.display import Markdown
-
-    return Markdown(text)
+def fee_section(params: BudgetParams, kommuner: pd.DataFrame, year: int,
+                organisation: str) -> list[str | Table]:
+    """One organisation's fee table (Tabell 3, and 4 for the second one shown) with the
+    sentence naming the fee used, or, for Skånes Kommuner without a fee, the sentence saying
+    none was given."""
+    skanes_fee = params.medlemsavgift_skanes_kr_per_invanare
+    if organisation == "Skånes Kommuner":
+        if skanes_fee is None:
+            return [NO_SKANES_FEE_TEXT]
+        fee, number = skanes_fee, 3
+        index, fee_year = params.medlemsavgift_skanes_index_procent, params.medlemsavgift_skanes_ar
+        members, name = skanes_kommuner_members(kommuner), "medlemsavgift_skanes_kommuner"
+    else:
+        fee = params.medlemsavgift_familjen_helsingborg_kr_per_invanare
+        number = 3 if skanes_fee is None else 4
+        index = params.medlemsavgift_familjen_helsingborg_index_procent
+        fee_year = params.medlemsavgift_familjen_helsingborg_ar
+        members = familjen_helsingborg_members(kommuner)
+        name = "medlemsavgift_familjen_helsingborg"
+    shown, data = fee_table(kommuner, members, fee, index, year)
+    if params.kommun is not None and params.kommun in members:
+        chosen = shown["Kod"] == params.kommun
+        shown.loc[chosen, "Kommun"] = shown.loc[chosen, "Kommun"] + " ◀"
+    return [medlemsavgift_text(shown, organisation, year, fee_year),
+            Table(shown, number, f"Medlemsavgift per kommun – {organisation}", data=data,
+                  name=name, source=f"{SOURCE_LINE} Befolkning 31 december {year} (N01951); "
+                                    "avgiften enligt parametrarna.")]
 
 
 def kontroll_text(rr: pd.DataFrame) -> str:
@@ -394,34 +423,3 @@ def kontroll_text(rr: pd.DataFrame) -> str:
     return (f"{len(found)} publicerade summor skiljer sig från summan av de avrundade delarna: "
             f"{items}. Skillnaderna är avrundningsdifferenser (delarna är avrundade till hela "
             f"mkr); tabellen återges som publicerad, utan rättelser.")
-
-
-def avsnitt_medlemsavgift(params: BudgetParams, kommuner: pd.DataFrame, year: int,
-                          output_dir: str | Path, organisation: str) -> list[Any]:
-    """What the notebook shows for one organisation's fee table: a sentence naming the fee used
-    and the table, or, for Skånes Kommuner without a fee, a sentence saying none was given."""
-    if organisation == "Skånes Kommuner":
-        fee = params.medlemsavgift_skanes_kr_per_invanare
-        index, fee_year = params.medlemsavgift_skanes_index_procent, params.medlemsavgift_skanes_ar
-        members, name = skanes_kommuner_members(kommuner), "medlemsavgift_skanes_kommuner"
-        if fee is None:
-            return [_markdown(
-                "**Ingen avgift angiven.** Källan (Skånes Kommuner, Strategisk inriktning "
-                "2024–2027) anger att medlemsavgiften baseras på antalet invånare i de 33 "
-                "medlemskommunerna och kan indexeras med högst SKR:s prisindex för kommunal "
-                "verksamhet, men inte avgiften per invånare. Parametern "
-                "`medlemsavgift_skanes_kr_per_invanare` är inte angiven, så tabellen tas inte "
-                "fram (ingen avgift antas).")]
-    else:
-        fee = params.medlemsavgift_familjen_helsingborg_kr_per_invanare
-        index = params.medlemsavgift_familjen_helsingborg_index_procent
-        fee_year = params.medlemsavgift_familjen_helsingborg_ar
-        members = familjen_helsingborg_members(kommuner)
-        name = "medlemsavgift_familjen_helsingborg"
-    table = tabell_medlemsavgift(kommuner, members, fee, index, year, output_dir, name)
-    if params.kommun is not None and params.kommun in members:
-        chosen = table["Kod"] == params.kommun
-        table.loc[chosen, "Kommun"] = table.loc[chosen, "Kommun"] + " ◀"
-    text = medlemsavgift_text(table, organisation, year, fee_year)
-    return [_markdown(text), table,
-            _markdown(f"{SOURCE_LINE} Befolkning 31 december {year} (N01951).")]

@@ -9,10 +9,10 @@ Figures and tables are displayed with an output-metadata block under the key ``"
              "alt": "Punktdiagram …", "csv": "tables/figur1.csv",
              "source": "Källa: Kolada (RKA), egna beräkningar. År 2022."}}
 
-:func:`show_figure` and :func:`show_table` publish exactly that (notebook helpers such as
-``helpers.figures`` may call them or publish the same metadata themselves). ``csv`` is relative
-to the variant folder (``reports/<variant>/``). Images without the block are still exported,
-numbered in order, with a generic caption.
+:func:`show_figure` and :func:`show_table` publish exactly that; notebooks reach them through
+``helpers.notebook``, which also writes the figure and CSV files. ``csv`` is relative to the
+variant folder (``reports/<variant>/``). This is the only caption format the exporters read;
+images without the block are still exported, numbered in order, with a generic caption.
 
 **At export** (:class:`Exporter`), nbconvert with the templates in ``helpers/templates``:
 
@@ -95,37 +95,19 @@ def figure_png(fig: Any, dpi: int = 150) -> bytes:
     return strip_png_metadata(buffer.getvalue())
 
 
-def save_figure(fig: Any, output_dir: str | Path, name: str, dpi: int = 150) -> list[Path]:
-    """Write ``figures/<name>.png`` and ``.pdf`` under ``output_dir`` (reproducible bytes)."""
-    folder = Path(output_dir) / "figures"
-    folder.mkdir(parents=True, exist_ok=True)
-    png, pdf = folder / f"{name}.png", folder / f"{name}.pdf"
-    png.write_bytes(figure_png(fig, dpi=dpi))
-    fig.savefig(pdf, format="pdf", bbox_inches="tight",
-                metadata={"Creator": None, "Producer": None, "CreationDate": None})
-    return [png, pdf]
+def show_figure(image: Any, *, number: int, title: str, alt: str, csv: str | None = None,
+                source: str | None = SOURCE_LINE, dpi: int = 150) -> None:
+    """Display a figure (PNG bytes or a matplotlib figure) with its caption metadata.
 
-
-def show_figure(fig: Any, *, number: int, title: str, alt: str, csv: str | None = None,
-                source: str | None = SOURCE_LINE, output_dir: str | Path | None = None,
-                name: str | None = None, dpi: int = 150) -> None:
-    """Display a matplotlib figure with its caption metadata, optionally saving it, and close it.
-
-    ``alt`` describes what the figure shows for readers who cannot see it. With ``output_dir``
-    the figure is also written to ``figures/<name>.png|.pdf`` (``name`` defaults to
-    ``figur<number>``).
+    ``alt`` describes what the figure shows for readers who cannot see it. Writing the figure's
+    files is ``helpers.notebook``'s job.
     """
     from IPython.display import display
 
-    png = figure_png(fig, dpi=dpi)
-    if output_dir is not None:
-        save_figure(fig, output_dir, name or f"figur{number}", dpi=dpi)
+    png = image if isinstance(image, bytes | bytearray) else figure_png(image, dpi=dpi)
     bundle = {"image/png": base64.b64encode(png).decode("ascii"),
               "text/plain": f"Figur {number}: {title}"}
     display(bundle, raw=True, metadata=figure_metadata(number, title, alt, csv=csv, source=source))
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
 
 
 def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
@@ -219,71 +201,17 @@ def clean_notebook(nb: Any) -> Any:
     return nb
 
 
-_CAPTION_LINE = re.compile(r"^\s*\*\*(Figur|Tabell)\s+(\d+)\s*[:.]\s*(.+?)\*\*\s*$", re.DOTALL)
-_ALT_TITLE = re.compile(r"^Figur\s+(\d+)\s*:\s*(.+?)(?:\.\s|\.?$)", re.DOTALL)
-_KIND = {"Figur": "figure", "Tabell": "table"}
-
-
 def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value or "")
 
 
-def _adopt_caption_lines(nb: Any) -> None:
-    """A markdown output ``**Tabell N: title**`` directly before a table (HTML) output becomes
-    that table's caption metadata, and the bold line is dropped (the caption replaces it)."""
-    for cell in nb.cells:
-        outputs = cell.get("outputs", []) if cell.get("cell_type") == "code" else []
-        keep = []
-        for i, output in enumerate(outputs):
-            data = output.get("data") or {}
-            match = _CAPTION_LINE.match(_text(data.get("text/markdown"))) if (
-                set(data) <= {"text/markdown", "text/plain"}) else None
-            following = outputs[i + 1] if i + 1 < len(outputs) else None
-            if match and following is not None and not (following.get("metadata") or {}).get(SKR):
-                kind = _KIND[match.group(1)]
-                target_data = following.get("data") or {}
-                fits = ("text/html" in target_data if kind == "table"
-                        else any(m in target_data for m in IMAGE_MIMETYPES))
-                if fits:
-                    following.setdefault("metadata", {})[SKR] = {
-                        "kind": kind, "number": int(match.group(2)),
-                        "title": unescape_markdown(" ".join(match.group(3).split()))}
-                    continue
-            keep.append(output)
-        if cell.get("cell_type") == "code":
-            cell["outputs"] = keep
-
-
-def _image_alt(output: Any) -> str:
-    metadata = output.get("metadata") or {}
-    for mime in IMAGE_MIMETYPES:
-        per_mime = metadata.get(mime)
-        alt = per_mime.get("alt") if isinstance(per_mime, dict) else None
-        if alt:
-            return str(alt)
-    return str(metadata.get("alt") or "")
-
-
-def _known_csv(meta: dict[str, Any], kind: str, csv_files: Iterable[str] | None) -> None:
-    """Link ``tables/figurN.csv`` / ``tables/tabellN.csv`` when the notebook wrote it."""
-    if meta.get("csv") or csv_files is None:
-        return
-    name = f"tables/{'figur' if kind == 'figure' else 'tabell'}{meta['number']}.csv"
-    if name in set(csv_files):
-        meta["csv"] = name
-
-
-def annotate_captions(nb: Any, csv_files: Iterable[str] | None = None) -> Any:
+def annotate_captions(nb: Any) -> Any:
     """Number figures and tables in order of appearance and give each an anchor and alt text.
 
-    Captions come from, in order: the ``skr`` output metadata; for images, an alt text starting
-    ``"Figur N: title."`` (IPython ``Image(alt=...)``); a bold markdown line ``**Tabell N: title**``
-    directly before the output. Otherwise figures get the next free number and a generic
-    caption. ``csv_files`` (relative paths) lets ``tables/figurN.csv`` be linked by convention.
+    Captions come from one place: the ``skr`` output metadata (see the module docstring). An
+    image without it still gets the next free figure number, a generic caption and alt text.
     Modifies and returns ``nb``.
     """
-    _adopt_caption_lines(nb)
-    csv_files = list(csv_files) if csv_files is not None else None
     used: dict[str, set[int]] = {"figure": set(), "table": set()}
     pending = []
     for _cell, output in _outputs(nb):
@@ -291,12 +219,6 @@ def annotate_captions(nb: Any, csv_files: Iterable[str] | None = None) -> Any:
         meta = dict((output.get("metadata") or {}).get(SKR) or {})
         is_image = any(m in data for m in IMAGE_MIMETYPES)
         if is_image:
-            alt = meta.get("alt") or _image_alt(output)
-            if alt:
-                meta["alt"] = alt
-            match = _ALT_TITLE.match(alt or "")
-            if match and not meta.get("number"):
-                meta.update(number=int(match.group(1)), title=match.group(2).strip())
             meta.setdefault("kind", "figure")
         kind = meta.get("kind")
         if kind not in used or (kind == "figure" and not is_image):
@@ -320,7 +242,6 @@ def annotate_captions(nb: Any, csv_files: Iterable[str] | None = None) -> Any:
         if kind == "figure" and not meta.get("alt"):
             suffix = f": {meta['title']}" if meta["title"] else ""
             meta["alt"] = f"{word} {meta['number']}{suffix}"
-        _known_csv(meta, kind, csv_files)
         output.setdefault("metadata", {})[SKR] = meta
     return nb
 
@@ -530,8 +451,8 @@ class ReportInfo:
         rows.append(("Nyckeltal (KPI)", _format_value(p.get("kpis") or [])))
         if p.get("years"):
             rows.append(("År", _format_value(p["years"])))
-        params = {k: v for k, v in self.parameters.items() if k != "output_dir"}
-        rows.append(("Parametrar", json.dumps(params, ensure_ascii=False, sort_keys=True)))
+        rows.append(("Parametrar", json.dumps(self.parameters, ensure_ascii=False,
+                                              sort_keys=True)))
         rows.append(("Variant", self.variant))
         rows.append(("Programversion", f"skr-report {p.get('package_version', __version__)}, "
                                        f"git {p.get('git_commit') or git_commit()}"))
@@ -694,7 +615,7 @@ class Exporter:
         title = extract_title(nb)
         if not info.title:
             info.title = title or info.report.replace("_", " ")
-        return annotate_captions(nb, info.csv_files)
+        return annotate_captions(nb)
 
     def to_html(self, nb: Any, info: ReportInfo) -> str:
         """The reviewer HTML of an executed notebook (cleaned and annotated here)."""
@@ -897,7 +818,6 @@ __all__ = [
     "insert_toc",
     "link_csv_mentions",
     "read_manifest",
-    "save_figure",
     "sha256_file",
     "show_figure",
     "show_table",

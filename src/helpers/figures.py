@@ -12,7 +12,6 @@ import io
 import textwrap
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -312,13 +311,3 @@ def render_png(result: FigureResult) -> bytes:
             else:
                 artist.remove()
     return buffer.getvalue()
-
-
-def save_figure(result: FigureResult, output_dir: str | Path, name: str) -> Path:
-    """Write ``figures/<name>.png`` and its alt text ``figures/<name>.txt``; return the PNG."""
-    folder = Path(output_dir) / "figures"
-    folder.mkdir(parents=True, exist_ok=True)
-    png = folder / f"{name}.png"
-    png.write_bytes(render_png(result))
-    (folder / f"{name}.txt").write_text(result.alt_text + "\n", encoding="utf-8")
-    return png

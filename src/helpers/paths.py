@@ -1,9 +1,10 @@
 """The one place that defines where the project's files live.
 
-Everything else derives its paths from here. ``SKR_DATA_DIR`` and ``SKR_REPORTS_DIR`` move the
-generated data and outputs (tests point them at temporary folders; notebook kernels inherit
-them). ``SKR_SHARED_DIR`` points at the shared folder (recorded Kolada snapshot, reference
-tables, seeds); by default it sits beside the checkout.
+Everything else derives its paths from here, notebooks their output folder too
+(:func:`output_dir`). ``SKR_DATA_DIR`` and ``SKR_REPORTS_DIR`` move the generated data and
+outputs (tests point them at temporary folders; notebook kernels inherit them).
+``SKR_SHARED_DIR`` points at the shared folder (recorded Kolada snapshot, reference tables,
+seeds); by default it sits beside the checkout.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ SKR_RAW_DIR = PROJ_ROOT / "data" / "raw" / "skr"
 PROCESSED_DIR = DATA_DIR / "processed"
 EUROSTAT_PROCESSED_DIR = PROCESSED_DIR / "eurostat"
 REPORTS_DIR = Path(os.environ.get("SKR_REPORTS_DIR", PROJ_ROOT / "reports"))
+INTERACTIVE_DIR = REPORTS_DIR / "_interactive"
+"""Scratch output of notebooks run outside ``skr-report`` (JupyterLab, papermill, nbclient)."""
+RUN_OUTPUT_ENV = "SKR_RUN_OUTPUT_DIR"
+"""Set by ``skr-report`` inside the report kernel: the staging folder of the variant it builds."""
 PARAMS_DIR = PROJ_ROOT / "params"
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 
@@ -31,3 +36,14 @@ EUROSTAT_RECORDING_DIR = SHARED_DIR / "eurostat"
 REFERENCE_DIR = SHARED_DIR / "reference"
 SEEDS_DIR = SHARED_DIR / "seeds"
 AGENDA2030_SHARED_DIR = SHARED_DIR / "agenda2030"
+
+
+def output_dir(report: str) -> tuple[Path, bool]:
+    """Where a report notebook writes its tables and figures, and whether that is the
+    interactive scratch folder: the staging folder of the variant ``skr-report`` is building
+    (``$SKR_RUN_OUTPUT_DIR``, set in its kernel), else ``<REPORTS_DIR>/_interactive/<report>/``.
+    Never the working directory, never a published variant's folder."""
+    run = os.environ.get(RUN_OUTPUT_ENV)
+    if run:
+        return Path(run), False
+    return INTERACTIVE_DIR / report, True

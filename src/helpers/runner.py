@@ -6,9 +6,9 @@
    (``helpers.datasets.prepare``): a bad kommun, KPI, key or year raises ``ParamsError`` before any
    notebook starts;
 2. executes ``notebooks/<report>.ipynb`` with papermill (kernel ``skr-report``) in a fresh staging
-   folder ``reports/.staging/<variant>-XXXX/``, passing ``params.model_dump(mode="json")`` plus
-   ``output_dir="."`` (the kernel's working directory is the staging folder, so tables and figures
-   land there and no absolute path reaches the outputs);
+   folder ``reports/.staging/<variant>-XXXX/``, passing ``params.model_dump(mode="json")``; the
+   setup cell points ``helpers.paths.output_dir`` at the staging folder (``SKR_RUN_OUTPUT_DIR``
+   in the kernel) and makes it the working directory, so tables and figures land there;
 3. only when every cell succeeded: writes the cleaned ``<report>.ipynb``, exports HTML/PDF
    (``helpers.export``) and ``manifest.json``, then swaps the staging folder into
    ``reports/<variant>/`` atomically (Linux ``renameat2(RENAME_EXCHANGE)``). A failing variant
@@ -116,7 +116,7 @@ class Variant:
 
     @property
     def parameters(self) -> dict[str, Any]:
-        """What papermill passes to the notebook (``output_dir`` is added at run time)."""
+        """What papermill passes to the notebook's ``parameters`` cell."""
         values = self.params.model_dump(mode="json")
         if values.get("year") is None and self.year is not None:
             values["year"] = self.year
@@ -185,6 +185,7 @@ _skr_ip.history_manager.output_hist.clear()
 del _skr_ip
 import os as _skr_os
 _skr_os.chdir({staging!r})
+_skr_os.environ["SKR_RUN_OUTPUT_DIR"] = {staging!r}
 import matplotlib as _skr_mpl
 import matplotlib.pyplot as _skr_plt
 _skr_plt.close("all")
@@ -578,7 +579,7 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
     staging = Path(tempfile.mkdtemp(prefix=f"{variant.name}-", dir=staging_root))
     staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; mkdir would not
     nb = nb_source if nb_source is not None else nbformat.read(variant.notebook, as_version=4)
-    parameters = {**variant.parameters, "output_dir": "."}
+    parameters = dict(variant.parameters)
     try:
         try:
             executed = session.execute(nb, parameters, staging, timeout=settings.cell_timeout)

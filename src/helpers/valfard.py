@@ -23,11 +23,12 @@ from helpers.datasets import (
     load_values,
     validate_storleksklasser,
 )
-from helpers.figures import SpreadStyle, save_figure, spread_figure
+from helpers.figures import SpreadStyle, render_png, spread_figure
 from helpers.formatting import escape_markdown as md
 from helpers.formatting import format_number, unescape_markdown
+from helpers.notebook import Figure, Table
 from helpers.params import ReportParams, format_years, normalize_kommun, register_report
-from helpers.tables import correlation_display, n_range, notes, write_csv
+from helpers.tables import correlation_display, n_range, notes
 
 KVALITETSINDEX: dict[str, str] = {
     "U11404": "Förskola",
@@ -98,14 +99,14 @@ NKA_VARIABLES: tuple[Variable, ...] = (
     Variable("NKA individ- och familjeomsorg", "N30001"),
     Variable("NKA äldreomsorg", "N20900"),
 )
-TABELL2_COLUMNS: tuple[Variable, ...] = (
+TABLE2_COLUMNS: tuple[Variable, ...] = (
     Variable("Kvalitetsindex ekonomiskt bistånd", "U31401"),
     Variable("Kvalitetsindex kommunal grundskola F-9", "U15401"),
     Variable("Kvalitetsindex äldreomsorg", "U20404"),
 )
-TABELL2_ROWS: tuple[Variable, ...] = (*NKA_VARIABLES, *STRUCTURAL_VARIABLES)
-TABELL3_COLUMNS: tuple[Variable, ...] = NKA_VARIABLES
-TABELL3_ROWS: tuple[Variable, ...] = STRUCTURAL_VARIABLES
+TABLE2_ROWS: tuple[Variable, ...] = (*NKA_VARIABLES, *STRUCTURAL_VARIABLES)
+TABLE3_COLUMNS: tuple[Variable, ...] = NKA_VARIABLES
+TABLE3_ROWS: tuple[Variable, ...] = STRUCTURAL_VARIABLES
 
 
 def variable_kpis(variables: Sequence[Variable]) -> list[str]:
@@ -118,7 +119,7 @@ def variable_kpis(variables: Sequence[Variable]) -> list[str]:
 
 def required_kpis() -> list[str]:
     """All KPIs the report reads (figures, tables, population), known-missing ones included."""
-    table_vars = (*TABELL2_COLUMNS, *TABELL2_ROWS, *TABELL3_COLUMNS, *TABELL3_ROWS)
+    table_vars = (*TABLE2_COLUMNS, *TABLE2_ROWS, *TABLE3_COLUMNS, *TABLE3_ROWS)
     return list(dict.fromkeys([*FIGURE_KPIS, POPULATION_KPI, *variable_kpis(table_vars)]))
 
 
@@ -617,12 +618,12 @@ def _ifo_stands_out(spread: GroupSpread) -> list[str]:
             + "; ".join(parts) + "."]
 
 
-# --- the notebook's building blocks -----------------------------------------------------------
+# --- the report's pieces (shown by helpers.notebook) -------------------------------------------
 
 
 @dataclass
 class ValfardData:
-    """Everything the notebook's cells need: values, kommun table and the chosen parameters."""
+    """Everything the report's pieces need: values, kommun table and the chosen parameters."""
 
     values: pd.DataFrame
     kommuner: pd.DataFrame
@@ -630,7 +631,6 @@ class ValfardData:
     year: int
     kommungruppering: int
     kommun: str | None
-    output_dir: Path
 
     @property
     def kommun_label(self) -> str | None:
@@ -649,19 +649,23 @@ class ValfardData:
 
 
 def load_data(
+    params: ValfardParams | None = None,
     *,
     year: int | None = None,
     kommun: str | int | None = None,
     kommungruppering: int = 2023,
     storleksklasser: Sequence[int] = DEFAULT_STORLEKSKLASSER,
-    output_dir: str | Path = ".",
     processed_dir: str | Path | None = None,
 ) -> ValfardData:
-    """Load the report's values and kommun table from ``data/processed`` for the notebook.
+    """Load the report's values and kommun table from ``data/processed``, for a parameter set
+    (``params``) or the keyword arguments.
 
     ``year`` None means the latest year with data for the figures' KPIs. A year without data or
     an unknown kommun raises ValueError naming what is available.
     """
+    if params is not None:
+        year, kommun = params.year, params.kommun
+        kommungruppering, storleksklasser = params.kommungruppering, params.storleksklasser
     values = load_values(required_kpis(), processed_dir=processed_dir)
     available = sorted(values.loc[values["kpi"].isin(FIGURE_KPIS), "period"].unique())
     if year is None:
@@ -676,7 +680,7 @@ def load_data(
             raise ValueError(f"kommun {kommun!r} is not in the kommun table for {year}.")
     wide = wide_values(values, int(year), list(kommuner["kommun"]))
     return ValfardData(values, kommuner, _with_derived(wide), int(year), int(kommungruppering),
-                       kommun, Path(output_dir))
+                       kommun)
 
 
 def _with_derived(wide: pd.DataFrame) -> pd.DataFrame:
@@ -685,30 +689,11 @@ def _with_derived(wide: pd.DataFrame) -> pd.DataFrame:
     return wide.assign(**{k: np.nan for k in missing})
 
 
-class Block:
-    """Notebook output: a list of IPython display objects shown one after another."""
-
-    def __init__(self, *items) -> None:
-        self.items = [item for item in items if item is not None]
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        for item in self.items:
-            display(item)
-
-
-def _markdown(text: str):
-    from IPython.display import Markdown
-
-    return Markdown(text)
-
-
 def source_line(year: int) -> str:
     return f"{SOURCE_LINE} Data avser {year}."
 
 
-def title(data: ValfardData) -> Block:
+def title(data: ValfardData) -> str:
     """The report's title (naming the kommun in a kommun variant) and what the data are."""
     heading = "Välfärd i hela landet"
     if data.kommun is not None:
@@ -722,7 +707,7 @@ def title(data: ValfardData) -> Block:
     if data.kommun is not None:
         text += (f" {md(data.kommun_label)} är markerad i figurerna och har en egen rad i "
                  "tabellerna.")
-    return Block(_markdown(text))
+    return text
 
 
 @dataclass(frozen=True)
@@ -738,36 +723,37 @@ QUALITY_STYLE = SpreadStyle("Kvalitetsindex (0–100)", limits=(0, 100))
 COST_STYLE = SpreadStyle("Nettokostnadsavvikelse (%)", bars=True, zero_line=True)
 COST_UNITS = Units(" %", " procentenheter")
 FIGURES: dict[int, FigureSpec] = {
-    1: FigureSpec("Figur 1: Spridningen av kvalitetsindexen med avseende på kommuntyp",
+    1: FigureSpec("Spridningen av kvalitetsindexen med avseende på kommuntyp",
                   "kommuntyp", KVALITETSINDEX, QUALITY_STYLE, Units()),
-    2: FigureSpec("Figur 2: Spridningen av kvalitetsindex över befolkningsstorlek",
+    2: FigureSpec("Spridningen av kvalitetsindex över befolkningsstorlek",
                   "storleksklass", KVALITETSINDEX, QUALITY_STYLE, Units()),
-    3: FigureSpec("Figur 3: Avvikelsen från standardkostnad fördelat över kommuntyp",
+    3: FigureSpec("Avvikelsen från standardkostnad fördelat över kommuntyp",
                   "kommuntyp", NETTOKOSTNADSAVVIKELSE, COST_STYLE, COST_UNITS),
-    4: FigureSpec("Figur 4: Avvikelsen från standardkostnad fördelat över befolkningsstorlek",
+    4: FigureSpec("Avvikelsen från standardkostnad fördelat över befolkningsstorlek",
                   "storleksklass", NETTOKOSTNADSAVVIKELSE, COST_STYLE, COST_UNITS),
 }
 
 
-def figure(data: ValfardData, number: int) -> Block:
-    """Draw figure ``number`` (1–4), write ``figures/figurN.png|.txt`` and ``tables/figurN.csv``
-    to the output folder, and return the image with its caption and computed text."""
+def figure(data: ValfardData, number: int) -> Figure:
+    """Figure ``number`` (1–4): the drawing, its alt text, the data behind it (long: kommun
+    values, group means, all-kommun means) and the computed sentences under it."""
     spec = FIGURES[number]
     spread = data.spread(spec.by, spec.indicators)
     sentences = spread_sentences(spread, spec.units)
     if spec.style.bars:
         sentences.insert(len(spec.indicators), largest_spread_sentence(spread, spec.units))
-    result = spread_figure(
+    drawn = spread_figure(
         spread.points, spread.summary, spread.overall, indicators=spec.indicators,
-        groups=spread.groups, style=spec.style, title=spec.title,
+        groups=spread.groups, style=spec.style, title=f"Figur {number}: {spec.title}",
         subtitle=_subtitle(data, spread), source=source_line(data.year),
         group_label=spread.grouping, marked=_marked(spread),
         description=_plain(" ".join(sentences)),
     )  # fmt: skip
-    name = f"figur{number}"
-    png = save_figure(result, data.output_dir, name)
-    write_csv(spread_csv(spread), data.output_dir, name)
-    return Block(_image(png, result.alt_text), _markdown(_caption(data, sentences, name)))
+    note = "\n".join([
+        "Streckad linje: medelvärdet över alla kommuner med värde (ovägt). n = antal kommuner "
+        "med värde i gruppen.", "", *[f"- {s}" for s in sentences]])
+    return Figure(render_png(drawn), number, spec.title, drawn.alt_text, data=spread_csv(spread),
+                  source=source_line(data.year), note=note)
 
 
 def _marked(spread: GroupSpread) -> tuple[str, str, str] | None:
@@ -786,63 +772,43 @@ def _plain(text: str) -> str:
     return unescape_markdown(text.replace("**", ""))
 
 
-def _image(png: Path, alt: str):
-    from IPython.display import Image
-
-    return Image(filename=str(png), alt=alt)
-
-
-def _caption(data: ValfardData, sentences: list[str], name: str) -> str:
-    lines = [
-        f"{source_line(data.year)} Streckad linje: medelvärdet över alla kommuner med värde "
-        f"(ovägt). n = antal kommuner med värde i gruppen. Data: `tables/{name}.csv`.",
-        "",
-        *[f"- {s}" for s in sentences],
-    ]
-    return "\n".join(lines)
-
-
 TABLES: dict[int, tuple[str, tuple[Variable, ...], tuple[Variable, ...]]] = {
-    2: ("Tabell 2: Korrelationskoefficienten mellan kvalitetsmåtten och olika strukturella och "
-        "icke strukturella variabler", TABELL2_ROWS, TABELL2_COLUMNS),
-    3: ("Tabell 3: Korrelationen mellan nettokostnadsavvikelsen och olika strukturella "
-        "variabler", TABELL3_ROWS, TABELL3_COLUMNS),
+    2: ("Korrelationskoefficienten mellan kvalitetsmåtten och olika strukturella och icke "
+        "strukturella variabler", TABLE2_ROWS, TABLE2_COLUMNS),
+    3: ("Korrelationen mellan nettokostnadsavvikelsen och olika strukturella variabler",
+        TABLE3_ROWS, TABLE3_COLUMNS),
 }
 
 
-def table(data: ValfardData, number: int) -> Block:
-    """Compute table ``number`` (2–3), write ``tables/tabellN.csv`` and return the table with
-    its title, notes and source line."""
+def table(data: ValfardData, number: int) -> Table:
+    """Table ``number`` (2–3): the correlations as shown, the long table behind them (r and n
+    per pair, the kommun's own values) and the notes on substituted or missing variables."""
     heading, rows, columns = TABLES[number]
     long = correlation_table(data.wide, rows, columns, year=data.year, kommun=data.kommun)
-    name = f"tabell{number}"
-    write_csv(long, data.output_dir, name)
-    shown = correlation_display(long, data.kommun_label)
     low, high = n_range(long)
     counts = f"{low}–{high}" if low != high else f"{low}"
-    caption = "\n".join([
-        f"{source_line(data.year)} Pearsons korrelationskoefficient över kommuner med värde på "
-        f"båda variablerna; {counts} kommuner per korrelation (kolumnen n i "
-        f"`tables/{name}.csv`).",
+    note = "\n".join([
+        f"Pearsons korrelationskoefficient över kommuner med värde på båda variablerna; "
+        f"{counts} kommuner per korrelation (kolumnen n i `tables/tabell{number}.csv`).",
         "",
-        *[f"- {md(note)}" for note in notes(long)],
+        *[f"- {md(n)}" for n in notes(long)],
     ])  # fmt: skip
-    return Block(_markdown(f"**{heading}**"), shown, _markdown(caption))
+    return Table(correlation_display(long, data.kommun_label), number, heading, data=long,
+                 source=source_line(data.year), note=note, index=True)
 
 
-def statements(data: ValfardData) -> Block:
+def statements(data: ValfardData) -> Table:
     """The report's statements about figures 1–4 checked against this year's data."""
     checked = spec_statements(
         data.spread("kommuntyp", KVALITETSINDEX),
         data.spread("storleksklass", KVALITETSINDEX),
         data.spread("kommuntyp", NETTOKOSTNADSAVVIKELSE),
     )
-    write_csv(checked, data.output_dir, "pastaenden")
-    caption = (
-        f"{source_line(data.year)} Gruppernas medelvärden jämförs med medelvärdet över alla "
-        "kommuner (ovägt)."
-    )
-    return Block(checked.set_index("Påstående i rapporten"), _markdown(caption))
+    return Table(checked.set_index("Påstående i rapporten"), 4,
+                 "Rapportens påståenden om figur 1–4 prövade mot data", data=checked,
+                 name="pastaenden", index=True, source=source_line(data.year),
+                 note="Gruppernas medelvärden jämförs med medelvärdet över alla kommuner "
+                      "(ovägt).")
 
 
 # --- parameters ---------------------------------------------------------------------------------
