@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,8 @@ def build(server, tmp_path: Path, params: str, name: str, formats: str = "html,p
     path = tmp_path / f"{name}.yaml"
     path.write_text(params, encoding="utf-8")
     result = subprocess.run([str(SKR_REPORT), "run", str(path), "--format", formats],
-                            capture_output=True, text=True, env=env, timeout=900, check=False)
+                            capture_output=True, text=True, env=env, timeout=900, check=False,
+                            preexec_fn=lambda: os.umask(0o022))
     assert result.returncode == 0, result.stderr[-3000:]
     return tmp_path / "reports"
 
@@ -90,6 +92,11 @@ def test_a_kommun_name_with_markup_is_shown_as_written_in_valfard(hostile_server
     assert_shown_literally(out / "valfard_i_hela_landet.html", NAME, at_least=6)
     shown_pdf = pdf_text(out / "valfard_i_hela_landet.pdf")
     assert " ".join(NAME.split()) in shown_pdf, shown_pdf[:2000]
+    # what a web server or a colleague reads: the index, the report folder and its files
+    modes = {p.relative_to(reports).as_posix(): oct(stat.S_IMODE(p.stat().st_mode))
+             for p in [reports / "index.html", out, *out.rglob("*")]}
+    assert {m for p, m in modes.items() if (reports / p).is_file()} == {"0o644"}, modes
+    assert {m for p, m in modes.items() if (reports / p).is_dir()} == {"0o755"}, modes
 
 
 def test_a_region_name_with_markup_is_shown_as_written_in_agenda2030(hostile_server, tmp_path):

@@ -272,6 +272,7 @@ def test_bad_yaml_and_non_mappings_are_params_errors(tmp_path):
     (b"report: budget\nkommun: \"0114\n", "not valid YAML"),
     (b"report: !!python/object:os.system x\n", "remove the '!' tag"),
     (b"report: a\n---\nreport: b\n", "not valid YAML"),
+    (b"a: &x [1, 2]\nb: [*x, *x]\n", "line 2, column 5: not valid YAML (the alias *x repeats"),
 ])
 def test_files_that_are_no_parameter_file(content, expected, tmp_path):
     path = tmp_path / "bad.yaml"
@@ -369,6 +370,12 @@ def test_year_with_data_and_default_year():
 def test_format_years():
     assert format_years([2012, 2010, 2011, 2015, 2017, 2018]) == "2010–2012, 2015, 2017–2018"
     assert format_years([2022]) == "2022"
+
+
+def test_empty_storleksklasser_says_what_is_expected(tmp_path):
+    path = write(tmp_path, "report: valfard_i_hela_landet\nstorleksklasser: []\n")
+    with pytest.raises(ParamsError, match=r"storleksklasser is empty; .* e.g. \[0, 6000"):
+        load_params(path)
 
 
 def test_storleksklasser_message_names_the_value_once(tmp_path):

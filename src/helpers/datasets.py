@@ -108,7 +108,10 @@ __all__ = [
 def validate_storleksklasser(limits: Iterable[int | float]) -> list[int]:
     """Check size-class limits: whole numbers, strictly increasing, the first one 0."""
     values = list(limits)
-    if not values or any(float(v) != int(v) for v in values):
+    if not values:
+        raise ValueError("storleksklasser is empty; it lists the lower limits of the size "
+                         "classes, starting at 0, e.g. [0, 6000, 10000]")
+    if any(float(v) != int(v) for v in values):
         raise ValueError(f"storleksklasser must be whole numbers of inhabitants, got {values}")
     values = [int(v) for v in values]
     if values[0] != 0:

@@ -91,8 +91,21 @@ class ParamsLoader(yaml.SafeLoader):
     plain decimal (``114``, ``2022``, ``6_000``) is an integer and only ``true``/``false`` are
     booleans; every other such scalar stays the text it was written as (``"0114"``, ``"NO"``),
     so a kommun code keeps its leading zero and nothing is silently re-read. A key given twice in
-    one mapping is an error (PyYAML would keep the last one without a word).
+    one mapping is an error (PyYAML would keep the last one without a word), and so is an alias
+    (``*name``: a few lines of aliases can expand to billions of values).
     """
+
+
+def _compose_node_without_aliases(loader: ParamsLoader, parent: Any, index: Any) -> Any:
+    if loader.check_event(yaml.AliasEvent):
+        event = loader.peek_event()
+        raise yaml.composer.ComposerError(
+            None, None, f"the alias *{event.anchor} repeats another value; parameter files "
+            "write every value out (no anchors & and aliases *)", event.start_mark)
+    return yaml.SafeLoader.compose_node(loader, parent, index)
+
+
+ParamsLoader.compose_node = _compose_node_without_aliases  # type: ignore[method-assign]
 
 
 def _construct_int_as_written(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
@@ -196,6 +209,8 @@ def _describe_yaml_error(path: Path, exc: yaml.YAMLError) -> str:
     fix = ("Fix: give each key once." if "twice" in problem
            else "Fix: quote values that contain ':', '#', '[' or '{', indent with spaces, and "
                 "write one `key: value` per line.")
+    if "alias" in problem:
+        fix = "Fix: write the value out where the alias stands."
     if "could not determine a constructor" in problem:
         fix = "Fix: remove the '!' tag; parameter files hold plain values only."
     return f"{path}{where}: not valid YAML ({what}). {fix}"
