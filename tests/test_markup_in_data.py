@@ -22,6 +22,10 @@ NAME = "<b>Åsele</b> *fet* _kursiv_ #1 $x$ [länk](http://example.org) `kod` & 
 """Kommun 2463's name in the hostile snapshot."""
 REGION_NAME = "Region <i>Skåne</i> **2**"
 """Region 0012's name (the Agenda 2030 region report's unit)."""
+SKANE_KOMMUN = "Höör <em>x</em> & *Co* [a](b) $1 000"
+"""Kommun 1267's name (a row in the budget's fee table for Skånes Kommuner)."""
+KPI_TITLE = "Utsläpp <sup>2</sup> *per* invånare_totalt_ #CO2 `ton`"
+"""KPI N00401's title (a row of the Agenda 2030 selection)."""
 
 
 @pytest.fixture(scope="module")
@@ -32,15 +36,19 @@ def hostile_server(tmp_path_factory):
     from helpers.kolada_replay import ReplayServer
 
     folder = tmp_path_factory.mktemp("hostile_snapshot")
+    renamed = {"2463": NAME, "0012": REGION_NAME, "1267": SKANE_KOMMUN, "N00401": KPI_TITLE}
+    rewritten = {"municipality.json": ("id", "title"), "kpi.json": ("id", "title"),
+                 "kpi_groups.json": ("member_id", "member_title")}
     for source in paths.SNAPSHOT_DIR.iterdir():
-        if source.name != "municipality.json":
+        if source.name not in rewritten:
             (folder / source.name).symlink_to(source)
-    units = json.loads((paths.SNAPSHOT_DIR / "municipality.json").read_text(encoding="utf-8"))
-    renamed = {"2463": NAME, "0012": REGION_NAME}
-    for unit in units["values"]:
-        unit["title"] = renamed.get(unit["id"], unit["title"])
-    (folder / "municipality.json").write_text(json.dumps(units, ensure_ascii=False),
-                                              encoding="utf-8")
+    for name, (key, title) in rewritten.items():
+        body = json.loads((paths.SNAPSHOT_DIR / name).read_text(encoding="utf-8"))
+        for entry in body["values"]:
+            for item in [entry, *entry.get("members", [])]:
+                if item.get(key) in renamed:
+                    item[title] = renamed[item[key]]
+        (folder / name).write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
     with ReplayServer(folder) as server:
         yield server
 
@@ -107,3 +115,19 @@ def test_a_region_name_with_markup_is_shown_as_written_in_agenda2030(hostile_ser
     shown = visible_text(out / "agenda2030.html")[0]
     assert f"senaste värde för {REGION_NAME}, Riket (0000)" in shown  # a Markdown sentence
     assert f"Figur 1: Nuläge per mål för {REGION_NAME}:" in shown  # a caption
+    assert KPI_TITLE in shown  # a table cell from the catalogue
+    assert not soup_has_tag(out / "agenda2030.html", "sup")
+
+
+def soup_has_tag(html_file: Path, tag: str) -> bool:
+    return visible_text(html_file)[1].find(tag) is not None
+
+
+def test_kommun_names_in_the_budget_fee_table_are_shown_as_written(hostile_server, tmp_path):
+    reports = build(hostile_server, tmp_path,
+                    "report: budget\nkommun: '1267'\nmedlemsavgift_skanes_kr_per_invanare: 10\n",
+                    "budget", "html")
+    html_file = reports / "budget-1267" / "budget.html"
+    shown, soup = visible_text(html_file)
+    assert f"{SKANE_KOMMUN} ◀" in shown  # the marked row of the fee table
+    assert not soup.find("em", string="x") and not soup.find("a", href="b")
