@@ -8,6 +8,7 @@ import time
 
 import pandas as pd
 import pytest
+from conftest import require_shared
 
 from helpers import paths
 from helpers.eurostat import (
@@ -85,6 +86,7 @@ def test_a_position_outside_the_cube_is_a_bad_response():
 
 
 def test_the_recorded_live_answer_parses():
+    require_shared("eurostat/example_response_gov_10dd_edpt1_ES.json")
     payload = json.loads((paths.EUROSTAT_RECORDING_DIR
                           / "example_response_gov_10dd_edpt1_ES.json").read_text())
     frame = jsonstat_frame(payload, "gov_10dd_edpt1")
