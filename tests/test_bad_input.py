@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers.cli import EXIT_BUILD, EXIT_FILES, EXIT_OPTION, EXIT_PARAMS, EXIT_SOURCE
+from helpers.runner import VariantFailed
 
 SKR_REPORT = Path(sys.executable).with_name("skr-report")
 VALFARD = "report: valfard_i_hela_landet\n"
@@ -216,6 +217,14 @@ def test_an_impossible_year_is_rejected_before_anything_is_fetched_or_written(
     assert not files_under(tmp_path / "reports")
 
 
+def test_several_files_are_all_checked_before_any_is_fetched(user_env, tmp_path):
+    good = write(tmp_path, VALFARD, "good.yaml")
+    bad = write(tmp_path, "report: valfard_i_hela_landet\nkommun: 76\n", "bad.yaml")
+    result = skr_report("fetch", str(good), str(bad), env=user_env)
+    assert_message(result, EXIT_PARAMS, str(bad), "unknown kommun 76")
+    assert not files_under(tmp_path / "data" / "processed")
+
+
 def test_a_year_without_data_writes_no_kommun_table_for_it(user_env, tmp_path):
     params = write(tmp_path, "report: valfard_i_hela_landet\n")
     result = skr_report("fetch", str(params), "--year", "2005", env=user_env)
@@ -236,3 +245,42 @@ def test_fetched_files_are_readable_by_others_as_the_umask_allows(user_env, tmp_
     modes = {p.relative_to(tmp_path).as_posix(): oct(stat.S_IMODE(p.stat().st_mode))
              for p in written if not p.name.endswith(".lock")}
     assert set(modes.values()) == {"0o644"}, modes
+
+
+@pytest.mark.parametrize(("error", "code", "text"), [
+    (lambda: VariantFailed("valfard", "valfard: cell 3 failed. Nothing was published"),
+     EXIT_BUILD, "cell 3 failed"),
+    (lambda: PermissionError(13, "Permission denied", "/srv/reports/x"), EXIT_FILES,
+     "cannot write /srv/reports/x: Permission denied"),
+    (lambda: OSError(28, "No space left on device"), EXIT_FILES, "No space left"),
+])
+def test_the_funnel_gives_each_kind_of_user_error_its_code(monkeypatch, tmp_path, error, code,
+                                                           text):
+    from click.testing import CliRunner
+
+    from helpers import runner
+    from helpers.cli import main
+
+    def fail(*args, **kwargs):
+        raise error()
+
+    monkeypatch.setattr(runner, "run_variant", fail)
+    result = CliRunner().invoke(main, ["run", str(write(tmp_path, VALFARD))])
+    assert result.exit_code == code, result.output
+    assert result.output.startswith("Error: ") and text in result.output, result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not an exception
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from helpers import runner
+    from helpers.cli import main
+
+    def bug(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(runner, "run_variant", bug)
+    result = CliRunner().invoke(main, ["run", str(write(tmp_path, VALFARD))])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, ZeroDivisionError)

@@ -46,6 +46,7 @@ def exit_code_for(exc: BaseException) -> int | None:
     """The exit code of a user error, or None for anything else (a bug)."""
     from helpers.http import SourceError
     from helpers.params import OptionError, ParamsError
+    from helpers.runner import VariantFailed
 
     if isinstance(exc, OptionError):
         return EXIT_OPTION
@@ -53,7 +54,7 @@ def exit_code_for(exc: BaseException) -> int | None:
         return EXIT_PARAMS
     if isinstance(exc, SourceError):
         return EXIT_SOURCE
-    if type(exc).__name__ == "VariantFailed":  # helpers.runner: imported only when running
+    if isinstance(exc, VariantFailed):
         return EXIT_BUILD
     if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
         return EXIT_FILES
@@ -213,9 +214,9 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
           refresh: bool) -> None:
     """Fill data/raw and data/processed for parameter sets (default: every file in params/)."""
     from helpers import paths
-    from helpers.datasets import prepare
+    from helpers.datasets import catalogue_for, prepare
     from helpers.kolada import KoladaClient
-    from helpers.params import precheck_params
+    from helpers.params import load_params, precheck_params
 
     files = params_files or tuple(sorted(str(p) for p in paths.PARAMS_DIR.glob("*.yaml")))
     if not files:
@@ -224,6 +225,9 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
     for path in files:  # every file is checked before anything is fetched
         precheck_params(path, kommun=kommun, year=year)
     with KoladaClient(offline=offline, refresh=refresh) as client:
+        catalogue = catalogue_for(client)
+        for path in files:  # and against the catalogue, before any values are fetched
+            load_params(path, catalogue, kommun=kommun, year=year)
         for path in files:
             prepared = prepare(path, client, kommun=kommun, year=year)
             result = prepared.fetch

@@ -346,7 +346,7 @@ def _raise_unknown_unit(value: Any, candidates: list[str], catalogue: CatalogueL
                               _units(catalogue, allowed_types))
     raise _error("unknown_unit",
                       f"unknown {allowed} {value!r}. Closest matches: {'; '.join(matches)}. "
-                      f"Fix: give one of these codes (quoted, e.g. \"0114\") or an exact name.")
+                      f"Fix: give one of these codes (e.g. 0114) or an exact name.")
 
 
 def normalize_kommun(value: Any, catalogue: CatalogueLike | None) -> str:
