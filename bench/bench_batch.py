@@ -1,4 +1,4 @@
-"""Benchmark: all 290 "Välfärd i hela landet" kommun variants, HTML only.
+"""Benchmark: all 290 "Välfärd i hela landet" kommun variants, HTML (and PDF).
 
 Not a test. Measures, on the recorded snapshot (an in-process replay server unless
 KOLADA_BASE_URL answers):
@@ -9,12 +9,18 @@ KOLADA_BASE_URL answers):
     folder (warm data cache);
 (c) the same batch again with nothing changed (the CLI, as a user runs it);
 (d) optionally ``make report`` (every params/*.yaml, HTML and PDF) into a fresh reports folder
-    with a warm data cache.
+    with a warm data cache;
+(e) with ``--pdf``: the export cost per variant, in-process on the executed notebooks of (b)
+    (a warm exporter, as in a batch worker): HTML alone and the PDF (Typst) alone;
+(f) with ``--pdf``: the batch of all 290 with ``--format html,pdf`` into a fresh folder.
 
 Prints per-variant medians, totals and peak memory (the process tree's summed RSS), and writes
 ``bench/results/bench_batch.json``. Usage::
 
-    .venv/bin/python bench/bench_batch.py [--sample 5] [--jobs 2] [--make-report]
+    .venv/bin/python bench/bench_batch.py [--sample 5] [--jobs 2] [--make-report] [--pdf]
+
+``--sample 0`` skips the naive loop. Other processes on the machine disturb the timings: the
+load average before and after is printed with the results.
 """
 
 from __future__ import annotations
@@ -40,6 +46,11 @@ BIN = Path(sys.executable).parent
 PARAMS = ROOT / "params" / "valfard.yaml"
 NOTEBOOK = ROOT / "notebooks" / "valfard_i_hela_landet.ipynb"
 SAMPLE = ["0114", "0180", "1280", "2463", "0884", "2584", "1489", "0360"]
+BEFORE = {
+    # issue 9, measured with xelatex (three passes per PDF) on this 2-core machine
+    "run_html_s": 8.4, "run_pdf_s": 14.0, "batch_lan25_html_pdf_s": 51.0,
+    "batch_290_html_pdf_min": 17.0, "batch_290_html_min": 2.0,
+}
 
 
 class PeakMemory:
@@ -107,11 +118,45 @@ def naive(sample: list[str], workdir: Path, env: dict[str, str], year: int) -> l
     return times
 
 
+def export_costs(reports: Path, variants: list, settings, sample: list[str]) -> dict:
+    """Seconds per variant to export HTML and PDF from executed notebooks (warm exporter)."""
+    import nbformat
+
+    from helpers.export import Exporter
+    from helpers.runner import report_info
+
+    exporter = Exporter()
+    by_kommun = {v.params.kommun: v for v in variants}
+    chosen = [by_kommun[c] for c in sample if c in by_kommun]
+    html_times, pdf_times = [], []
+    for index, variant in enumerate([chosen[0], *chosen]):  # the first run only warms up
+        out = reports / variant.name
+        nb = nbformat.read(out / f"{variant.report}.ipynb", as_version=4)
+        csv_files = sorted(p.relative_to(out).as_posix() for p in (out / "tables").glob("*.csv"))
+        info = report_info(variant, {**variant.parameters, "output_dir": "."}, settings=settings,
+                           csv_files=csv_files)
+        started = time.perf_counter()
+        exporter.to_html(nb, info)
+        html_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        exporter.to_pdf(nb, info)
+        pdf_seconds = time.perf_counter() - started
+        if index:
+            html_times.append(html_seconds)
+            pdf_times.append(pdf_seconds)
+            print(f"  export {variant.name}: HTML {html_seconds:.2f} s, PDF {pdf_seconds:.2f} s")
+    return {"sample": [v.name for v in chosen], "html_seconds": html_times,
+            "pdf_seconds": pdf_times, "html_median": statistics.median(html_times),
+            "pdf_median": statistics.median(pdf_times), "pdf_max": max(pdf_times)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=5, help="kommuner in the naive loop")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--make-report", action="store_true", help="also time `make report`")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also time the PDF export and a batch with --format html,pdf")
     args = parser.parse_args()
 
     from helpers.batch import kolada_reachable, plan_variants, run_batch
@@ -119,7 +164,8 @@ def main() -> None:
     from helpers.kolada_replay import ReplayServer
     from helpers.runner import RunSettings
 
-    results: dict[str, object] = {"cores": os.cpu_count(), "jobs": args.jobs}
+    results: dict[str, object] = {"cores": os.cpu_count(), "jobs": args.jobs,
+                                  "load_before": os.getloadavg(), "before": BEFORE}
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-batch-")))
         # one base URL for every step, so that all of them share the raw cache
@@ -138,11 +184,12 @@ def main() -> None:
         year = variants[0].year
         print(f"fetch/validate 290 variants: {time.perf_counter() - started:.1f} s, year {year}")
 
-        print(f"(a) naive loop over {args.sample} kommuner …")
-        naive_times = naive(SAMPLE[:args.sample], workdir / "naive", env, year)
-        naive_median = statistics.median(naive_times)
-        results["naive"] = {"sample": SAMPLE[:args.sample], "seconds": naive_times,
-                            "median": naive_median, "extrapolated_290": naive_median * 290}
+        if args.sample:
+            print(f"(a) naive loop over {args.sample} kommuner …")
+            naive_times = naive(SAMPLE[:args.sample], workdir / "naive", env, year)
+            naive_median = statistics.median(naive_times)
+            results["naive"] = {"sample": SAMPLE[:args.sample], "seconds": naive_times,
+                                "median": naive_median, "extrapolated_290": naive_median * 290}
 
         print(f"(b) batch, all 290, {args.jobs} workers …")
         with PeakMemory() as memory:
@@ -162,27 +209,59 @@ def main() -> None:
         results["batch_again"] = {"seconds": seconds, "peak_rss_mb": peak / 1e6}
         print(f"    {results['batch_again']}")
 
+        if args.pdf:
+            print("(e) export cost per variant (warm exporter, executed notebooks of (b)) …")
+            results["export"] = export_costs(workdir / "reports", variants, settings,
+                                             SAMPLE[:max(args.sample, 5)])
+            print(f"(f) batch, all 290, {args.jobs} workers, --format html,pdf …")
+            settings_pdf = RunSettings(reports_dir=workdir / "reports-pdf")
+            variants_pdf, _ = plan_variants(PARAMS, "all", client=client, settings=settings_pdf)
+            with PeakMemory() as memory:
+                both = run_batch(PARAMS, variants=variants_pdf, jobs=args.jobs,
+                                 formats=("html", "pdf"), settings=settings_pdf, progress=True)
+            results["batch_pdf"] = {"summary": both.summary(), "seconds": both.seconds,
+                                    "built": len(both.ok), "failed": both.failed,
+                                    "per_variant_median": statistics.median(
+                                        [r.seconds for r in both.ok]) if both.ok else None,
+                                    "peak_rss_mb": memory.peak / 1e6}
+            print(f"    {json.dumps(results['batch_pdf'], default=str)}")
+
         if args.make_report:
             print("(d) make report (fresh reports folder, warm data cache) …")
             env_make = {**env, "SKR_REPORTS_DIR": str(workdir / "make-reports")}
             seconds, peak = run(["make", "report"], env_make, check=False)
             results["make_report"] = {"seconds": seconds, "peak_rss_mb": peak / 1e6}
 
-    naive_total = results["naive"]["extrapolated_290"]
+    results["load_after"] = os.getloadavg()
     batch_seconds = results["batch"]["seconds"]
     print()
-    print(f"(a) naive: median {naive_median:.2f} s/variant → {naive_total:.0f} s for 290 "
-          f"(sample {args.sample})")
+    if "naive" in results:
+        naive_total = results["naive"]["extrapolated_290"]
+        print(f"(a) naive: median {naive_median:.2f} s/variant → {naive_total:.0f} s for 290 "
+              f"(sample {args.sample})")
     b = results["batch"]
     print(f"(b) batch: {b['summary']}; median {b['per_variant_median']:.2f} s per variant in a "
           f"worker, {b['throughput_per_variant']:.2f} s wall per variant; peak memory "
           f"{b['peak_rss_mb']:.0f} MB")
-    print(f"    speed-up over naive: {naive_total / batch_seconds:.1f}×  (target ≥ 5×, "
-          f"< 240 s: {'yes' if batch_seconds < 240 else 'NO'})")
+    if "naive" in results:
+        print(f"    speed-up over naive: {naive_total / batch_seconds:.1f}×  (target ≥ 5×, "
+              f"< 240 s: {'yes' if batch_seconds < 240 else 'NO'})")
+    if "export" in results:
+        e = results["export"]
+        print(f"(e) export per variant: HTML median {e['html_median']:.2f} s; PDF median "
+              f"{e['pdf_median']:.2f} s, max {e['pdf_max']:.2f} s (target ≤ 0.5 s; before: "
+              f"xelatex {BEFORE['run_pdf_s'] - BEFORE['run_html_s']:.1f} s)")
+        f = results["batch_pdf"]
+        print(f"(f) batch html,pdf: {f['summary']}; {f['seconds']:.0f} s for 290 (target ≤ 240 s;"
+              f" before ≈ {BEFORE['batch_290_html_pdf_min']:.0f} min); PDF adds "
+              f"{(f['seconds'] - batch_seconds) / 290:.2f} s wall per variant over (b); peak "
+              f"memory {f['peak_rss_mb']:.0f} MB")
     print(f"(c) batch again: {results['batch_again']['seconds']:.2f} s (target < 5 s)")
     if "make_report" in results:
         print(f"(d) make report: {results['make_report']['seconds']:.1f} s, peak memory "
-              f"{results['make_report']['peak_rss_mb']:.0f} MB")
+              f"{results['make_report']['peak_rss_mb']:.0f} MB (target ≤ 30 s)")
+    print(f"load average before {results['load_before']}, after {results['load_after']} "
+          f"({os.cpu_count()} cores): other processes disturb the timings when it exceeds that")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_batch.json").write_text(json.dumps(results, indent=2, default=str) + "\n")

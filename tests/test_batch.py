@@ -130,3 +130,34 @@ def test_kolada_client_falls_back_to_the_snapshot(kolada_server):
         assert not client.municipalities(ids=["0114"]).empty
     with batch.kolada_client(kolada_server.base_url) as (client, notice):
         assert notice is None and client.base_url == kolada_server.base_url
+
+
+@pytest.mark.slow
+def test_batch_pdfs_after_a_pdf_in_the_same_process_do_not_hang(tmp_path):
+    """Typst's worker threads do not survive fork: after a compile here, the batch's workers
+    must not be forked from this process (they would wait forever on their first PDF)."""
+    import threading
+
+    from helpers import pdf
+    from helpers.export import Exporter, ReportInfo
+
+    Exporter().to_pdf(new_notebook_with_text(), ReportInfo(report="x", variant="x", title="X"))
+    assert pdf.typst_used_here()
+    settings = fixture_settings(tmp_path)
+    variants = [fixture_variant(settings, tmp_path, kommun=k) for k in ("0114", "2463")]
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(result=batch.run_batch(
+        "fixture.yaml", variants=variants, jobs=2, formats=("pdf",), settings=settings,
+        progress=False)), daemon=True)
+    thread.start()
+    thread.join(timeout=300)
+    assert not thread.is_alive(), "the batch hangs on its PDFs"
+    assert sorted(r.variant for r in outcome["result"].ok) == ["fixture-0114", "fixture-2463"]
+    for name in ("fixture-0114", "fixture-2463"):
+        assert (settings.reports_dir / name / "fixture_report.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def new_notebook_with_text():
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    return new_notebook(cells=[new_markdown_cell("## Rubrik\n\nText.")])

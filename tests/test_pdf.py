@@ -40,16 +40,14 @@ def test_table_layout_aligns_numbers_right_and_uses_smaller_type_for_many_column
 
 
 def test_markdown_goes_through_pandoc_once_and_is_cached(monkeypatch):
-    import pypandoc
-
     calls = []
-    convert = pypandoc.convert_text
+    convert = pdf._pandoc
 
     def counting(*args, **kwargs):
         calls.append(args)
         return convert(*args, **kwargs)
 
-    monkeypatch.setattr(pypandoc, "convert_text", counting)
+    monkeypatch.setattr(pdf, "_pandoc", counting)
     pieces = ["## Rubrik ett\n\nText med *kursiv* och `tables/a.csv`.",
               "Pris 5 $ och 3 $, #tagg, <@anna>, C:\\mapp, 2 * 3 * 4.", "- en\n- två"]
     first = pdf.to_typst(pieces)
@@ -121,3 +119,85 @@ def test_a_pdf_that_cannot_be_built_names_the_element():
     nb = _notebook("Trasig bild", "Åsele", image=broken)
     with pytest.raises(pdf.PdfBuildError, match="Figur 3"):
         export.Exporter().to_pdf(nb, _info("Åsele"))
+
+
+# --- real reports, built as a user builds them -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built_reports(kolada_server, tmp_path_factory):
+    """``skr-report run`` of the Välfärd (Åsele) and Agenda 2030 (Höör) parameter files, HTML
+    and PDF, against the replay server into temporary data and reports folders."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from helpers import paths
+
+    root = tmp_path_factory.mktemp("reports")
+    env = {**os.environ, "KOLADA_BASE_URL": kolada_server.base_url,
+           "SKR_DATA_DIR": str(root / "data"), "SKR_REPORTS_DIR": str(root / "reports")}
+    skr_report = Path(sys.executable).with_name("skr-report")
+    for params_file in ("valfard-2463.yaml", "agenda2030.yaml"):
+        done = subprocess.run([str(skr_report), "run", str(paths.PARAMS_DIR / params_file),
+                               "--format", "html,pdf"], cwd=paths.PROJ_ROOT, env=env,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr + done.stdout
+    return root / "reports"
+
+
+@pytest.mark.slow
+def test_valfard_pdf_is_accessible_and_agrees_with_the_html(built_reports):
+    import re
+
+    from fixtures.pdf_checks import text_outside_margins
+
+    out = built_reports / "valfard-2463"
+    path = out / "valfard_i_hela_landet.pdf"
+    facts = pdf_facts(path)
+    assert facts.tagged and facts.lang == "sv" and facts.pdfua == "1" and facts.a4
+    assert facts.display_doc_title and facts.title.startswith("Välfärd i hela landet")
+    assert facts.fonts_embedded
+    html = (out / "valfard_i_hela_landet.html").read_text(encoding="utf-8")
+    html_alts = [a.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<")
+                 .replace("&gt;", ">") for a in re.findall(r'<img alt="([^"]*)"', html)]
+    assert len(facts.figure_alts) == 4 and facts.figure_alts == html_alts
+    html_headings = [re.sub(r"<[^>]+>", "", h).strip() for h in
+                     re.findall(r'<h2 id="[^"]*">(.*?)(?:<a class="anchor-link"|</h2>)', html)]
+    assert facts.bookmarks == html_headings  # the same headings, provenance last
+    assert html_headings[-1] == "Om rapporten: data och versioner"
+    assert facts.header_cells >= 10  # header rows of Tabell 2, 3 and the statements
+    text = " ".join(facts.text.split())
+    for needle in ("Innehåll", "Figur 1:", "Figur 4:", "Tabell 2:", "Tabell 3:",
+                   "Källa: Kolada", "Åsele (värde)", "Om rapporten: data och versioner"):
+        assert needle in text, needle
+    assert "Om rapporten" in facts.last_page_text
+    assert text_outside_margins(path) == []
+
+
+@pytest.mark.slow
+def test_agenda2030_pdf_fits_its_wide_tables_in_about_a_dozen_pages(built_reports):
+    from fixtures.pdf_checks import text_outside_margins
+
+    path = built_reports / "agenda2030-1267" / "agenda2030.pdf"
+    facts = pdf_facts(path)
+    assert facts.tagged and facts.pdfua == "1" and facts.a4
+    assert 8 <= facts.pages <= 14  # was 43 pages with xelatex
+    assert facts.landscape_pages  # the selection and nulägesanalys tables are turned
+    assert text_outside_margins(path) == []  # no column cut at the page edge
+    nulage = [n for n in facts.landscape_pages if "Percentil" in facts.page_texts[n - 1]]
+    assert nulage, "the nulägesanalys table is on landscape pages"
+    # its header row repeats on every page of the table
+    assert all("Nyckeltal" in facts.page_texts[n - 1] for n in nulage)
+    # the Nyckeltal column is wide enough for a title on one or two lines, not one syllable
+    assert "N66077 Invånare, 0-19 år, med låg ekonomisk standard, andel (%) 2022" in " ".join(
+        facts.page_texts[nulage[0] - 1].split())
+
+
+def test_html_tables_without_the_data_bundle_are_read_with_a_real_parser():
+    frame = pd.DataFrame({"Kommun": ["Åsele & <b>", "Höör"], "Värde": ["1\u202f234,5", "−5"]})
+    assert pdf.html_table_data(frame.to_html()) == pdf.table_data(frame)  # default index out
+    named = frame.set_index("Kommun")
+    assert pdf.html_table_data(named.to_html())["header"] == [["Kommun", "Värde"]]
+    assert pdf.html_table_data(named.to_html())["body"][0] == ["Åsele & <b>", "1\u202f234,5"]

@@ -326,7 +326,11 @@ def _run_parallel(todo: list[tuple[Variant, str]], formats: tuple[str, ...], job
     env = kernel_env(todo[0][0].source)
     workers = min(jobs, len(todo))
     results: list[VariantResult] = []
-    context = multiprocessing.get_context("fork")
+    # fork keeps the parent's imports warm; after a Typst compile in this process (a test, a
+    # benchmark) a forked worker's compile would hang on the parent's dead threads
+    from helpers.pdf import typst_used_here
+
+    context = multiprocessing.get_context("forkserver" if typst_used_here() else "fork")
     reports = sorted({v.report for v, _ in todo})
     bar = tqdm(total=len(todo), desc=f"{', '.join(reports)} ({workers} workers)", unit="variant",
                disable=not progress, dynamic_ncols=True)

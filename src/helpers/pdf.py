@@ -30,10 +30,12 @@ from __future__ import annotations
 import json
 import re
 import struct
+import subprocess
 import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,32 @@ def table_data(frame: Any, missing: str = "") -> dict[str, Any]:
     return {"header": header, "body": body, "index_columns": len(index_names)}
 
 
+def html_table_data(html: str) -> dict[str, Any]:
+    """The first table of an HTML output as :func:`table_data` gives it (for outputs made
+    without the data bundle, e.g. a notebook run outside the runner): rows of ``<thead>`` (or
+    of ``<th>`` cells only) are header rows; pandas' empty-corner index header row is merged."""
+    from bs4 import BeautifulSoup
+
+    table = BeautifulSoup(html, "html.parser").find("table")
+    header: list[list[str]] = []
+    body: list[list[str]] = []
+    for row in table.find_all("tr") if table is not None else []:
+        cells = row.find_all(["th", "td"])
+        texts = []
+        for cell in cells:
+            texts += [_cell_text(cell.get_text(" "))] * max(1, int(cell.get("colspan", 1) or 1))
+        in_head = row.find_parent("thead") is not None or all(c.name == "th" for c in cells)
+        (header if in_head and not body else body).append(texts)
+    # pandas writes a named index as a second header row: "Variabel", "", "" under "", "A", "B"
+    if len(header) == 2 and not header[0][0] and all(not t for t in header[1][1:]):
+        header = [[header[1][0], *header[0][1:]]]
+    # pandas' default index (0, 1, 2, … under an empty header) says nothing: leave it out
+    if body and all(not row[0] for row in header) and [
+            row[0] for row in body] == [str(i) for i in range(len(body))]:
+        header, body = [row[1:] for row in header], [row[1:] for row in body]
+    return {"header": header, "body": body, "index_columns": 0}
+
+
 def enable_table_data(shell: Any = None) -> bool:
     """Give DataFrames displayed in this IPython kernel a :data:`TABLE_MIME` bundle too.
 
@@ -141,11 +169,29 @@ _CACHE_SIZE = 4096
 _CACHE_LOCK = threading.Lock()
 
 
+@cache
+def pandoc_path() -> str:
+    """The pandoc binary of the ``pypandoc_binary`` wheel (or pandoc on PATH)."""
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def _pandoc(text: str, fmt: str) -> str:
+    """One pandoc run, ``fmt`` → Typst (pandoc directly: ``pypandoc.convert_text`` would start
+    two more pandoc processes per call to list the formats)."""
+    done = subprocess.run([pandoc_path(), "--from", PANDOC_FROM[fmt], "--to", "typst",
+                           "--wrap=none", "--shift-heading-level-by=-1"],
+                          input=text.encode("utf-8"), capture_output=True, timeout=300)
+    if done.returncode != 0:
+        raise PdfBuildError(f"pandoc could not convert {fmt} to Typst: "
+                            f"{done.stderr.decode('utf-8', 'replace').strip()}")
+    return done.stdout.decode("utf-8")
+
+
 def to_typst(pieces: Sequence[str], fmt: str = "markdown") -> list[str]:
     """Typst markup of markdown (or HTML) pieces, in order: one pandoc run for all pieces that
     are not cached yet. Headings move up one level (``##`` → ``=``: the title is the report's)."""
-    import pypandoc
-
     results: list[str | None] = []
     todo: dict[str, int] = {}
     with _CACHE_LOCK:
@@ -160,9 +206,7 @@ def to_typst(pieces: Sequence[str], fmt: str = "markdown") -> list[str]:
             f"{text}\n\n{_SEPARATOR.format(i)}" if fmt == "markdown"
             else f"<div>{text}</div><p>{_SEPARATOR.format(i)}</p>"
             for text, i in todo.items())
-        out = pypandoc.convert_text(
-            joined, "typst", format=PANDOC_FROM[fmt],
-            extra_args=["--wrap=none", "--shift-heading-level-by=-1"])
+        out = _pandoc(joined, fmt)
         parts = re.split(r"^SKRPIECE(\d+)SKRPIECE\s*$", out, flags=re.MULTILINE)
         converted = {int(parts[i + 1]): parts[i].strip("\n") for i in range(0, len(parts) - 1, 2)}
         if len(converted) != len(todo):
@@ -282,8 +326,9 @@ def _preprocessor_class() -> type:
                             "alt": meta.get("alt") or "", "source": meta.get("source") or "",
                             "csv": meta.get("csv") or ""},
                             f"Figur {number}" if number else f"image in {where}")
-                    elif TABLE_MIME in data:
-                        table = data[TABLE_MIME]
+                    elif TABLE_MIME in data or "<table" in "".join(data.get("text/html", "")):
+                        table = data.get(TABLE_MIME) or html_table_data(
+                            "".join(data["text/html"]))
                         if isinstance(table, str):
                             table = json.loads(table)
                         layout = table_layout(table.get("header", []), table.get("body", []))
@@ -373,6 +418,7 @@ def exporter_class() -> type:
 
             kwargs.setdefault("extra_template_basedirs", [str(TEMPLATES_DIR)])
             super().__init__(**kwargs)
+            self.optimistic_validation = True  # validate the notebook once, not per step
             self.register_preprocessor(_preprocessor_class()(), enabled=True)
 
     _EXPORTER_CLASS = TypstExporter
@@ -399,14 +445,30 @@ def font_paths() -> list[str]:
 def fonts() -> Any:
     """The fonts Typst may use, loaded once: the wheel's own and :func:`font_paths`, never the
     system's (the same bytes on every machine)."""
-    global _FONTS
+    import os
+
+    global _FONTS, _COMPILED_IN
     with _FONTS_LOCK:
+        _COMPILED_IN = os.getpid()
         if _FONTS is None:
             import typst
 
             _FONTS = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True,
                                  font_paths=font_paths())
         return _FONTS
+
+
+_COMPILED_IN: int | None = None
+"""The process id that last ran the Typst compiler (see :func:`typst_used_here`)."""
+
+
+def typst_used_here() -> bool:
+    """True when this process has run the Typst compiler. Its worker threads do not survive a
+    ``fork``: a forked child that compiles then waits forever, so process pools started after a
+    compile must use ``forkserver`` or ``spawn`` (``helpers.batch`` does)."""
+    import os
+
+    return os.getpid() == _COMPILED_IN
 
 
 _ITEM_CALL = re.compile(r"items\.at\((\d+)\)")
@@ -449,8 +511,12 @@ def compile_pdf(source: str, resources: dict[str, Any], *, timestamp: int,
     temporary compile root with the image files and the template's library; ``timestamp`` (the
     data vintage) fixes the creation date, so a rebuild gives the same bytes.
     """
+    import os
+
     import typst
 
+    global _COMPILED_IN
+    _COMPILED_IN = os.getpid()
     state = resources.get("skr_typst") or {"items": [], "files": {}, "labels": {}}
     with tempfile.TemporaryDirectory(prefix="skr-typst-") as tmp:
         root = Path(tmp)
@@ -487,4 +553,5 @@ __all__ = [
     "table_data",
     "table_layout",
     "to_typst",
+    "typst_used_here",
 ]
