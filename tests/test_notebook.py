@@ -1,0 +1,86 @@
+"""helpers.notebook: one convention for every report notebook."""
+
+from __future__ import annotations
+
+import ast
+
+import nbformat
+import pandas as pd
+import pytest
+
+from helpers import notebook, paths
+
+REPORT_NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """What the notebook displays: (bundle or object, metadata) per display call."""
+    calls = []
+    monkeypatch.setattr("IPython.display.display",
+                        lambda obj, raw=False, metadata=None: calls.append((obj, metadata)))
+    return calls
+
+
+@pytest.mark.parametrize("path", REPORT_NOTEBOOKS, ids=lambda p: p.name)
+def test_every_report_notebook_follows_the_convention(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", [])
+    assert "output_dir" not in code[0].source  # the folder comes from helpers.paths
+    assert "setup" in code[1].metadata.get("tags", [])
+    assert "nb = notebook.start(globals())" in code[1].source
+    for cell in code[2:]:  # then one nb.show(...) per figure, table or text
+        (statement,) = ast.parse(cell.source).body
+        call = statement.value
+        assert isinstance(call, ast.Call) and ast.unparse(call.func) == "nb.show", cell.source
+
+
+def test_start_outside_skr_report_writes_to_the_scratch_folder(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv(paths.RUN_OUTPUT_ENV, raising=False)
+    monkeypatch.setattr(paths, "INTERACTIVE_DIR", tmp_path / "reports" / "_interactive")
+    nb = notebook.start({"report": "budget", "medlemsavgift_skanes_kr_per_invanare": None})
+    assert nb.interactive and nb.output_dir == tmp_path / "reports" / "_interactive" / "budget"
+    assert nb.output_dir.is_dir()
+    assert f"skrivs till {nb.output_dir}" in capsys.readouterr().out
+    assert nb.params.medlemsavgift_familjen_helsingborg_kr_per_invanare == 21.0
+
+
+def test_start_under_skr_report_writes_to_the_run_folder(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv(paths.RUN_OUTPUT_ENV, str(tmp_path / "staging"))
+    nb = notebook.start({"report": "valfard_i_hela_landet", "kommun": 2463})
+    assert not nb.interactive and nb.output_dir == tmp_path / "staging"
+    assert nb.params.kommun == "2463" and capsys.readouterr().out == ""
+
+
+def test_table_writes_its_data_and_shows_the_caption(shown, tmp_path):
+    shown_frame = pd.DataFrame({"Kommun": ["Åsele"], "Invånare": ["2\u202f795"]})
+    data = pd.DataFrame({"kommun": ["2463"], "befolkning": [2795]})
+    nb = notebook.ReportNotebook(None, tmp_path)
+    nb.show(notebook.Table(shown_frame, 5, "Befolkning", data=data, note="En *anmärkning*."))
+    assert (tmp_path / "tables" / "tabell5.csv").read_text() == "kommun,befolkning\n2463,2795\n"
+    (bundle, meta), (note, _) = shown
+    assert meta == {"skr": {"kind": "table", "number": 5, "title": "Befolkning",
+                            "csv": "tables/tabell5.csv",
+                            "source": "Källa: Kolada (RKA), egna beräkningar."}}
+    assert "<table" in bundle["text/html"] and note.data == "En *anmärkning*."
+
+
+def test_figure_writes_png_and_alt_text_and_closes_the_figure(shown, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4])
+    nb = notebook.ReportNotebook(None, tmp_path)
+    nb.show(notebook.Figure(fig, 2, "Linje", "Linjediagram som stiger.",
+                            data=pd.DataFrame({"x": [1, 2]}), name="linje"), None)
+    assert (tmp_path / "figures" / "linje.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "figures" / "linje.txt").read_text() == "Linjediagram som stiger.\n"
+    assert (tmp_path / "tables" / "linje.csv").is_file()
+    assert not plt.fignum_exists(fig.number)  # not shown a second time by the inline backend
+    ((bundle, meta),) = shown
+    assert meta["skr"]["alt"] == "Linjediagram som stiger." and meta["skr"]["number"] == 2
+    assert meta["skr"]["csv"] == "tables/linje.csv" and "image/png" in bundle
