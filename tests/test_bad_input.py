@@ -187,7 +187,7 @@ def _unwritable_folder(tmp_path: Path) -> Path:
 def test_a_data_folder_that_cannot_be_written_is_a_message(user_env, tmp_path):
     user_env["SKR_DATA_DIR"] = str(_unwritable_folder(tmp_path))
     result = skr_report("fetch", str(write(tmp_path, VALFARD)), env=user_env)
-    assert_message(result, EXIT_FILES, "cannot write", "SKR_DATA_DIR")
+    assert_message(result, EXIT_FILES, "a file or folder cannot be used", "SKR_DATA_DIR")
 
 
 def test_exit_codes_are_distinct():
@@ -251,7 +251,7 @@ def test_fetched_files_are_readable_by_others_as_the_umask_allows(user_env, tmp_
     (lambda: VariantFailed("valfard", "valfard: cell 3 failed. Nothing was published"),
      EXIT_BUILD, "cell 3 failed"),
     (lambda: PermissionError(13, "Permission denied", "/srv/reports/x"), EXIT_FILES,
-     "cannot write /srv/reports/x: Permission denied"),
+     "cannot be used (/srv/reports/x): Permission denied"),
     (lambda: OSError(28, "No space left on device"), EXIT_FILES, "No space left"),
 ])
 def test_the_funnel_gives_each_kind_of_user_error_its_code(monkeypatch, tmp_path, error, code,

@@ -269,7 +269,9 @@ def test_bad_yaml_and_non_mappings_are_params_errors(tmp_path):
     (b"report: budget\nyear: 2022\nyear: 2021\n",
      "line 3, column 1: not valid YAML (key 'year' is given twice (first on line 2))"),
     (b"report: budget\n  kommun: 0114\n", "line 2, column 9: not valid YAML"),
-    (b"report: budget\nkommun: \"0114\n", "not valid YAML"),
+    (b"report: budget\nkommun: \"0114\n", "it started on line 2, column 9). Fix: close the quote"),
+    (b"report: budget\n\tyear: 2022\n", "line 2, column 1: not valid YAML (while scanning for "
+                                         "the next token: found character '\\t'"),
     (b"report: !!python/object:os.system x\n", "remove the '!' tag"),
     (b"report: a\n---\nreport: b\n", "not valid YAML"),
     (b"a: &x [1, 2]\nb: [*x, *x]\n", "line 2, column 5: not valid YAML (the alias *x repeats"),

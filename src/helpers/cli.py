@@ -63,10 +63,10 @@ def exit_code_for(exc: BaseException) -> int | None:
 
 def _message(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
-        where = f" {exc.filename}" if exc.filename else ""
-        return (f"cannot write{where}: {exc.strerror}. Nothing was published. Fix: make the "
-                "folder writable or free space (SKR_DATA_DIR and SKR_REPORTS_DIR choose other "
-                "folders).")
+        where = f" ({exc.filename})" if exc.filename else ""
+        return (f"a file or folder cannot be used{where}: {exc.strerror}. No report was "
+                "published. Fix: make the folder readable and writable for you, or free space; "
+                "SKR_DATA_DIR and SKR_REPORTS_DIR choose other folders.")
     return str(exc)
 
 

@@ -200,19 +200,31 @@ def _read_text(path: Path) -> str:
                           "editors offer it under 'Save as… / Encoding').") from None
 
 
+_YAML_FIXES = (
+    ("twice", "Fix: give each key once."),
+    ("alias", "Fix: write the value out where the alias stands."),
+    ("could not determine a constructor", "Fix: remove the '!' tag; parameter files hold plain "
+                                          "values only."),
+    ("quoted scalar", "Fix: close the quote."),
+    ("flow sequence", "Fix: close the list with ']' (items separated by ',')."),
+    ("flow mapping", "Fix: close the mapping with '}' (entries separated by ',')."),
+    ("'\\t'", "Fix: indent with spaces, not tabs."),
+)
+
+
 def _describe_yaml_error(path: Path, exc: yaml.YAMLError) -> str:
+    """``<file>, line L, column C: not valid YAML (problem; where it started). Fix: …``"""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     what = f"{context}: {problem}" if context and "twice" not in problem else problem
-    fix = ("Fix: give each key once." if "twice" in problem
-           else "Fix: quote values that contain ':', '#', '[' or '{', indent with spaces, and "
-                "write one `key: value` per line.")
-    if "alias" in problem:
-        fix = "Fix: write the value out where the alias stands."
-    if "could not determine a constructor" in problem:
-        fix = "Fix: remove the '!' tag; parameter files hold plain values only."
+    started = getattr(exc, "context_mark", None)
+    if started is not None and mark is not None and started.line != mark.line:
+        what += f"; it started on line {started.line + 1}, column {started.column + 1}"
+    fix = next((text for key, text in _YAML_FIXES if key in what),
+               "Fix: quote values that contain ':', '#', '[' or '{', indent with spaces, and "
+               "write one `key: value` per line.")
     return f"{path}{where}: not valid YAML ({what}). {fix}"
 
 
