@@ -115,9 +115,17 @@ def processed_fetch(kolada_server, tmp_path_factory):
         def required_kpis(self) -> list[str]:
             return list(VALFARD_KPIS)
 
+    from helpers.datasets import fetch_eurostat
+    from helpers.eurostat import EurostatClient
+    from helpers.valfard import ValfardParams
+
     root = tmp_path_factory.mktemp("processed_data")
     client = KoladaClient(base_url=kolada_server.base_url, cache_dir=root / "raw")
-    return fetch_for(_ValfardKpis(report="valfard_i_hela_landet"), client, root / "processed")
+    result = fetch_for(_ValfardKpis(report="valfard_i_hela_landet"), client, root / "processed")
+    # Tabell 1's Eurostat table, from the recording the same replay server answers
+    with EurostatClient(kolada_server.eurostat_base_url, cache_dir=root / "raw") as eurostat:
+        fetch_eurostat(ValfardParams(report="valfard_i_hela_landet"), eurostat, root / "processed")
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from helpers import paths
 from helpers.params import ParamsError, load_params
 
 NOTEBOOK = paths.NOTEBOOKS_DIR / "valfard_i_hela_landet.ipynb"
-TAGS = ["parameters", "setup", "titel", "figur1", "figur2", "figur3", "figur4", "tabell2",
-        "tabell3"]
+TAGS = ["parameters", "setup", "titel", "figur1", "figur2", "figur3", "figur4", "tabell1",
+        "tabell1_diagram", "tabell2", "tabell2_diagram", "tabell3", "tabell3_diagram"]
 FIGURES = ["figur1", "figur2", "figur3", "figur4"]
 TABLES = [*FIGURES, "tabell2", "tabell3"]
 
@@ -41,8 +41,10 @@ def test_cells_addressed_by_tag_and_parameters_cell_defaults():
     assert defaults == {
         "report": "valfard_i_hela_landet", "kommun": None, "year": None,
         "kommungruppering": 2023, "storleksklasser": [0, 6000, 10000, 20000, 50000, 100000],
+        "skuld_geo": "SE", "skuld_sektorer": ["S13", "S1311", "S1313"], "skuld_ar": None,
     }
-    for tag in [*FIGURES, "tabell2", "tabell3"]:  # thin: one helper call per figure/table
+    for tag in [*FIGURES, "tabell1", "tabell1_diagram", "tabell2", "tabell2_diagram", "tabell3",
+                "tabell3_diagram"]:  # thin: one helper call per figure/table
         assert len(cells[tag].source.splitlines()) == 1
 
 
@@ -165,3 +167,93 @@ def test_year_without_data_fails_before_the_notebook(kolada_server, tmp_path):
     with pytest.raises(ParamsError, match="Years with data"):
         _prepare(kolada_server, tmp_path, year=1990)
     assert not (tmp_path / "reports").exists()
+
+
+# --- Tabell 1 (Eurostat) and the Bilaga 1 heatmaps ---------------------------------------------
+
+
+def _image(cell):
+    images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1
+    return images[0].metadata["skr"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params_file", ["valfard.yaml", "valfard-2463.yaml"])
+def test_tabell1_from_eurostat_with_figure_and_statement(executed, params_file):
+    nb, out = executed(params_file)
+    cells = cells_by_tag(nb)
+    table = pd.read_csv(out / "tables" / "tabell1.csv").set_index("ar")
+    assert list(table.columns) == ["geo", "S13", "S1311", "S1313"]
+    assert table.index.tolist() == list(range(1995, 2025))  # every year with data
+    assert table.loc[2024, ["S13", "S1311", "S1313"]].tolist() == [34.0, 20.2, 14.3]
+    assert table.loc[:2020, ["S1311", "S1313"]].isna().all().all()  # never filled in
+    tables = [o for o in cells["tabell1"].outputs if "text/html" in o.get("data", {})]
+    caption = tables[0].metadata["skr"]
+    assert (caption["kind"], caption["number"]) == ("table", 1)
+    assert caption["title"].startswith("Den offentliga skulden som andel av BNP")
+    assert caption["source"] == "Källa: Eurostat (gov_10dd_edpt1)."
+    assert caption["csv"] == "tables/tabell1.csv"
+    html = tables[0].data["text/html"]
+    assert "34,0" in html and "14,3" in html and "–" in html
+    note = outputs_text(cells["tabell1"])
+    assert "staten (S1311) och kommunsektorn (S1313) 2021–2024" in note
+    assert "summerar inte till S13" in note
+    figure = _image(cells["tabell1_diagram"])
+    assert figure["number"] == 5
+    assert figure["alt"].startswith("Figur 5: Offentlig bruttoskuld i procent av BNP")
+    assert "kommunsektorn (S1313) från 13,1 procent 2021 till 14,3 procent 2024" in figure["alt"]
+    assert (out / "figures" / "figur5.png").is_file()
+    claims = pd.read_csv(out / "tables" / "pastaenden.csv")
+    row = claims[claims["Påstående i rapporten"].str.startswith("Kommunernas låneskuld")]
+    assert row["Stöds av data"].tolist() == ["ja"]
+    assert "13,1 procent av BNP 2021 → 14,3 procent 2024" in row["Underlag"].iloc[0]
+    for number, figure_number in ((2, 6), (3, 7)):
+        assert (out / "figures" / f"figur{figure_number}.png").is_file()
+        heat = _image(cells[f"tabell{number}_diagram"])
+        assert heat["number"] == figure_number
+        assert heat["alt"].startswith(
+            f"Figur {figure_number}: Korrelationerna i tabell {number} som värmekarta")
+        assert "n = " in heat["alt"] and "," in heat["alt"]  # Swedish decimal comma
+
+
+def _prepare_with_eurostat(kolada_server, tmp_path, **overrides):
+    from helpers.eurostat import EurostatClient
+    from helpers.kolada import KoladaClient
+    from helpers.runner import RunSettings, prepare_variant
+
+    client = KoladaClient(base_url=kolada_server.base_url, cache_dir=tmp_path / "raw")
+    eurostat = EurostatClient(kolada_server.eurostat_base_url, cache_dir=tmp_path / "raw")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    params_file = tmp_path / "valfard.yaml"
+    text = (paths.PARAMS_DIR / "valfard.yaml").read_text(encoding="utf-8")
+    params_file.write_text(text + "".join(f"{k}: {v}\n" for k, v in overrides.items()),
+                           encoding="utf-8")
+    settings = RunSettings(reports_dir=tmp_path / "reports", processed_dir=tmp_path / "processed")
+    return prepare_variant(params_file, client=client, settings=settings,
+                           eurostat_client=eurostat)
+
+
+def test_unknown_sector_stops_before_anything_is_fetched(kolada_server, tmp_path):
+    before = kolada_server.request_count
+    with pytest.raises(ParamsError) as err:
+        _prepare_with_eurostat(kolada_server, tmp_path, skuld_sektorer="[S13, S99]")
+    message = str(err.value)
+    assert "skuld_sektorer" in message and "S99" in message
+    assert "S1311 staten" in message and "S1313 kommunsektorn" in message
+    assert kolada_server.request_count == before and not (tmp_path / "processed").exists()
+
+
+@pytest.mark.slow
+def test_unknown_geo_or_year_stops_before_the_notebook_naming_the_allowed(kolada_server,
+                                                                          tmp_path):
+    with pytest.raises(ParamsError) as err:
+        _prepare_with_eurostat(kolada_server, tmp_path / "geo", skuld_geo="XX")
+    assert "skuld_geo" in str(err.value) and "SE, SI, SK" in str(err.value)
+    assert not (tmp_path / "geo" / "processed" / "eurostat").exists()
+    with pytest.raises(ParamsError, match="Years with data: 1995–2024"):
+        _prepare_with_eurostat(kolada_server, tmp_path / "year", skuld_ar="[1990, 2024]")
+    variant = _prepare_with_eurostat(kolada_server, tmp_path / "ok", skuld_ar="[2021, 2024]")
+    assert variant.eurostat == ["gov_10dd_edpt1"]
+    assert variant.source["eurostat"]["snapshot"] is True
+    assert not (tmp_path / "ok" / "reports").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -311,3 +312,81 @@ def render_png(result: FigureResult) -> bytes:
             else:
                 artist.remove()
     return buffer.getvalue()
+
+
+# --- small line figure (Tabell 1) and correlation heatmaps (Bilaga 1) ---------------------------
+
+
+def line_figure(series: dict[str, pd.Series], *, title: str, subtitle: str, value_label: str,
+                source: str, alt: str, colours: Sequence[str] | None = None) -> FigureResult:
+    """A small line figure: one line per entry of ``series`` (label → values indexed by year).
+
+    Missing years stay gaps: only years with a value are drawn, a series with one year is a
+    point. Every line is marked at each value so that short series stay visible.
+    """
+    colours = list(colours or (OKABE_ITO["black"], OKABE_ITO["blue"], OKABE_ITO["vermillion"],
+                               OKABE_ITO["bluish_green"], OKABE_ITO["reddish_purple"]))
+    fig = Figure(figsize=(7.5, 3.6), dpi=DPI)
+    ax = fig.add_axes((0.08, 0.16, 0.62, 0.62))
+    for (label, values), colour in zip(series.items(), colours, strict=False):
+        present = values.dropna().sort_index()
+        if present.empty:
+            continue
+        ax.plot(present.index.astype(int), present.to_numpy(), color=colour, linewidth=1.6,
+                marker="o", markersize=3, label=label)
+    ax.set_ylabel(value_label, fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(v, 0)))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", color="#DDDDDD", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+    fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=11, fontweight="bold")
+    fig.text(0.02, 0.86, subtitle, ha="left", va="top", fontsize=8.5)
+    fig.text(0.02, 0.02, source, ha="left", va="bottom", fontsize=7.5, color="#444444")
+    return FigureResult(fig, alt)
+
+
+def correlation_heatmap(values: pd.DataFrame, counts: pd.DataFrame, *, title: str,
+                        source: str, alt: str, decimals: int = 2) -> FigureResult:
+    """A correlation table as a seaborn heatmap: diverging colours centred on 0 (−1 … 1), each
+    cell labelled with r (decimal comma) and n; a cell without data is left white and says
+    "saknas"."""
+    import seaborn as sns
+
+    height = 1.3 + 0.42 * len(values.index)
+    fig = Figure(figsize=(8.5, height), dpi=DPI)
+    ax = fig.add_axes((0.42, 0.5 / height + 0.02, 0.46, 1 - 1.3 / height))
+    labels = np.empty(values.shape, dtype=object)
+    for i, row in enumerate(values.index):
+        for j, column in enumerate(values.columns):
+            r, n = values.loc[row, column], counts.loc[row, column]
+            labels[i, j] = ("saknas" if pd.isna(r)
+                            else f"{format_number(r, decimals)}\nn = {format_number(n)}")
+    sns.heatmap(values.astype(float), ax=ax, cmap="RdBu_r", center=0, vmin=-1, vmax=1,
+                annot=labels, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
+                linecolor="white", cbar_kws={"label": "Pearsons r", "shrink": 0.8})
+    for i, row in enumerate(values.index):  # seaborn leaves cells without a value unlabelled
+        for j, column in enumerate(values.columns):
+            if pd.isna(values.loc[row, column]):
+                ax.text(j + 0.5, i + 0.5, "saknas i data", ha="center", va="center",
+                        fontsize=7, style="italic", color="#444444")
+    colorbar = ax.collections[0].colorbar
+    colorbar.set_ticks([-1, -0.5, 0, 0.5, 1])
+    colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(v, 1)))
+    colorbar.ax.tick_params(labelsize=7)
+    colorbar.ax.yaxis.label.set_size(8)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_xticklabels([_wrap_label(c, 18) for c in values.columns], rotation=0, fontsize=7.5)
+    ax.set_yticklabels(list(values.index), rotation=0, fontsize=7.5)
+    ax.xaxis.tick_top()
+    fig.suptitle(title, x=0.02, y=1 - 0.12 / height, ha="left", va="top", fontsize=10,
+                 fontweight="bold")
+    fig.text(0.02, 0.1 / height, source, ha="left", va="bottom", fontsize=7, color="#444444")
+    return FigureResult(fig, alt)
+
+
+def _wrap_label(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)

@@ -8,6 +8,7 @@ report, and every sentence about the numbers, is computed here from the values t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +20,19 @@ from pydantic import Field, field_validator
 
 from helpers.datasets import (
     DEFAULT_STORLEKSKLASSER,
+    EurostatRequest,
+    load_eurostat,
     load_kommuner,
     load_values,
     validate_storleksklasser,
 )
-from helpers.figures import SpreadStyle, render_png, spread_figure
+from helpers.figures import (
+    SpreadStyle,
+    correlation_heatmap,
+    line_figure,
+    render_png,
+    spread_figure,
+)
 from helpers.formatting import escape_markdown as md
 from helpers.formatting import format_number, unescape_markdown
 from helpers.notebook import Figure, Table
@@ -49,6 +58,21 @@ POPULATION_KPI = "N01951"
 KOMMUNTYP_CODES: tuple[str, ...] = ("A1", "A2", "B3", "B4", "B5", "C6", "C7", "C8", "C9")
 
 SOURCE_LINE = "Källa: Kolada (RKA), egna beräkningar."
+SKULD_DATASET = "gov_10dd_edpt1"
+SKULD_SOURCE_LINE = "Källa: Eurostat (gov_10dd_edpt1)."
+SEKTORER: dict[str, str] = {
+    "S13": "Offentliga sektorn",
+    "S1311": "Staten",
+    "S1312": "Delstaterna",
+    "S1313": "Kommunsektorn",
+    "S1314": "Sociala trygghetsfonder",
+}
+"""Eurostat's sectors of gov_10dd_edpt1 (ESA 2010) with their Swedish names."""
+DEFAULT_SKULD_SEKTORER: tuple[str, ...] = ("S13", "S1311", "S1313")
+SKULD_FILTERS: dict[str, tuple[str, ...]] = {"na_item": ("GD",), "unit": ("PC_GDP",),
+                                              "sector": tuple(SEKTORER)}
+"""Gross debt in % of GDP for every sector and every geo: one request whatever the parameters,
+so changing geo or sectors needs no new fetch."""
 MISSING_TEXT = "saknas i data"
 NO_VALUES_TEXT = "inga värden"
 MIN_N_FOR_SPREAD = 5
@@ -631,6 +655,20 @@ class ValfardData:
     year: int
     kommungruppering: int
     kommun: str | None
+    skuld_geo: str = "SE"
+    skuld_sektorer: tuple[str, ...] = DEFAULT_SKULD_SEKTORER
+    skuld_ar: tuple[int, ...] | None = None
+    processed_dir: Path | None = None
+    _skuld: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def skuld(self) -> pd.DataFrame:
+        """Gross debt (GD, % of GDP) of ``skuld_geo`` for the chosen sectors and years (long:
+        geo, sector, year, value, flag); only cells Eurostat has, nothing filled in."""
+        if self._skuld is None:
+            self._skuld = skuld_table(load_eurostat(SKULD_DATASET, self.processed_dir),
+                                      self.skuld_geo, self.skuld_sektorer, self.skuld_ar)
+        return self._skuld
 
     @property
     def kommun_label(self) -> str | None:
@@ -656,16 +694,22 @@ def load_data(
     kommungruppering: int = 2023,
     storleksklasser: Sequence[int] = DEFAULT_STORLEKSKLASSER,
     processed_dir: str | Path | None = None,
+    skuld_geo: str = "SE",
+    skuld_sektorer: Sequence[str] | None = None,
+    skuld_ar: Sequence[int] | None = None,
 ) -> ValfardData:
     """Load the report's values and kommun table from ``data/processed``, for a parameter set
     (``params``) or the keyword arguments.
 
     ``year`` None means the latest year with data for the figures' KPIs. A year without data or
-    an unknown kommun raises ValueError naming what is available.
+    an unknown kommun raises ValueError naming what is available. The Eurostat table of
+    Tabell 1 (``skuld_*``) is read when first used.
     """
     if params is not None:
         year, kommun = params.year, params.kommun
         kommungruppering, storleksklasser = params.kommungruppering, params.storleksklasser
+        skuld_geo, skuld_sektorer, skuld_ar = (params.skuld_geo, params.skuld_sektorer,
+                                               params.skuld_ar)
     values = load_values(required_kpis(), processed_dir=processed_dir)
     available = sorted(values.loc[values["kpi"].isin(FIGURE_KPIS), "period"].unique())
     if year is None:
@@ -680,13 +724,216 @@ def load_data(
             raise ValueError(f"kommun {kommun!r} is not in the kommun table for {year}.")
     wide = wide_values(values, int(year), list(kommuner["kommun"]))
     return ValfardData(values, kommuner, _with_derived(wide), int(year), int(kommungruppering),
-                       kommun)
+                       kommun, skuld_geo=str(skuld_geo).upper(),
+                       skuld_sektorer=tuple(skuld_sektorer or DEFAULT_SKULD_SEKTORER),
+                       skuld_ar=tuple(int(y) for y in skuld_ar) if skuld_ar else None,
+                       processed_dir=Path(processed_dir) if processed_dir else None)
 
 
 def _with_derived(wide: pd.DataFrame) -> pd.DataFrame:
     """Add empty columns for required KPIs without values, so every lookup is defined."""
     missing = [k for k in required_kpis() if k not in wide.columns]
     return wide.assign(**{k: np.nan for k in missing})
+
+
+# --- Tabell 1: public debt by sub-sector (Eurostat) ---------------------------------------------
+
+
+def skuld_table(table: pd.DataFrame, geo: str, sectors: Sequence[str],
+                years: Sequence[int] | None = None) -> pd.DataFrame:
+    """The cells of ``table`` (tidy gov_10dd_edpt1) for GD in % of GDP, ``geo`` and ``sectors``
+    in ``years`` (None: every year with data for any of them). Nothing is filled in."""
+    rows = table[(table["geo"] == geo) & table["sector"].isin(sectors)
+                 & (table["na_item"] == "GD") & (table["unit"] == "PC_GDP")]
+    rows = rows.dropna(subset=["value"])
+    if years is not None:
+        rows = rows[rows["year"].isin([int(y) for y in years])]
+    rows = rows.assign(sector=pd.Categorical(rows["sector"], categories=list(sectors)))
+    out = rows.sort_values(["sector", "year"])[["geo", "sector", "year", "value", "flag"]]
+    out["sector"] = out["sector"].astype(str)
+    return out.reset_index(drop=True)
+
+
+def sector_label(code: str) -> str:
+    return f"{SEKTORER.get(code, code)} ({code})"
+
+
+def _years_of(skuld: pd.DataFrame, sector: str) -> list[int]:
+    return sorted(int(y) for y in skuld.loc[skuld["sector"] == sector, "year"])
+
+
+def tabell1_frame(skuld: pd.DataFrame, sectors: Sequence[str],
+                  years: Sequence[int] | None = None) -> pd.DataFrame:
+    """Tabell 1 as shown: one row per year (``years``, default every year with data), one column
+    per sector, values with a decimal comma, "–" where Eurostat has no value."""
+    shown_years = sorted({int(y) for y in (years if years is not None else skuld["year"])})
+    wide = skuld.pivot(index="year", columns="sector", values="value")
+    wide = wide.reindex(index=shown_years, columns=list(sectors))
+    table = wide.apply(lambda column: column.map(lambda v: format_number(v, 1, missing="–")))
+    table.columns = [sector_label(code) for code in sectors]
+    table.index = pd.Index([str(y) for y in shown_years], name="År")
+    return table.reset_index()
+
+
+def tabell1_csv(skuld: pd.DataFrame, sectors: Sequence[str],
+                years: Sequence[int] | None = None) -> pd.DataFrame:
+    """``tables/tabell1.csv``: geo, year and one column per sector code; empty where absent."""
+    shown_years = sorted({int(y) for y in (years if years is not None else skuld["year"])})
+    wide = skuld.pivot(index="year", columns="sector", values="value")
+    wide = wide.reindex(index=shown_years, columns=list(sectors))
+    wide.columns.name = None
+    wide.index.name = "ar"
+    out = wide.reset_index()
+    out.insert(0, "geo", skuld["geo"].iloc[0] if len(skuld) else "")
+    return out
+
+
+def _span_text(skuld: pd.DataFrame, sectors: Sequence[str]) -> str:
+    """"Offentliga sektorn (S13) 1995–2024; staten (S1311) och kommunsektorn (S1313) 2021–2024"."""
+    by_span: dict[str, list[str]] = {}
+    for code in sectors:
+        years = _years_of(skuld, code)
+        span = format_years(years) if years else "inga år"
+        by_span.setdefault(span, []).append(lower_first(sector_label(code)))
+    return "; ".join(f"{' och '.join(names)} {span}" for span, names in by_span.items())
+
+
+def tabell1(data: ValfardData) -> Table:
+    """Tabell 1: gross debt in % of GDP by sector and year; the CSV holds the numbers (empty
+    where Eurostat has none), the caption says which years each sector has."""
+    skuld = data.skuld
+    sectors = list(data.skuld_sektorer)
+    shown = tabell1_frame(skuld, sectors, data.skuld_ar).set_index("År")
+    shown.index.name, shown.columns.name = None, "År"  # one header row, "År" in its corner
+    sub = [code for code in sectors if code != "S13"]
+    note = [
+        f"Offentlig bruttoskuld (konsoliderad, Maastrichtdefinitionen; Eurostats na_item GD) i "
+        f"procent av BNP, {md(data.skuld_geo)}. År med värde: {_span_text(skuld, sectors)}. "
+        "– = värde saknas i Eurostats data; inget år är skattat eller ifyllt.",
+    ]
+    if "S13" in sectors and sub:
+        note.append(
+            f"Offentliga sektorn (S13) visas för hela perioden och uppdelningen på "
+            f"{' och '.join(lower_first(sector_label(c)) for c in sub)} där den finns. "
+            "Varje delsektors skuld är konsoliderad för sig (skulder mellan sektorerna räknas "
+            "bort i S13 men inte mellan delsektorerna), så delsektorerna är inte delar av S13 "
+            "och summerar inte till S13.")
+    return Table(shown, 1, "Den offentliga skulden som andel av BNP uppdelad på kommunsektorn "
+                 "och stat", data=tabell1_csv(skuld, sectors, data.skuld_ar),
+                 source=SKULD_SOURCE_LINE, note=" ".join(note), index=True)
+
+
+SKULD_FIGURE = 5
+"""Figur 5, after the report's Figur 1–4: Tabell 1 as a line figure."""
+HEATMAP_FIGURES = {2: 6, 3: 7}
+"""Figur 6 and 7: Tabell 2 and 3 as heatmaps."""
+
+
+def skuld_figure(data: ValfardData) -> Figure:
+    """Figur 5, the small line figure beside Tabell 1 (the same values)."""
+    skuld = data.skuld
+    sectors = list(data.skuld_sektorer)
+    series = {sector_label(code): skuld[skuld["sector"] == code].set_index("year")["value"]
+              for code in sectors}
+    title = "Offentlig bruttoskuld i procent av BNP (tabell 1 som diagram)"
+    alt = f"Figur {SKULD_FIGURE}: {title}. {skuld_alt_text(skuld, sectors, data.skuld_geo)}"
+    drawn = line_figure(series, title=f"Figur {SKULD_FIGURE}: {title}",
+                        subtitle=f"{data.skuld_geo}. Delsektorerna är konsoliderade var för sig "
+                                 "och summerar inte till offentliga sektorn.",
+                        value_label="Procent av BNP", source=SKULD_SOURCE_LINE, alt=alt)
+    return Figure(render_png(drawn), SKULD_FIGURE, title, alt, source=SKULD_SOURCE_LINE,
+                  note="Samma värden som tabell 1 (`tables/tabell1.csv`); linjerna ritas bara "
+                       "för år med värde.")
+
+
+def skuld_alt_text(skuld: pd.DataFrame, sectors: Sequence[str], geo: str) -> str:
+    """What the line figure shows, in words: first and last value of each line."""
+    parts = []
+    for code in sectors:
+        rows = skuld[skuld["sector"] == code].sort_values("year")
+        if rows.empty:
+            parts.append(f"{lower_first(sector_label(code))}: inga värden")
+            continue
+        first, last = rows.iloc[0], rows.iloc[-1]
+        parts.append(f"{lower_first(sector_label(code))} från {fmt(first['value'])} procent "
+                     f"{int(first['year'])} till {fmt(last['value'])} procent {int(last['year'])}")
+    return (f"Linjediagram över offentlig bruttoskuld i procent av BNP, {geo}: "
+            + "; ".join(parts) + ".")
+
+
+SKULD_CLAIM = ("Kommunernas låneskuld har ökat samtidigt som statens skuld som andel av BNP har "
+               "minskat över tid.")
+
+
+def skuld_statement(skuld: pd.DataFrame, geo: str) -> list[str]:
+    """The report's claim about Tabell 1 checked against it: kommunsektorn (S1313) up and staten
+    (S1311) down between the first and last year both have values."""
+    state, local = (set(_years_of(skuld, code)) for code in ("S1311", "S1313"))
+    common = sorted(state & local)
+    if len(common) < 2:
+        return [SKULD_CLAIM, "kan inte prövas",
+                "Tabell 1 har inte två år med värden för både staten (S1311) och "
+                f"kommunsektorn (S1313) för {geo}."]
+    first, last = common[0], common[-1]
+    value = skuld.set_index(["sector", "year"])["value"]
+
+    def change(code: str) -> tuple[str, float]:
+        a, b = float(value[(code, first)]), float(value[(code, last)])
+        return (f"{lower_first(sector_label(code))} {fmt(a)} procent av BNP {first} → {fmt(b)} "
+                f"procent {last} ({'+' if b >= a else ''}{fmt(b - a)} procentenheter)"), b - a
+
+    local_text, local_diff = change("S1313")
+    state_text, state_diff = change("S1311")
+    text = (f"{local_text[0].upper()}{local_text[1:]}; {state_text}. Jämförelsen gäller "
+            f"{first}–{last}, de år Eurostat redovisar båda delsektorerna för {geo}. "
+            "Kommunsektorn omfattar kommuner och regioner, och måttet är bruttoskuld, inte "
+            "enbart låneskuld.")
+    return [SKULD_CLAIM, _verdict([local_diff > 0, state_diff < 0]), text]
+
+
+# --- Bilaga 1 as pictures: correlation heatmaps ---------------------------------------------------
+
+
+def heatmap(data: ValfardData, number: int) -> Figure:
+    """Tabell ``number`` (2–3) as a seaborn heatmap beside the table (Figur 6 and 7)."""
+    _heading, rows, columns = TABLES[number]
+    long = correlation_table(data.wide, rows, columns, year=data.year)
+    corr = long[long["typ"] == "korrelation"]
+    row_labels = list(dict.fromkeys(corr["rad"]))
+    column_labels = list(dict.fromkeys(corr["kolumn"]))
+    values = corr.pivot(index="rad", columns="kolumn", values="varde")
+    values = values.reindex(index=row_labels, columns=column_labels)
+    counts = corr.pivot(index="rad", columns="kolumn", values="n")
+    counts = counts.reindex(index=row_labels, columns=column_labels)
+    values = values.where(counts >= 3)
+    figure_number = HEATMAP_FIGURES[number]
+    title = f"Korrelationerna i tabell {number} som värmekarta ({data.year})"
+    alt = f"Figur {figure_number}: {title}. {heatmap_alt_text(values, counts, number)}"
+    drawn = correlation_heatmap(values, counts, title=f"Figur {figure_number}: {title}",
+                                source=source_line(data.year), alt=alt)
+    note = (f"Samma korrelationer som tabell {number}: blått negativt, rött positivt samband, "
+            "vitt nära 0; n = antal kommuner med värde på båda variablerna. Data: "
+            f"`tables/tabell{number}.csv`.")
+    return Figure(render_png(drawn), figure_number, title, alt, source=source_line(data.year),
+                  note=note)
+
+
+def heatmap_alt_text(values: pd.DataFrame, counts: pd.DataFrame, number: int) -> str:
+    stacked = values.stack().dropna()
+    n = counts.where(values.notna()).stack().dropna()
+    parts = [f"Värmekarta över korrelationerna i tabell {number}, {len(values.index)} rader "
+             f"och {len(values.columns)} kolumner"]
+    if len(stacked):
+        top, low = stacked.idxmax(), stacked.idxmin()
+        parts.append(f"starkast positiva: {top[0]} och {lower_first(top[1])} "
+                     f"({fmt(stacked[top], 2)})")
+        parts.append(f"starkast negativa: {low[0]} och {lower_first(low[1])} "
+                     f"({fmt(stacked[low], 2)})")
+        parts.append(f"n = {format_number(n.min())}–{format_number(n.max())} kommuner per cell")
+    missing = values.index[values.isna().all(axis=1)]
+    if len(missing):
+        parts.append(f"saknas i data: {', '.join(missing)}")
+    return "; ".join(parts) + "."
 
 
 def source_line(year: int) -> str:
@@ -798,17 +1045,18 @@ def table(data: ValfardData, number: int) -> Table:
 
 
 def statements(data: ValfardData) -> Table:
-    """The report's statements about figures 1–4 checked against this year's data."""
+    """The report's statements about figures 1–4 and Tabell 1 checked against the data."""
     checked = spec_statements(
         data.spread("kommuntyp", KVALITETSINDEX),
         data.spread("storleksklass", KVALITETSINDEX),
         data.spread("kommuntyp", NETTOKOSTNADSAVVIKELSE),
     )
+    checked.loc[len(checked)] = skuld_statement(data.skuld, data.skuld_geo)
     return Table(checked.set_index("Påstående i rapporten"), 4,
-                 "Rapportens påståenden om figur 1–4 prövade mot data", data=checked,
-                 name="pastaenden", index=True, source=source_line(data.year),
+                 "Rapportens påståenden om figur 1–4 och tabell 1 prövade mot data",
+                 data=checked, name="pastaenden", index=True, source=source_line(data.year),
                  note="Gruppernas medelvärden jämförs med medelvärdet över alla kommuner "
-                      "(ovägt).")
+                      f"(ovägt). Påståendet om tabell 1: {SKULD_SOURCE_LINE}")
 
 
 # --- parameters ---------------------------------------------------------------------------------
@@ -822,11 +1070,80 @@ class ValfardParams(ReportParams):
 
     kommungruppering: Literal[2023, 2017] = 2023
     storleksklasser: list[int] = Field(default_factory=lambda: list(DEFAULT_STORLEKSKLASSER))
+    skuld_geo: str = "SE"
+    """Tabell 1: the Eurostat geo code (SE Sverige)."""
+    skuld_sektorer: list[str] = Field(default_factory=lambda: list(DEFAULT_SKULD_SEKTORER))
+    """Tabell 1: sectors shown (S13, S1311, S1312, S1313, S1314)."""
+    skuld_ar: list[int] | None = None
+    """Tabell 1: years shown; None means every year with data."""
 
     @field_validator("storleksklasser")
     @classmethod
     def _check_storleksklasser(cls, value: list[int]) -> list[int]:
         return validate_storleksklasser(value)
 
+    @field_validator("skuld_geo", mode="before")
+    @classmethod
+    def _check_geo(cls, value: object) -> str:
+        text = str(value).strip().upper()
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]{1,15}", text):
+            raise ValueError(f"{value!r} is not a Eurostat geo code. Fix: a code such as SE "
+                             "(Sverige), DK, FI, NO or EU27_2020.")
+        return text
+
+    @field_validator("skuld_sektorer", mode="before")
+    @classmethod
+    def _check_sektorer(cls, value: object) -> list[str]:
+        items = [value] if isinstance(value, str) else list(value or [])
+        codes = [str(item).strip().upper() for item in items]
+        allowed = "; ".join(f"{code} {name.lower()}" for code, name in SEKTORER.items())
+        unknown = [c for c in codes if c not in SEKTORER]
+        if unknown or not codes:
+            what = f"unknown sector(s) {', '.join(unknown)}" if unknown else "no sector given"
+            raise ValueError(f"{what}. Allowed: {allowed}. Fix: e.g. [S13, S1311, S1313].")
+        return list(dict.fromkeys(codes))
+
+    @field_validator("skuld_ar")
+    @classmethod
+    def _check_skuld_ar(cls, value: list[int] | None) -> list[int] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("an empty list of years. Fix: leave skuld_ar out for every year "
+                             "with data, or list years such as [2021, 2022, 2023, 2024].")
+        return sorted(set(value))
+
     def required_kpis(self) -> list[str]:
         return required_kpis()
+
+    def eurostat_requests(self) -> list[EurostatRequest]:
+        return [EurostatRequest(SKULD_DATASET, dict(SKULD_FILTERS))]
+
+    def check_eurostat(self, tables) -> None:
+        """The geo, sectors and years of Tabell 1 must have data in the table fetched."""
+        from helpers.params import ParamsError
+
+        table = tables[SKULD_DATASET]
+        where = self.source or "<parameters>"
+        debt = table[(table["na_item"] == "GD") & (table["unit"] == "PC_GDP")]
+        geos = sorted(set(debt["geo"]))
+        if self.skuld_geo not in geos:
+            raise ParamsError(f"{where}: key 'skuld_geo': Eurostat's {SKULD_DATASET} has no "
+                              f"gross debt for {self.skuld_geo!r}. Allowed: {', '.join(geos)}. "
+                              "Fix: choose one of these (SE = Sverige).")
+        own = debt[debt["geo"] == self.skuld_geo]
+        have = sorted(set(own["sector"]))
+        empty = [code for code in self.skuld_sektorer if code not in have]
+        if empty:
+            raise ParamsError(f"{where}: key 'skuld_sektorer': {SKULD_DATASET} has no values "
+                              f"for {', '.join(empty)} in {self.skuld_geo}. Sectors with data: "
+                              f"{', '.join(have)}. Fix: leave those out.")
+        years = sorted(set(own.loc[own["sector"].isin(self.skuld_sektorer), "year"].astype(int)))
+        wanted = self.skuld_ar or []
+        without = [y for y in wanted if y not in years]
+        if without:
+            raise ParamsError(f"{where}: key 'skuld_ar': no value for {format_years(without)} in "
+                              f"{SKULD_DATASET} ({self.skuld_geo}, "
+                              f"{', '.join(self.skuld_sektorer)}). Years with data: "
+                              f"{format_years(years)}. Fix: choose among these, or leave "
+                              "skuld_ar out for all of them.")
