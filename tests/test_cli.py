@@ -24,8 +24,9 @@ def skr_report(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 @pytest.fixture
 def user_env(kolada_server, tmp_path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(KOLADA_BASE_URL=kolada_server.base_url, SKR_DATA_DIR=str(tmp_path / "data"),
-               SKR_REPORTS_DIR=str(tmp_path / "reports"))
+    env.update(KOLADA_BASE_URL=kolada_server.base_url,
+               EUROSTAT_BASE_URL=kolada_server.eurostat_base_url,
+               SKR_DATA_DIR=str(tmp_path / "data"), SKR_REPORTS_DIR=str(tmp_path / "reports"))
     return env
 
 
@@ -52,6 +53,8 @@ def test_fetch_fills_processed_data_and_second_run_makes_no_request(user_env, va
     processed = tmp_path / "data" / "processed"
     assert (processed / "values" / "U20404.parquet").exists()
     assert (processed / "kommuner_2022.parquet").exists()
+    assert (processed / "eurostat" / "gov_10dd_edpt1.parquet").exists()
+    assert "Eurostat gov_10dd_edpt1" in first.stdout
     second = skr_report("fetch", str(valfard_params), env=user_env)
     assert second.returncode == 0, second.stderr
     assert re.search(r"\b0 HTTP requests", second.stdout)
@@ -61,6 +64,15 @@ def test_fetch_offline_names_what_is_missing(user_env, valfard_params):
     result = skr_report("fetch", str(valfard_params), "--offline", env=user_env)
     assert result.returncode == EXIT_SOURCE
     assert "Offline mode" in result.stderr and "without --offline" in result.stderr
+
+
+def test_fetch_with_eurostat_unreachable_and_nothing_cached_says_so(user_env, valfard_params):
+    user_env["EUROSTAT_BASE_URL"] = "http://127.0.0.1:9/eurostat/api/dissemination"
+    result = skr_report("fetch", str(valfard_params), env=user_env)
+    assert result.returncode == EXIT_SOURCE
+    assert "Eurostat could not be reached at http://127.0.0.1:9" in result.stderr
+    assert "skr-report serve-replay" in result.stderr and "--offline" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_fetch_with_unreachable_api_says_how_to_use_the_snapshot(user_env, valfard_params):

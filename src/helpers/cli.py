@@ -215,6 +215,7 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
     """Fill data/raw and data/processed for parameter sets (default: every file in params/)."""
     from helpers import paths
     from helpers.datasets import catalogue_for, prepare
+    from helpers.eurostat import EurostatClient
     from helpers.kolada import KoladaClient
     from helpers.params import load_params, precheck_params
 
@@ -224,20 +225,26 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
                         "a parameter file, e.g. params/valfard.yaml.", EXIT_OPTION)
     for path in files:  # every file is checked before anything is fetched
         precheck_params(path, kommun=kommun, year=year)
-    with KoladaClient(offline=offline, refresh=refresh) as client:
+    with KoladaClient(offline=offline, refresh=refresh) as client, \
+            EurostatClient(offline=offline, refresh=refresh) as eurostat:
         catalogue = catalogue_for(client)
         for path in files:  # and against the catalogue, before any values are fetched
             load_params(path, catalogue, kommun=kommun, year=year)
         for path in files:
-            prepared = prepare(path, client, kommun=kommun, year=year)
+            prepared = prepare(path, client, kommun=kommun, year=year, eurostat_client=eurostat)
             result = prepared.fetch
             missing = (f"; no data in Kolada for {', '.join(result.missing_kpis)} "
                        "(shown as 'saknas i data')" if result.missing_kpis else "")
+            tables = (f"; Eurostat {', '.join(prepared.eurostat['datasets'])}"
+                      if prepared.eurostat else "")
             click.echo(f"{path}: {len(result.kpis)} KPIs, {result.rows} values, data year "
-                       f"{prepared.year}{missing}")
-        click.echo(f"{client.stats.requests} HTTP requests ({client.stats.bytes / 1e6:.1f} MB), "
-                   f"{client.stats.cache_hits} answered from the cache "
-                   f"{client.cache.root}; tables in {paths.PROCESSED_DIR}")
+                       f"{prepared.year}{missing}{tables}")
+        requests = client.stats.requests + eurostat.stats.requests
+        received = (client.stats.bytes + eurostat.stats.bytes) / 1e6
+        hits = client.stats.cache_hits + eurostat.stats.cache_hits
+        click.echo(f"{requests} HTTP requests ({received:.1f} MB), {hits} answered from the "
+                   f"cache {client.cache.root} (Eurostat: {eurostat.cache.root}); tables in "
+                   f"{paths.PROCESSED_DIR}")
 
 
 # --- run, batch, report-all (helpers.runner, helpers.batch) ------------------------------------
