@@ -29,8 +29,9 @@ def skr_report(*args: str, env: dict[str, str], umask: int | None = None,
 @pytest.fixture
 def user_env(kolada_server, tmp_path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(KOLADA_BASE_URL=kolada_server.base_url, SKR_DATA_DIR=str(tmp_path / "data"),
-               SKR_REPORTS_DIR=str(tmp_path / "reports"))
+    env.update(KOLADA_BASE_URL=kolada_server.base_url,
+               EUROSTAT_BASE_URL=kolada_server.eurostat_base_url,
+               SKR_DATA_DIR=str(tmp_path / "data"), SKR_REPORTS_DIR=str(tmp_path / "reports"))
     return env
 
 

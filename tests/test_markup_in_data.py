@@ -54,7 +54,8 @@ def hostile_server(tmp_path_factory):
 
 
 def build(server, tmp_path: Path, params: str, name: str, formats: str = "html,pdf") -> Path:
-    env = dict(os.environ, KOLADA_BASE_URL=server.base_url, SKR_DATA_DIR=str(tmp_path / "data"),
+    env = dict(os.environ, KOLADA_BASE_URL=server.base_url,
+               EUROSTAT_BASE_URL=server.eurostat_base_url, SKR_DATA_DIR=str(tmp_path / "data"),
                SKR_REPORTS_DIR=str(tmp_path / "reports"))
     path = tmp_path / f"{name}.yaml"
     path.write_text(params, encoding="utf-8")
