@@ -372,28 +372,28 @@ def test_spec_statements_follow_the_data(national, raw):
     assert valfard.fmt(c6) in row["Underlag"]
 
 
-def test_skuld_statement_is_computed_from_the_table():
+def test_debt_statement_is_computed_from_the_table():
     def table(rows):
         return pd.DataFrame(rows, columns=["geo", "sector", "year", "value", "flag"])
 
     both = [("SE", "S1311", 2021, 24.7, ""), ("SE", "S1311", 2024, 20.2, ""),
             ("SE", "S1313", 2021, 13.1, ""), ("SE", "S1313", 2024, 14.3, ""),
             ("SE", "S13", 2020, 40.4, "")]
-    claim, verdict, basis = valfard.skuld_statement(table(both), "SE")
+    claim, verdict, basis = valfard.debt_statement(table(both), "SE")
     assert claim.startswith("Kommunernas låneskuld har ökat") and verdict == "ja"
     assert "+1,2 procentenheter" in basis and "−4,5 procentenheter" in basis
     assert "2021–2024" in basis
     turned = [(g, s, y, 30.0 - v if s == "S1313" else v, f) for g, s, y, v, f in both]
-    assert valfard.skuld_statement(table(turned), "SE")[1] == "delvis"
+    assert valfard.debt_statement(table(turned), "SE")[1] == "delvis"
     only_state = [row for row in both if row[1] != "S1313"]
-    assert valfard.skuld_statement(table(only_state), "SE")[1] == "kan inte prövas"
+    assert valfard.debt_statement(table(only_state), "SE")[1] == "kan inte prövas"
 
 
 def test_tabell1_never_fills_a_missing_year():
     skuld = pd.DataFrame([("SE", "S13", 2020, 40.4, ""), ("SE", "S13", 2021, 37.2, ""),
                           ("SE", "S1313", 2021, 13.1, "")],
                          columns=["geo", "sector", "year", "value", "flag"])
-    shown = valfard.tabell1_frame(skuld, ["S13", "S1311", "S1313"])
+    shown = valfard.debt_frame(skuld, ["S13", "S1311", "S1313"])
     assert shown.values.tolist() == [["2020", "40,4", "–", "–"], ["2021", "37,2", "–", "13,1"]]
-    csv = valfard.tabell1_csv(skuld, ["S13", "S1311", "S1313"])
+    csv = valfard.debt_csv(skuld, ["S13", "S1311", "S1313"])
     assert csv["S1311"].isna().all() and csv["S1313"].isna().tolist() == [True, False]

@@ -58,9 +58,9 @@ POPULATION_KPI = "N01951"
 KOMMUNTYP_CODES: tuple[str, ...] = ("A1", "A2", "B3", "B4", "B5", "C6", "C7", "C8", "C9")
 
 SOURCE_LINE = "Källa: Kolada (RKA), egna beräkningar."
-SKULD_DATASET = "gov_10dd_edpt1"
-SKULD_SOURCE_LINE = "Källa: Eurostat (gov_10dd_edpt1)."
-SEKTORER: dict[str, str] = {
+DEBT_DATASET = "gov_10dd_edpt1"
+DEBT_SOURCE_LINE = "Källa: Eurostat (gov_10dd_edpt1)."
+SECTORS: dict[str, str] = {
     "S13": "Offentliga sektorn",
     "S1311": "Staten",
     "S1312": "Delstaterna",
@@ -68,9 +68,9 @@ SEKTORER: dict[str, str] = {
     "S1314": "Sociala trygghetsfonder",
 }
 """Eurostat's sectors of gov_10dd_edpt1 (ESA 2010) with their Swedish names."""
-DEFAULT_SKULD_SEKTORER: tuple[str, ...] = ("S13", "S1311", "S1313")
-SKULD_FILTERS: dict[str, tuple[str, ...]] = {"na_item": ("GD",), "unit": ("PC_GDP",),
-                                              "sector": tuple(SEKTORER)}
+DEFAULT_DEBT_SECTORS: tuple[str, ...] = ("S13", "S1311", "S1313")
+DEBT_FILTERS: dict[str, tuple[str, ...]] = {"na_item": ("GD",), "unit": ("PC_GDP",),
+                                              "sector": tuple(SECTORS)}
 """Gross debt in % of GDP for every sector and every geo: one request whatever the parameters,
 so changing geo or sectors needs no new fetch."""
 MISSING_TEXT = "saknas i data"
@@ -656,7 +656,7 @@ class ValfardData:
     kommungruppering: int
     kommun: str | None
     skuld_geo: str = "SE"
-    skuld_sektorer: tuple[str, ...] = DEFAULT_SKULD_SEKTORER
+    skuld_sektorer: tuple[str, ...] = DEFAULT_DEBT_SECTORS
     skuld_ar: tuple[int, ...] | None = None
     processed_dir: Path | None = None
     _skuld: pd.DataFrame | None = field(default=None, repr=False)
@@ -666,7 +666,7 @@ class ValfardData:
         """Gross debt (GD, % of GDP) of ``skuld_geo`` for the chosen sectors and years (long:
         geo, sector, year, value, flag); only cells Eurostat has, nothing filled in."""
         if self._skuld is None:
-            self._skuld = skuld_table(load_eurostat(SKULD_DATASET, self.processed_dir),
+            self._skuld = debt_series(load_eurostat(DEBT_DATASET, self.processed_dir),
                                       self.skuld_geo, self.skuld_sektorer, self.skuld_ar)
         return self._skuld
 
@@ -725,7 +725,7 @@ def load_data(
     wide = wide_values(values, int(year), list(kommuner["kommun"]))
     return ValfardData(values, kommuner, _with_derived(wide), int(year), int(kommungruppering),
                        kommun, skuld_geo=str(skuld_geo).upper(),
-                       skuld_sektorer=tuple(skuld_sektorer or DEFAULT_SKULD_SEKTORER),
+                       skuld_sektorer=tuple(skuld_sektorer or DEFAULT_DEBT_SECTORS),
                        skuld_ar=tuple(int(y) for y in skuld_ar) if skuld_ar else None,
                        processed_dir=Path(processed_dir) if processed_dir else None)
 
@@ -739,7 +739,7 @@ def _with_derived(wide: pd.DataFrame) -> pd.DataFrame:
 # --- Tabell 1: public debt by sub-sector (Eurostat) ---------------------------------------------
 
 
-def skuld_table(table: pd.DataFrame, geo: str, sectors: Sequence[str],
+def debt_series(table: pd.DataFrame, geo: str, sectors: Sequence[str],
                 years: Sequence[int] | None = None) -> pd.DataFrame:
     """The cells of ``table`` (tidy gov_10dd_edpt1) for GD in % of GDP, ``geo`` and ``sectors``
     in ``years`` (None: every year with data for any of them). Nothing is filled in."""
@@ -755,14 +755,14 @@ def skuld_table(table: pd.DataFrame, geo: str, sectors: Sequence[str],
 
 
 def sector_label(code: str) -> str:
-    return f"{SEKTORER.get(code, code)} ({code})"
+    return f"{SECTORS.get(code, code)} ({code})"
 
 
 def _years_of(skuld: pd.DataFrame, sector: str) -> list[int]:
     return sorted(int(y) for y in skuld.loc[skuld["sector"] == sector, "year"])
 
 
-def tabell1_frame(skuld: pd.DataFrame, sectors: Sequence[str],
+def debt_frame(skuld: pd.DataFrame, sectors: Sequence[str],
                   years: Sequence[int] | None = None) -> pd.DataFrame:
     """Tabell 1 as shown: one row per year (``years``, default every year with data), one column
     per sector, values with a decimal comma, "–" where Eurostat has no value."""
@@ -775,7 +775,7 @@ def tabell1_frame(skuld: pd.DataFrame, sectors: Sequence[str],
     return table.reset_index()
 
 
-def tabell1_csv(skuld: pd.DataFrame, sectors: Sequence[str],
+def debt_csv(skuld: pd.DataFrame, sectors: Sequence[str],
                 years: Sequence[int] | None = None) -> pd.DataFrame:
     """``tables/tabell1.csv``: geo, year and one column per sector code; empty where absent."""
     shown_years = sorted({int(y) for y in (years if years is not None else skuld["year"])})
@@ -798,12 +798,12 @@ def _span_text(skuld: pd.DataFrame, sectors: Sequence[str]) -> str:
     return "; ".join(f"{' och '.join(names)} {span}" for span, names in by_span.items())
 
 
-def tabell1(data: ValfardData) -> Table:
+def debt_table(data: ValfardData) -> Table:
     """Tabell 1: gross debt in % of GDP by sector and year; the CSV holds the numbers (empty
     where Eurostat has none), the caption says which years each sector has."""
     skuld = data.skuld
     sectors = list(data.skuld_sektorer)
-    shown = tabell1_frame(skuld, sectors, data.skuld_ar).set_index("År")
+    shown = debt_frame(skuld, sectors, data.skuld_ar).set_index("År")
     shown.index.name, shown.columns.name = None, "År"  # one header row, "År" in its corner
     sub = [code for code in sectors if code != "S13"]
     note = [
@@ -819,34 +819,34 @@ def tabell1(data: ValfardData) -> Table:
             "bort i S13 men inte mellan delsektorerna), så delsektorerna är inte delar av S13 "
             "och summerar inte till S13.")
     return Table(shown, 1, "Den offentliga skulden som andel av BNP uppdelad på kommunsektorn "
-                 "och stat", data=tabell1_csv(skuld, sectors, data.skuld_ar),
-                 source=SKULD_SOURCE_LINE, note=" ".join(note), index=True)
+                 "och stat", data=debt_csv(skuld, sectors, data.skuld_ar),
+                 source=DEBT_SOURCE_LINE, note=" ".join(note), index=True)
 
 
-SKULD_FIGURE = 5
+DEBT_FIGURE = 5
 """Figur 5, after the report's Figur 1–4: Tabell 1 as a line figure."""
 HEATMAP_FIGURES = {2: 6, 3: 7}
 """Figur 6 and 7: Tabell 2 and 3 as heatmaps."""
 
 
-def skuld_figure(data: ValfardData) -> Figure:
+def debt_figure(data: ValfardData) -> Figure:
     """Figur 5, the small line figure beside Tabell 1 (the same values)."""
     skuld = data.skuld
     sectors = list(data.skuld_sektorer)
     series = {sector_label(code): skuld[skuld["sector"] == code].set_index("year")["value"]
               for code in sectors}
     title = "Offentlig bruttoskuld i procent av BNP (tabell 1 som diagram)"
-    alt = f"Figur {SKULD_FIGURE}: {title}. {skuld_alt_text(skuld, sectors, data.skuld_geo)}"
-    drawn = line_figure(series, title=f"Figur {SKULD_FIGURE}: {title}",
+    alt = f"Figur {DEBT_FIGURE}: {title}. {debt_alt_text(skuld, sectors, data.skuld_geo)}"
+    drawn = line_figure(series, title=f"Figur {DEBT_FIGURE}: {title}",
                         subtitle=f"{data.skuld_geo}. Delsektorerna är konsoliderade var för sig "
                                  "och summerar inte till offentliga sektorn.",
-                        value_label="Procent av BNP", source=SKULD_SOURCE_LINE, alt=alt)
-    return Figure(render_png(drawn), SKULD_FIGURE, title, alt, source=SKULD_SOURCE_LINE,
+                        value_label="Procent av BNP", source=DEBT_SOURCE_LINE, alt=alt)
+    return Figure(render_png(drawn), DEBT_FIGURE, title, alt, source=DEBT_SOURCE_LINE,
                   note="Samma värden som tabell 1 (`tables/tabell1.csv`); linjerna ritas bara "
                        "för år med värde.")
 
 
-def skuld_alt_text(skuld: pd.DataFrame, sectors: Sequence[str], geo: str) -> str:
+def debt_alt_text(skuld: pd.DataFrame, sectors: Sequence[str], geo: str) -> str:
     """What the line figure shows, in words: first and last value of each line."""
     parts = []
     for code in sectors:
@@ -861,17 +861,17 @@ def skuld_alt_text(skuld: pd.DataFrame, sectors: Sequence[str], geo: str) -> str
             + "; ".join(parts) + ".")
 
 
-SKULD_CLAIM = ("Kommunernas låneskuld har ökat samtidigt som statens skuld som andel av BNP har "
+DEBT_CLAIM = ("Kommunernas låneskuld har ökat samtidigt som statens skuld som andel av BNP har "
                "minskat över tid.")
 
 
-def skuld_statement(skuld: pd.DataFrame, geo: str) -> list[str]:
+def debt_statement(skuld: pd.DataFrame, geo: str) -> list[str]:
     """The report's claim about Tabell 1 checked against it: kommunsektorn (S1313) up and staten
     (S1311) down between the first and last year both have values."""
     state, local = (set(_years_of(skuld, code)) for code in ("S1311", "S1313"))
     common = sorted(state & local)
     if len(common) < 2:
-        return [SKULD_CLAIM, "kan inte prövas",
+        return [DEBT_CLAIM, "kan inte prövas",
                 "Tabell 1 har inte två år med värden för både staten (S1311) och "
                 f"kommunsektorn (S1313) för {geo}."]
     first, last = common[0], common[-1]
@@ -888,7 +888,7 @@ def skuld_statement(skuld: pd.DataFrame, geo: str) -> list[str]:
             f"{first}–{last}, de år Eurostat redovisar båda delsektorerna för {geo}. "
             "Kommunsektorn omfattar kommuner och regioner, och måttet är bruttoskuld, inte "
             "enbart låneskuld.")
-    return [SKULD_CLAIM, _verdict([local_diff > 0, state_diff < 0]), text]
+    return [DEBT_CLAIM, _verdict([local_diff > 0, state_diff < 0]), text]
 
 
 # --- Bilaga 1 as pictures: correlation heatmaps ---------------------------------------------------
@@ -1051,12 +1051,12 @@ def statements(data: ValfardData) -> Table:
         data.spread("storleksklass", KVALITETSINDEX),
         data.spread("kommuntyp", NETTOKOSTNADSAVVIKELSE),
     )
-    checked.loc[len(checked)] = skuld_statement(data.skuld, data.skuld_geo)
+    checked.loc[len(checked)] = debt_statement(data.skuld, data.skuld_geo)
     return Table(checked.set_index("Påstående i rapporten"), 4,
                  "Rapportens påståenden om figur 1–4 och tabell 1 prövade mot data",
                  data=checked, name="pastaenden", index=True, source=source_line(data.year),
                  note="Gruppernas medelvärden jämförs med medelvärdet över alla kommuner "
-                      f"(ovägt). Påståendet om tabell 1: {SKULD_SOURCE_LINE}")
+                      f"(ovägt). Påståendet om tabell 1: {DEBT_SOURCE_LINE}")
 
 
 # --- parameters ---------------------------------------------------------------------------------
@@ -1072,7 +1072,7 @@ class ValfardParams(ReportParams):
     storleksklasser: list[int] = Field(default_factory=lambda: list(DEFAULT_STORLEKSKLASSER))
     skuld_geo: str = "SE"
     """Tabell 1: the Eurostat geo code (SE Sverige)."""
-    skuld_sektorer: list[str] = Field(default_factory=lambda: list(DEFAULT_SKULD_SEKTORER))
+    skuld_sektorer: list[str] = Field(default_factory=lambda: list(DEFAULT_DEBT_SECTORS))
     """Tabell 1: sectors shown (S13, S1311, S1312, S1313, S1314)."""
     skuld_ar: list[int] | None = None
     """Tabell 1: years shown; None means every year with data."""
@@ -1096,8 +1096,8 @@ class ValfardParams(ReportParams):
     def _check_sektorer(cls, value: object) -> list[str]:
         items = [value] if isinstance(value, str) else list(value or [])
         codes = [str(item).strip().upper() for item in items]
-        allowed = "; ".join(f"{code} {name.lower()}" for code, name in SEKTORER.items())
-        unknown = [c for c in codes if c not in SEKTORER]
+        allowed = "; ".join(f"{code} {name.lower()}" for code, name in SECTORS.items())
+        unknown = [c for c in codes if c not in SECTORS]
         if unknown or not codes:
             what = f"unknown sector(s) {', '.join(unknown)}" if unknown else "no sector given"
             raise ValueError(f"{what}. Allowed: {allowed}. Fix: e.g. [S13, S1311, S1313].")
@@ -1117,25 +1117,25 @@ class ValfardParams(ReportParams):
         return required_kpis()
 
     def eurostat_requests(self) -> list[EurostatRequest]:
-        return [EurostatRequest(SKULD_DATASET, dict(SKULD_FILTERS))]
+        return [EurostatRequest(DEBT_DATASET, dict(DEBT_FILTERS))]
 
     def check_eurostat(self, tables) -> None:
         """The geo, sectors and years of Tabell 1 must have data in the table fetched."""
         from helpers.params import ParamsError
 
-        table = tables[SKULD_DATASET]
+        table = tables[DEBT_DATASET]
         where = self.source or "<parameters>"
         debt = table[(table["na_item"] == "GD") & (table["unit"] == "PC_GDP")]
         geos = sorted(set(debt["geo"]))
         if self.skuld_geo not in geos:
-            raise ParamsError(f"{where}: key 'skuld_geo': Eurostat's {SKULD_DATASET} has no "
+            raise ParamsError(f"{where}: key 'skuld_geo': Eurostat's {DEBT_DATASET} has no "
                               f"gross debt for {self.skuld_geo!r}. Allowed: {', '.join(geos)}. "
                               "Fix: choose one of these (SE = Sverige).")
         own = debt[debt["geo"] == self.skuld_geo]
         have = sorted(set(own["sector"]))
         empty = [code for code in self.skuld_sektorer if code not in have]
         if empty:
-            raise ParamsError(f"{where}: key 'skuld_sektorer': {SKULD_DATASET} has no values "
+            raise ParamsError(f"{where}: key 'skuld_sektorer': {DEBT_DATASET} has no values "
                               f"for {', '.join(empty)} in {self.skuld_geo}. Sectors with data: "
                               f"{', '.join(have)}. Fix: leave those out.")
         years = sorted(set(own.loc[own["sector"].isin(self.skuld_sektorer), "year"].astype(int)))
@@ -1143,7 +1143,7 @@ class ValfardParams(ReportParams):
         without = [y for y in wanted if y not in years]
         if without:
             raise ParamsError(f"{where}: key 'skuld_ar': no value for {format_years(without)} in "
-                              f"{SKULD_DATASET} ({self.skuld_geo}, "
+                              f"{DEBT_DATASET} ({self.skuld_geo}, "
                               f"{', '.join(self.skuld_sektorer)}). Years with data: "
                               f"{format_years(years)}. Fix: choose among these, or leave "
                               "skuld_ar out for all of them.")
