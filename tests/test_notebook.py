@@ -39,9 +39,12 @@ def test_every_report_notebook_follows_the_convention(path):
 def test_start_outside_skr_report_writes_to_the_scratch_folder(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv(paths.RUN_OUTPUT_ENV, raising=False)
     monkeypatch.setattr(paths, "INTERACTIVE_DIR", tmp_path / "reports" / "_interactive")
+    stale = tmp_path / "reports" / "_interactive" / "budget" / "tables" / "old.csv"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("från en tidigare körning\n")
     nb = notebook.start({"report": "budget", "medlemsavgift_skanes_kr_per_invanare": None})
     assert nb.interactive and nb.output_dir == tmp_path / "reports" / "_interactive" / "budget"
-    assert nb.output_dir.is_dir()
+    assert nb.output_dir.is_dir() and not stale.exists()  # the latest run only
     assert f"skrivs till {nb.output_dir}" in capsys.readouterr().out
     assert nb.params.medlemsavgift_familjen_helsingborg_kr_per_invanare == 21.0
 

@@ -24,6 +24,7 @@ variant's folder, whatever the working directory.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,10 +175,14 @@ def start(namespace: Mapping[str, Any], model: type | None = None) -> ReportNote
     model = model or model_for(report, "<the notebook's parameters cell>")
     params = model.from_notebook(namespace)
     folder, interactive = paths.output_dir(params.report)
+    if interactive:  # the scratch folder holds the latest run only (no stale files of another)
+        for sub in ("tables", "figures"):
+            shutil.rmtree(folder / sub, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     hide_default_index()
     if interactive:
         print(f"Interaktiv körning (inte via skr-report): tabeller och figurer skrivs till "
-              f"{folder}. Publicerade rapporter i {paths.REPORTS_DIR} ändras inte; bygg en "
-              f"variant med `skr-report run params/<fil>.yaml`.")
+              f"{folder} (förra körningens ersätts). Publicerade rapporter i "
+              f"{paths.REPORTS_DIR} ändras inte; bygg en variant med "
+              "`skr-report run params/<fil>.yaml`.")
     return ReportNotebook(params, folder, interactive)
