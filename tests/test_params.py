@@ -101,6 +101,13 @@ def test_other_kommuner(value, code, catalogue):
     assert normalize_kommun(value, catalogue) == code
 
 
+def test_a_name_in_decomposed_unicode_is_found(catalogue):
+    import unicodedata
+
+    assert normalize_kommun(unicodedata.normalize("NFD", "Malmö"), catalogue) == "1280"
+    assert normalize_kommun(unicodedata.normalize("NFD", "Åsele kommun"), catalogue) == "2463"
+
+
 @pytest.mark.parametrize("text", ["kommun: 114", "kommun: 0114", "kommun: '0114'",
                                   'kommun: "0114"', "kommun: Upplands Väsby"])
 def test_kommun_in_yaml_resolves_to_0114(text, tmp_path, catalogue):
@@ -285,6 +292,12 @@ def test_files_that_are_no_parameter_file(content, expected, tmp_path):
     assert message.startswith(str(path))
     assert expected in message
     assert "Fix" in message
+
+
+@pytest.mark.parametrize("value", ["[a, b]", "{a: 1}", "7", "true"])
+def test_a_report_that_is_no_name(value, tmp_path):
+    with pytest.raises(ParamsError, match="key 'report': expected the name of a report"):
+        load_params(write(tmp_path, f"report: {value}\n"))
 
 
 def test_a_folder_is_no_parameter_file(tmp_path):

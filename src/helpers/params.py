@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
@@ -288,8 +289,10 @@ def _check_unit_shape(value: Any, allowed: str) -> None:
 
 
 def _name_keys(name: str) -> list[str]:
-    """Lookup keys of a name: case-folded, without " kommun" (and a genitive s before it)."""
-    key = " ".join(name.strip().casefold().split())
+    """Lookup keys of a name: NFC (``ö`` typed as ``o`` + combining diaeresis, as macOS file
+    names and some keyboards give it, is ``ö``), case-folded, without " kommun" (and a genitive
+    s before it)."""
+    key = " ".join(unicodedata.normalize("NFC", name).strip().casefold().split())
     keys = [key]
     if key.endswith(" kommun"):
         key = key.removesuffix(" kommun")
@@ -303,7 +306,7 @@ def closest_matches(query: str, choices: Mapping[str, str], limit: int = 3) -> l
     A query with a digit in it is compared with the ids (those starting with it first), anything
     else with the titles.
     """
-    query = str(query).strip()
+    query = unicodedata.normalize("NFC", str(query)).strip()
     if any(ch.isdigit() for ch in query):
         haystack, scorer = {key: key for key in choices}, _id_score
     else:
@@ -628,9 +631,13 @@ def model_for(report: Any, path: str | Path = "<parameters>") -> type[ReportPara
     Only the module of the named report is imported."""
     if isinstance(report, str):
         _import_report(report)
-    if report in _REGISTRY:
-        return _REGISTRY[report]
+        if report in _REGISTRY:
+            return _REGISTRY[report]
     known = ", ".join(sorted({*_REGISTRY, *report_modules()})) or "(none registered)"
+    if report is not None and not isinstance(report, str):
+        raise ParamsError(f"{path}: key 'report': expected the name of a report, got "
+                          f"{type(report).__name__} {report!r}. Fix: write `report: <name>`, "
+                          f"one of: {known}.")
     if report is None:
         raise ParamsError(f"{path}: key 'report' is missing. Fix: add `report: <name>`, one of: "
                           f"{known}.")
