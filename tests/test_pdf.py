@@ -137,6 +137,7 @@ def built_reports(kolada_server, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("reports")
     env = {**os.environ, "KOLADA_BASE_URL": kolada_server.base_url,
+           "EUROSTAT_BASE_URL": kolada_server.eurostat_base_url,
            "SKR_DATA_DIR": str(root / "data"), "SKR_REPORTS_DIR": str(root / "reports")}
     skr_report = Path(sys.executable).with_name("skr-report")
     for params_file in ("valfard-2463.yaml", "agenda2030.yaml"):
@@ -162,7 +163,8 @@ def test_valfard_pdf_is_accessible_and_agrees_with_the_html(built_reports):
     html = (out / "valfard_i_hela_landet.html").read_text(encoding="utf-8")
     html_alts = [a.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<")
                  .replace("&gt;", ">") for a in re.findall(r'<img alt="([^"]*)"', html)]
-    assert len(facts.figure_alts) == 4 and facts.figure_alts == html_alts
+    # figures 1–4, Figur 5 (debt, beside Tabell 1) and the heatmaps of Tabell 2–3 (Figur 6–7)
+    assert len(facts.figure_alts) == 7 and facts.figure_alts == html_alts
     html_headings = [re.sub(r"<[^>]+>", "", h).strip() for h in
                      re.findall(r'<h2 id="[^"]*">(.*?)(?:<a class="anchor-link"|</h2>)', html)]
     assert facts.bookmarks == html_headings  # the same headings, provenance last
