@@ -132,6 +132,60 @@ def test_kolada_client_falls_back_to_the_snapshot(kolada_server):
         assert notice is None and client.base_url == kolada_server.base_url
 
 
+def test_data_clients_replace_each_unreachable_source_by_its_recording(kolada_server):
+    dead_kolada, dead_eurostat = "http://127.0.0.1:9/v3", "http://127.0.0.1:9/eurostat"
+    with batch.data_clients(dead_kolada, dead_eurostat) as (kolada, eurostat, notice):
+        assert "Kolada" in notice and "Eurostat" not in notice  # said only where Eurostat is used
+        assert kolada.base_url.endswith("/v3") and kolada.base_url != dead_kolada
+        assert eurostat.base_url.endswith("/eurostat/api/dissemination")
+        frame = eurostat.data("gov_10dd_edpt1", {"geo": "SE", "sector": "S1313",
+                                                 "na_item": "GD", "unit": "PC_GDP"})
+        assert frame.set_index("year")["value"][2024] == 14.3
+        assert not kolada.municipalities(ids=["0114"]).empty
+    with batch.data_clients(kolada_server.base_url, dead_eurostat) as (kolada, eurostat, notice):
+        assert notice is None and kolada.base_url == kolada_server.base_url
+        assert eurostat.source["base_url"].startswith("http://127.0.0.1:")
+        assert eurostat.base_url != dead_eurostat
+    with batch.data_clients(kolada_server.base_url, kolada_server.eurostat_base_url) as (
+            kolada, eurostat, notice):
+        assert notice is None and eurostat.base_url == kolada_server.eurostat_base_url
+
+
+def test_report_on_the_eurostat_recording_says_so_in_swedish(tmp_path):
+    from helpers import runner
+    from helpers.params import validate_params
+
+    source = {"fetched_at": "2024-08-23T10:00:00+00:00", "live_api": True,
+              "eurostat": {"snapshot": True, "datasets": ["gov_10dd_edpt1"],
+                           "fetched_at": "2026-11-30T05:00:00+00:00",
+                           "snapshot_vintage": '{"dataset":"gov_10dd_edpt1","file":'
+                                               '"gov_10dd_edpt1.tsv.gz","years":[1995,2024],'
+                                               '"release_date":null}'}}
+    params = validate_params({"report": "valfard_i_hela_landet"})
+    variant = runner.Variant("valfard", params, tmp_path / "p.yaml", tmp_path / "n.ipynb", 2022,
+                             ["N01951"], source, eurostat=["gov_10dd_edpt1"])
+    settings = runner.RunSettings(reports_dir=tmp_path, processed_dir=tmp_path)
+    info = runner.report_info(variant, {}, settings=settings)
+    rows = dict(info.provenance_rows())
+    assert rows["Datakälla, tabell 1"] == ("Eurostat (gov_10dd_edpt1), inspelning via lokal "
+                                           "replay-server")
+    assert rows["Eurostats dataårgång"].startswith("inspelad kopia av Eurostats fil "
+                                                   "gov_10dd_edpt1.tsv.gz, värden 1995–2024")
+    assert rows["Källhänvisning"].endswith("Tabell 1: Källa: Eurostat (gov_10dd_edpt1).")
+    assert "Tabell 1 bygger på inspelade Eurostat-data" in info.provenance["notice"]
+    assert info.dateline.endswith("tabell 1: Eurostat (gov_10dd_edpt1), inspelning")
+    live = dict(source, eurostat={"snapshot": False, "datasets": ["gov_10dd_edpt1"],
+                                  "base_url": "https://ec.europa.eu/eurostat/api/dissemination",
+                                  "updated": "2026-04-22T11:00:00+0200",
+                                  "fetched_at": "2026-05-18T08:00:00+00:00"})
+    variant.source = live
+    info = runner.report_info(variant, {}, settings=settings)
+    rows = dict(info.provenance_rows())
+    assert rows["Eurostats dataårgång"] == ("uppdaterad av Eurostat 22 april 2026; hämtad "
+                                            "18 maj 2026")
+    assert info.provenance["notice"] is None
+
+
 @pytest.mark.slow
 def test_batch_pdfs_after_a_pdf_in_the_same_process_do_not_hang(tmp_path):
     """Typst's worker threads do not survive fork: after a compile here, the batch's workers

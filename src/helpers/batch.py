@@ -408,7 +408,8 @@ def data_clients(base_url: str | None = None, eurostat_base_url: str | None = No
     in-process replay server.
 
     Yields ``(kolada_client, eurostat_client, notice)``; ``notice`` (Swedish, for every report's
-    provenance) names the sources replaced by recordings, None when both are live.
+    provenance) says that Kolada was replaced by its recording, None when Kolada is live; a
+    report built on the Eurostat recording says so itself.
     """
     from helpers import paths
     from helpers.eurostat import DEFAULT_BASE_URL as EUROSTAT_DEFAULT
@@ -433,19 +434,17 @@ def data_clients(base_url: str | None = None, eurostat_base_url: str | None = No
         return
     snapshot_dir = Path(snapshot_dir or paths.SNAPSHOT_DIR)
     eurostat_dir = Path(eurostat_dir or paths.EUROSTAT_RECORDING_DIR)
-    notes = []
+    notice = None
     if kolada_down is not None:
         log.warning("Kolada at %s cannot be reached (%s); using the recorded snapshot %s through "
                     "a local replay server", kolada_url, kolada_down, snapshot_dir)
-        notes.append(f"Kolada ({kolada_url}) kunde inte nås när rapporten byggdes; Kolada-data "
-                     "kommer från den inspelade ögonblicksbilden (../shared/kolada)")
+        notice = (f"Kolada ({kolada_url}) kunde inte nås när rapporten byggdes. Data kommer "
+                  "därför från den inspelade ögonblicksbilden av Kolada (../shared/kolada) via "
+                  "en lokal replay-server; dataårgången nedan är ögonblicksbildens.")
     if eurostat_down is not None:
+        # said in the reports that use Eurostat (helpers.runner.report_info), not in every one
         log.warning("Eurostat at %s cannot be reached (%s); using the recording %s through a "
                     "local replay server", eurostat_url, eurostat_down, eurostat_dir)
-        notes.append(f"Eurostat ({eurostat_url}) kunde inte nås; tabell 1 bygger på "
-                     "inspelade Eurostat-data (../shared/eurostat)")
-    notice = ("; ".join(notes) + ". De inspelade data läses via en lokal replay-server; "
-              "deras årgång anges nedan.")
     with ReplayServer(snapshot_dir if kolada_down is not None else None,
                       eurostat_dir=eurostat_dir) as server, \
             KoladaClient(base_url=server.base_url if kolada_down is not None else kolada_url,

@@ -462,14 +462,16 @@ def report_info(variant: Variant, parameters: Mapping[str, Any], *, settings: Ru
     eurostat = eurostat_provenance(source.get("eurostat"))
     if eurostat:
         dateline += f"; tabell 1: {eurostat['short']}"
-    notice = settings.notice
-    if not notice and (snapshot or (eurostat and eurostat["snapshot"])):
-        recorded = [name for name, used in (("Kolada", snapshot),
-                                            ("Eurostat", eurostat and eurostat["snapshot"]))
-                    if used]
-        notice = (f"Data från {' och '.join(recorded)} kommer från inspelningar (via en lokal "
-                  "replay-server), inte direkt från källornas API. Inspelningarnas årgång "
-                  "anges nedan.")
+    notices = [settings.notice] if settings.notice else []
+    if snapshot and not settings.notice:
+        notices.append("Data kommer från en inspelad ögonblicksbild av Kolada (via en lokal "
+                       "replay-server), inte direkt från api.kolada.se. Ögonblicksbildens "
+                       "dataårgång anges nedan.")
+    if eurostat and eurostat["snapshot"]:
+        notices.append("Tabell 1 bygger på inspelade Eurostat-data (../shared/eurostat) via en "
+                       "lokal replay-server, inte på Eurostats API; inspelningens årgång anges "
+                       "nedan.")
+    notice = " ".join(notices) or None
     provenance = {
         "source": "Kolada (RKA), inspelad ögonblicksbild" if snapshot else "Kolada (RKA)",
         # the replay server's port changes from run to run: not part of the report
