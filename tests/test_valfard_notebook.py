@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -257,3 +258,35 @@ def test_unknown_geo_or_year_stops_before_the_notebook_naming_the_allowed(kolada
     assert variant.eurostat == ["gov_10dd_edpt1"]
     assert variant.source["eurostat"]["snapshot"] is True
     assert not (tmp_path / "ok" / "reports").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, variant", [([], "valfard"), (["--kommun", "2463"], "valfard-2463")])
+def test_skr_report_run_builds_tabell1_in_html_and_pdf(kolada_server, tmp_path, args, variant):
+    """As a user runs it: the CLI against the replay server (Kolada and Eurostat), HTML + PDF."""
+    import os
+    import subprocess
+    import sys
+
+    from pypdf import PdfReader
+
+    env = {**os.environ, "KOLADA_BASE_URL": kolada_server.base_url,
+           "EUROSTAT_BASE_URL": kolada_server.eurostat_base_url,
+           "SKR_DATA_DIR": str(tmp_path / "data"), "SKR_REPORTS_DIR": str(tmp_path / "reports")}
+    skr_report = Path(sys.executable).with_name("skr-report")
+    done = subprocess.run([str(skr_report), "run", str(paths.PARAMS_DIR / "valfard.yaml"), *args,
+                           "--format", "html,pdf"], env=env, capture_output=True, text=True,
+                          timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "reports" / variant
+    html = (out / "valfard_i_hela_landet.html").read_text(encoding="utf-8")
+    pdf = " ".join(" ".join(page.extract_text() or "" for page in
+                            PdfReader(out / "valfard_i_hela_landet.pdf").pages).split())
+    for text in (html, pdf):
+        assert "Tabell 1: Den offentliga skulden som andel av BNP" in text
+        assert "Källa: Eurostat (gov_10dd_edpt1)" in text
+        assert "Figur 5: Offentlig bruttoskuld i procent av BNP" in text
+        assert "inspelad kopia av Eurostats fil gov_10dd_edpt1.tsv.gz" in text
+        assert "inspelade augusti 2024" in text and "scraped" not in text
+    assert all(value in html for value in ("34,0", "20,2", "14,3"))
+    assert (out / "tables" / "tabell1.csv").is_file()
