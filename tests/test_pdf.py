@@ -203,3 +203,13 @@ def test_html_tables_without_the_data_bundle_are_read_with_a_real_parser():
     named = frame.set_index("Kommun")
     assert pdf.html_table_data(named.to_html())["header"] == [["Kommun", "Värde"]]
     assert pdf.html_table_data(named.to_html())["body"][0] == ["Åsele & <b>", "1\u202f234,5"]
+
+
+@pytest.mark.slow
+def test_what_would_break_pdf_ua_fails_loudly_naming_it():
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    nb = new_notebook(cells=[new_markdown_cell("## Avsnitt\n\n#### Underrubrik utan mellannivå")])
+    with pytest.raises(pdf.PdfBuildError, match="PDF/UA-1") as caught:
+        export.Exporter().to_pdf(nb, _info("Åsele"))
+    assert "Underrubrik utan mellannivå" in str(caught.value)  # the heading, as written

@@ -28,6 +28,7 @@ runner's setup cell calls it; :func:`helpers.export.show_table` adds the bundle 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import struct
 import subprocess
@@ -40,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers.export import NUMERIC_CELL as _NUMERIC
+
+log = logging.getLogger(__name__)
 
 TABLE_MIME = "application/vnd.skr.table+json"
 """Output mime type of a table as data (see :func:`table_data`)."""
@@ -527,9 +530,12 @@ def compile_pdf(source: str, resources: dict[str, Any], *, timestamp: int,
             (root / name).write_bytes(data)
 
         def compile_one(text: str) -> Any:
-            return typst.compile(text.encode("utf-8"), root=str(root), font_paths=fonts(),
-                                 ignore_system_fonts=True, pdf_standards=[PDF_STANDARD],
-                                 timestamp=int(timestamp))
+            result, warnings = typst.compile_with_warnings(
+                text.encode("utf-8"), root=str(root), font_paths=fonts(),
+                ignore_system_fonts=True, pdf_standards=[PDF_STANDARD], timestamp=int(timestamp))
+            for warning in warnings:
+                log.warning("Typst: %s", getattr(warning, "message", warning))
+            return result
 
         try:
             pdf = compile_one(source)
