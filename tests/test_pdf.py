@@ -213,3 +213,30 @@ def test_what_would_break_pdf_ua_fails_loudly_naming_it():
     with pytest.raises(pdf.PdfBuildError, match="PDF/UA-1") as caught:
         export.Exporter().to_pdf(nb, _info("Åsele"))
     assert "Underrubrik utan mellannivå" in str(caught.value)  # the heading, as written
+
+
+@pytest.mark.slow
+def test_an_svg_figure_stays_vector_with_its_alt_text(tmp_path):
+    import matplotlib
+
+    matplotlib.use("agg")
+    from matplotlib.figure import Figure
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    figure = Figure(figsize=(4, 3))
+    figure.subplots().plot([1, 3, 2])
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    output = new_output("display_data", data={"image/svg+xml": buffer.getvalue(),
+                                              "text/plain": "x"},
+                        metadata=export.figure_metadata(1, "Linje", alt="En linje upp och ned."))
+    data = export.Exporter().to_pdf(new_notebook(cells=[new_code_cell("", outputs=[output])]),
+                                    _info("Åsele"))
+    (tmp_path / "svg.pdf").write_bytes(data)
+    facts = pdf_facts(tmp_path / "svg.pdf")
+    assert facts.figure_alts == ["En linje upp och ned."]
+    import pikepdf
+
+    with pikepdf.open(tmp_path / "svg.pdf") as document:  # drawn as paths, not as pixels
+        images = [x for page in document.pages for x in page.get_images()]
+    assert images == []

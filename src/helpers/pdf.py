@@ -235,10 +235,16 @@ def _png_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _image_size(data: bytes) -> tuple[int, int]:
+_SVG_BOX = re.compile(rb"viewBox=[\"']\s*[-\d.]+[\s,]+[-\d.]+[\s,]+([\d.]+)[\s,]+([\d.]+)")
+
+
+def _image_size(data: bytes) -> tuple[float, float]:
     size = _png_size(data)
     if size:
         return size
+    box = _SVG_BOX.search(data[:4096])
+    if box:
+        return float(box.group(1)), float(box.group(2))
     from io import BytesIO
 
     from PIL import Image, UnidentifiedImageError
@@ -284,7 +290,7 @@ def _preprocessor_class() -> type:
         def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             from nbformat.v4 import new_output
 
-            from helpers.export import IMAGE_MIMETYPES, SKR
+            from helpers.export import SKR
 
             state: dict[str, Any] = {"items": [], "files": {}, "labels": {}}
             resources["skr_typst"] = state
@@ -307,18 +313,22 @@ def _preprocessor_class() -> type:
                 for output in cell.get("outputs", []):
                     data = output.get("data") or {}
                     meta = (output.get("metadata") or {}).get(SKR) or {}
-                    image = next((m for m in ("image/png", "image/jpeg") if m in data), None)
+                    image = next((m for m in ("image/png", "image/jpeg", "image/svg+xml")
+                                  if m in data), None)
                     if output.get("output_type") == "stream":
                         if output.get("name") != "stdout" or not str(output.get("text", "")):
                             continue
                         markup = add({"call": "skr-text", "text": str(output["text"])},
                                      f"text output in {where}")
-                    elif image and any(m in data for m in IMAGE_MIMETYPES):
+                    elif image:
                         import base64
 
-                        raw = base64.b64decode("".join(data[image]) if isinstance(
-                            data[image], list) else data[image])
-                        name = f"bild-{len(state['files']) + 1}.{image.split('/')[1]}"
+                        text = "".join(data[image]) if isinstance(data[image], list) else str(
+                            data[image])
+                        raw = (text.encode("utf-8") if image == "image/svg+xml"
+                               else base64.b64decode(text))
+                        suffix = {"image/png": "png", "image/jpeg": "jpg"}.get(image, "svg")
+                        name = f"bild-{len(state['files']) + 1}.{suffix}"
                         state["files"][name] = raw
                         width, height = _image_size(raw)  # (0, 0) when unreadable
                         number = meta.get("number")
