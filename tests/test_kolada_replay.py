@@ -382,18 +382,18 @@ def test_keep_alive_reuses_one_connection(make_kolada_server, http):
     assert server.request_count == 5 and server.connection_count == 1
 
 
-def test_large_page_is_fast(kolada_server, http, values_csv):
+def test_large_answer_pages_completely(kolada_server, http, values_csv):
+    """25 KPIs over all years page through in full 5000-row pages (speed is in bench/)."""
     kpis = values_csv.kpi.value_counts().index[:25]
     url = f"{kolada_server.base_url}/data/kpi/{','.join(kpis)}/year/{','.join(map(str, YEARS))}"
-    total, timings = 0, []
+    total, pages = 0, []
     while url:
-        start = time.perf_counter()
         body = get(http, url)
-        timings.append(time.perf_counter() - start)
+        pages.append(len(body["values"]))
         total += body["count"]
         url = body["next_url"]
-    assert total > 90_000 and len(timings) == -(-total // 5000)
-    assert max(timings) < 1.0, timings
+    assert total > 90_000 and len(pages) == -(-total // 5000)
+    assert all(size == 5000 for size in pages[:-1])
 
 
 # --------------------------------------------------------------------------- faults
