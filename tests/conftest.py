@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +137,26 @@ def processed_data(processed_fetch):
     """A data/processed folder (values of every REPORT_SPEC §1 KPI and N01951 for all units and
     years, ``kommuner_2022.parquet``, ``source.json``) built from the snapshot over HTTP."""
     return processed_fetch.processed_dir
+
+
+# --------------------------------------------------------------------------- the command line
+
+SKR_REPORT = Path(sys.executable).with_name("skr-report")
+
+
+def skr_report(*args: str, env: dict[str, str], umask: int | None = None,
+               timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``skr-report`` as a user does: a subprocess with its own environment."""
+    preexec = (lambda: os.umask(umask)) if umask is not None else None
+    return subprocess.run([str(SKR_REPORT), *args], capture_output=True, text=True, env=env,
+                          timeout=timeout, check=False, preexec_fn=preexec)
+
+
+@pytest.fixture
+def user_env(kolada_server, tmp_path) -> dict[str, str]:
+    """A user's environment: both APIs at the replay server, data and reports in tmp_path."""
+    env = dict(os.environ)
+    env.update(KOLADA_BASE_URL=kolada_server.base_url,
+               EUROSTAT_BASE_URL=kolada_server.eurostat_base_url,
+               SKR_DATA_DIR=str(tmp_path / "data"), SKR_REPORTS_DIR=str(tmp_path / "reports"))
+    return env

@@ -7,32 +7,15 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import skr_report
 
 from helpers.cli import EXIT_BUILD, EXIT_FILES, EXIT_OPTION, EXIT_PARAMS, EXIT_SOURCE
 from helpers.runner import VariantFailed
 
-SKR_REPORT = Path(sys.executable).with_name("skr-report")
 VALFARD = "report: valfard_i_hela_landet\n"
-
-
-def skr_report(*args: str, env: dict[str, str], umask: int | None = None,
-               timeout: float = 300) -> subprocess.CompletedProcess:
-    preexec = (lambda: os.umask(umask)) if umask is not None else None
-    return subprocess.run([str(SKR_REPORT), *args], capture_output=True, text=True, env=env,
-                          timeout=timeout, check=False, preexec_fn=preexec)
-
-
-@pytest.fixture
-def user_env(kolada_server, tmp_path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(KOLADA_BASE_URL=kolada_server.base_url,
-               EUROSTAT_BASE_URL=kolada_server.eurostat_base_url,
-               SKR_DATA_DIR=str(tmp_path / "data"), SKR_REPORTS_DIR=str(tmp_path / "reports"))
-    return env
 
 
 def write(tmp_path: Path, text: str, name: str = "valfard.yaml") -> Path:

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import skr_report
 
 from helpers import paths
 from helpers.cli import EXIT_PARAMS, EXIT_SOURCE, main
-
-SKR_REPORT = Path(sys.executable).with_name("skr-report")
-
-
-def skr_report(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SKR_REPORT), *args], capture_output=True, text=True, env=env,
-                          timeout=300, check=False)
-
-
-@pytest.fixture
-def user_env(kolada_server, tmp_path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(KOLADA_BASE_URL=kolada_server.base_url,
-               EUROSTAT_BASE_URL=kolada_server.eurostat_base_url,
-               SKR_DATA_DIR=str(tmp_path / "data"), SKR_REPORTS_DIR=str(tmp_path / "reports"))
-    return env
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -354,36 +354,12 @@ def _run_parallel(todo: list[tuple[Variant, str]], formats: tuple[str, ...], job
 # --- every parameter file (make report) ---------------------------------------------------------
 
 
-def kolada_reachable(base_url: str, timeout: float = 5.0) -> str | None:
-    """None when ``base_url`` answers a small v3 request, else the reason it does not."""
+def _probe(url: str, timeout: float, envelope_problem: Callable[[Any], str | None]) -> str | None:
+    """None when ``url`` answers with JSON that ``envelope_problem`` accepts, else the reason."""
     import requests
 
-    from helpers.kolada import describe_connection_error
-
-    try:
-        response = requests.get(f"{base_url.rstrip('/')}/municipality/0180", timeout=timeout)
-    except requests.RequestException as exc:
-        return describe_connection_error(exc)
-    if response.status_code >= 400:
-        return f"HTTP {response.status_code}"
-    try:
-        body = response.json()
-    except ValueError:
-        return "the answer is not JSON"
-    if not isinstance(body, dict) or "values" not in body:
-        return "the answer is not a Kolada v3 envelope (v2 deprecation notice?)"
-    return None
-
-
-def eurostat_reachable(base_url: str, timeout: float = 5.0) -> str | None:
-    """None when ``base_url`` answers a small statistics-API request, else the reason."""
-    import requests
-
-    from helpers.eurostat import API_PATH
     from helpers.http import describe_connection_error
 
-    url = (f"{base_url.rstrip('/')}{API_PATH}/gov_10dd_edpt1?geo=SE&sector=S13&na_item=GD&"
-           "unit=PC_GDP&sinceTimePeriod=2020&lang=en")
     try:
         response = requests.get(url, timeout=timeout)
     except requests.RequestException as exc:
@@ -394,9 +370,25 @@ def eurostat_reachable(base_url: str, timeout: float = 5.0) -> str | None:
         body = response.json()
     except ValueError:
         return "the answer is not JSON"
-    if not isinstance(body, dict) or body.get("class") != "dataset":
-        return "the answer is not a JSON-stat dataset"
-    return None
+    return envelope_problem(body)
+
+
+def kolada_reachable(base_url: str, timeout: float = 5.0) -> str | None:
+    """None when ``base_url`` answers a small v3 request, else the reason it does not."""
+    return _probe(f"{base_url.rstrip('/')}/municipality/0180", timeout,
+                  lambda body: None if isinstance(body, dict) and "values" in body else
+                  "the answer is not a Kolada v3 envelope (v2 deprecation notice?)")
+
+
+def eurostat_reachable(base_url: str, timeout: float = 5.0) -> str | None:
+    """None when ``base_url`` answers a small statistics-API request, else the reason."""
+    from helpers.eurostat import API_PATH
+
+    url = (f"{base_url.rstrip('/')}{API_PATH}/gov_10dd_edpt1?geo=SE&sector=S13&na_item=GD&"
+           "unit=PC_GDP&sinceTimePeriod=2020&lang=en")
+    return _probe(url, timeout,
+                  lambda body: None if isinstance(body, dict) and body.get("class") == "dataset"
+                  else "the answer is not a JSON-stat dataset")
 
 
 @contextmanager
