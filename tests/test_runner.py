@@ -187,3 +187,21 @@ def test_a_pdf_run_keeps_the_html_of_an_earlier_run_and_the_manifest_lists_both(
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert runner.is_up_to_date(out, inputs, ("pdf",), "fixture_report")
     assert not runner.is_up_to_date(out, inputs, ("html",), "fixture_report")
+
+
+def test_title_block_names_a_region_from_the_reports_metadata(tmp_path):
+    """A region is not in the kommun table: its name comes from the Agenda 2030 metadata."""
+    import pandas as pd
+
+    from helpers.params import validate_params
+
+    settings = runner.RunSettings(reports_dir=tmp_path, processed_dir=tmp_path)
+    params = validate_params({"report": "agenda2030", "level": "region", "kommun": "0012"})
+    variant = runner.Variant("agenda2030_region", params, tmp_path / "p.yaml",
+                             tmp_path / "n.ipynb", 2022, ["N01951"], {"snapshot": True})
+    assert runner.report_info(variant, {}, settings=settings).subtitle.startswith("0012 ·")
+    (tmp_path / "agenda2030").mkdir()
+    pd.DataFrame({"id": ["0012", "0001"], "title": ["Region Skåne", "Region Stockholm"],
+                  "type": ["L", "L"]}).to_parquet(tmp_path / "agenda2030" / "region_units.parquet")
+    info = runner.report_info(variant, {}, settings=settings)
+    assert info.subtitle.startswith("Region Skåne (0012) · ")

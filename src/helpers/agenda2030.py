@@ -193,6 +193,15 @@ class Agenda2030Params(ReportParams):
         """Write the Kolada metadata the notebook needs (see :func:`fetch_meta`)."""
         return fetch_meta(self, client, processed_dir)
 
+    def place_name(self, processed_dir: Path) -> str | None:
+        """A region's name (``level: region``) from the units that :func:`fetch_meta` wrote."""
+        units = _meta_dir(processed_dir) / f"{self.level}_units.parquet"
+        if self.level != "region" or self.kommun is None or not units.exists():
+            return None
+        table = pd.read_parquet(units, columns=["id", "title"])
+        names = table.loc[table["id"].astype(str) == self.kommun, "title"]
+        return str(names.iloc[0]) if len(names) else None
+
 
 def _error(kind: str, message: str, key: str) -> PydanticCustomError:
     return PydanticCustomError(kind, "{message}", {"message": message, "key": key})

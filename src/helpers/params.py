@@ -546,6 +546,11 @@ class ReportParams(BaseModel):
         """The years to fetch; None (the default) means every year Kolada has."""
         return None
 
+    def place_name(self, processed_dir: Path) -> str | None:
+        """The name of ``kommun`` when it is not a kommun of the kommun table (e.g. a region),
+        read from what ``prepare_data`` wrote; None when the report has no such table."""
+        return None
+
     def title_block(self, place: str, year: int | None, kolada: str) -> tuple[str, str]:
         """Subtitle and dateline of the title block: what the report covers and what it is built
         from. ``place`` is "Hela landet" or e.g. "Åsele kommun (2463)"; ``kolada`` names the

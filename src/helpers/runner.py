@@ -419,10 +419,15 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def kommun_label(code: str | None, year: int | None, processed_dir: Path) -> str | None:
-    """``"Åsele kommun (2463)"`` from the kommun table, or the code when it is not at hand."""
+def kommun_label(code: str | None, year: int | None, processed_dir: Path,
+                 params: Any = None) -> str | None:
+    """``"Åsele kommun (2463)"`` from the kommun table, ``"Region Skåne (0012)"`` from the
+    report's own metadata (``params.place_name``), or the code when neither has it."""
     if code is None:
         return None
+    name = params.place_name(Path(processed_dir)) if params is not None else None
+    if name:
+        return f"{name} ({code})"
     try:
         import pandas as pd
 
@@ -445,7 +450,7 @@ def report_info(variant: Variant, parameters: Mapping[str, Any], *, settings: Ru
     source = variant.source
     snapshot = bool(source.get("snapshot"))
     kommun_text = kommun_text or kommun_label(variant.params.kommun, variant.year,
-                                              settings.processed_dir)
+                                              settings.processed_dir, variant.params)
     vintage = swedish_date(source.get("fetched_at"))
     if snapshot:
         recorded = snapshot_values_vintage(source.get("snapshot_vintage"))
