@@ -170,28 +170,27 @@ def main() -> None:
                         help="also time the PDF export and a batch with --format html,pdf")
     args = parser.parse_args()
 
-    from helpers.batch import kolada_reachable, plan_variants, run_batch
-    from helpers.kolada import KoladaClient, base_url_from_env
-    from helpers.kolada_replay import ReplayServer
+    from helpers.batch import data_clients, plan_variants, run_batch
     from helpers.runner import RunSettings
 
     results: dict[str, object] = {"cores": os.cpu_count(), "jobs": args.jobs,
                                   "load_before": os.getloadavg(), "before": BEFORE}
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-batch-")))
-        # one base URL for every step, so that all of them share the raw cache
-        base_url = base_url_from_env()
-        if kolada_reachable(base_url) is not None:
-            base_url = stack.enter_context(ReplayServer(paths.SNAPSHOT_DIR)).base_url
-        client = stack.enter_context(KoladaClient(base_url=base_url))
+        # one base URL per source for every step, so that all of them share the raw cache: the
+        # live APIs or, when they cannot be reached, the recordings through one replay server
+        client, eurostat, _notice = stack.enter_context(data_clients())
+        base_url = client.base_url
         env = {**os.environ, "KOLADA_BASE_URL": base_url,
+               "EUROSTAT_BASE_URL": eurostat.base_url,
                "SKR_REPORTS_DIR": str(workdir / "reports")}
-        print(f"Kolada: {base_url}")
+        print(f"Kolada: {base_url}, Eurostat: {eurostat.base_url}")
 
         # warm the data cache and settle the year (not timed as part of the batch)
         started = time.perf_counter()
         settings = RunSettings(reports_dir=workdir / "reports")
-        variants, _ = plan_variants(PARAMS, "all", client=client, settings=settings)
+        variants, _ = plan_variants(PARAMS, "all", client=client, settings=settings,
+                                    eurostat_client=eurostat)
         year = variants[0].year
         print(f"fetch/validate 290 variants: {time.perf_counter() - started:.1f} s, year {year}")
 
@@ -226,7 +225,8 @@ def main() -> None:
                                              SAMPLE[:max(args.sample, 5)])
             print(f"(f) batch, all 290, {args.jobs} workers, --format html,pdf …")
             settings_pdf = RunSettings(reports_dir=workdir / "reports-pdf")
-            variants_pdf, _ = plan_variants(PARAMS, "all", client=client, settings=settings_pdf)
+            variants_pdf, _ = plan_variants(PARAMS, "all", client=client,
+                                            settings=settings_pdf, eurostat_client=eurostat)
             with PeakMemory() as memory:
                 both = run_batch(PARAMS, variants=variants_pdf, jobs=args.jobs,
                                  formats=("html", "pdf"), settings=settings_pdf, progress=True)
