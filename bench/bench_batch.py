@@ -171,6 +171,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from helpers.batch import data_clients, plan_variants, run_batch
+    from helpers.eurostat import EurostatClient
+    from helpers.kolada import KoladaClient
     from helpers.runner import RunSettings
 
     results: dict[str, object] = {"cores": os.cpu_count(), "jobs": args.jobs,
@@ -179,7 +181,11 @@ def main() -> None:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-batch-")))
         # one base URL per source for every step, so that all of them share the raw cache: the
         # live APIs or, when they cannot be reached, the recordings through one replay server
-        client, eurostat, _notice = stack.enter_context(data_clients())
+        replayed, replayed_eurostat, _notice = stack.enter_context(data_clients())
+        # the clients that `skr-report batch` makes from KOLADA_BASE_URL / EUROSTAT_BASE_URL, so
+        # that (b) and the CLI run of (c) agree on the data and (c) finds everything up to date
+        client = stack.enter_context(KoladaClient(base_url=replayed.base_url))
+        eurostat = stack.enter_context(EurostatClient(base_url=replayed_eurostat.base_url))
         base_url = client.base_url
         env = {**os.environ, "KOLADA_BASE_URL": base_url,
                "EUROSTAT_BASE_URL": eurostat.base_url,
