@@ -135,3 +135,30 @@ def test_kommun_marks_drawn_over_a_cached_base_without_leaking(spread):
     assert render_png(draw(spread)) == plain  # marks removed again
     figures._BASES.clear()
     assert render_png(draw(spread, marked=("0004", "Åsele", "C8 Landsbygdskommun"))) == first
+
+
+def test_figures_every_variant_shares_are_drawn_once_per_content():
+    """png_once: the same data and texts give the same PNG without drawing again; other data
+    draws anew."""
+    import pandas as pd
+
+    from helpers import figures
+
+    drawn = []
+
+    def draw(values):
+        def _draw():
+            drawn.append(values)
+            return figures.line_figure({"S13": pd.Series(values, index=[2021, 2022])},
+                                       title="t", subtitle="s", value_label="%", source="k",
+                                       alt="a")
+        return _draw
+
+    first = pd.DataFrame({"year": [2021, 2022], "value": [37.2, 34.1]})
+    key = ("test", *figures.frame_digest(first))
+    a = figures.png_once(key, draw([37.2, 34.1]))
+    b = figures.png_once(("test", *figures.frame_digest(first.copy())), draw([37.2, 34.1]))
+    assert a == b and a.startswith(b"\x89PNG") and len(drawn) == 1
+    other = first.assign(value=[37.2, 30.0])
+    c = figures.png_once(("test", *figures.frame_digest(other)), draw([37.2, 30.0]))
+    assert c != a and len(drawn) == 2

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -312,6 +312,27 @@ def render_png(result: FigureResult) -> bytes:
             else:
                 artist.remove()
     return buffer.getvalue()
+
+
+_PNGS: OrderedDict[tuple, bytes] = OrderedDict()
+_PNGS_KEPT = 8
+
+
+def frame_digest(*frames: pd.DataFrame) -> tuple[int, ...]:
+    """A content key of data frames (values and labels), for :func:`png_once`."""
+    return tuple(int(pd.util.hash_pandas_object(frame, index=True).sum()) for frame in frames)
+
+
+def png_once(key: tuple, draw: Callable[[], FigureResult]) -> bytes:
+    """The PNG of a figure that every kommun variant shares (Tabell 1 as a line, the heatmaps),
+    drawn once per process for ``key`` (what it is drawn from: data digests and texts)."""
+    png = _PNGS.get(key)
+    if png is None:
+        png = _PNGS[key] = render_png(draw())
+        while len(_PNGS) > _PNGS_KEPT:
+            _PNGS.popitem(last=False)
+    _PNGS.move_to_end(key)
+    return png
 
 
 # --- small line figure (Tabell 1) and correlation heatmaps (Bilaga 1) ---------------------------

@@ -29,7 +29,9 @@ from helpers.datasets import (
 from helpers.figures import (
     SpreadStyle,
     correlation_heatmap,
+    frame_digest,
     line_figure,
+    png_once,
     render_png,
     spread_figure,
 )
@@ -837,11 +839,13 @@ def debt_figure(data: ValfardData) -> Figure:
               for code in sectors}
     title = "Offentlig bruttoskuld i procent av BNP (tabell 1 som diagram)"
     alt = f"Figur {DEBT_FIGURE}: {title}. {debt_alt_text(skuld, sectors, data.skuld_geo)}"
-    drawn = line_figure(series, title=f"Figur {DEBT_FIGURE}: {title}",
-                        subtitle=f"{data.skuld_geo}. Delsektorerna är konsoliderade var för sig "
-                                 "och summerar inte till offentliga sektorn.",
-                        value_label="Procent av BNP", source=DEBT_SOURCE_LINE, alt=alt)
-    return Figure(render_png(drawn), DEBT_FIGURE, title, alt, source=DEBT_SOURCE_LINE,
+    subtitle = (f"{data.skuld_geo}. Delsektorerna är konsoliderade var för sig och summerar "
+                "inte till offentliga sektorn.")
+    png = png_once(("debt", *frame_digest(skuld), tuple(sectors), title, subtitle),
+                   lambda: line_figure(series, title=f"Figur {DEBT_FIGURE}: {title}",
+                                       subtitle=subtitle, value_label="Procent av BNP",
+                                       source=DEBT_SOURCE_LINE, alt=alt))
+    return Figure(png, DEBT_FIGURE, title, alt, source=DEBT_SOURCE_LINE,
                   note="Samma värden som tabell 1 (`tables/tabell1.csv`); linjerna ritas bara "
                        "för år med värde.")
 
@@ -909,12 +913,15 @@ def heatmap(data: ValfardData, number: int) -> Figure:
     figure_number = HEATMAP_FIGURES[number]
     title = f"Korrelationerna i tabell {number} som värmekarta ({data.year})"
     alt = f"Figur {figure_number}: {title}. {heatmap_alt_text(values, counts, number)}"
-    drawn = correlation_heatmap(values, counts, title=f"Figur {figure_number}: {title}",
-                                source=source_line(data.year), alt=alt)
+    png = png_once(("heatmap", *frame_digest(values, counts), figure_number, title,
+                    source_line(data.year)),
+                   lambda: correlation_heatmap(values, counts,
+                                               title=f"Figur {figure_number}: {title}",
+                                               source=source_line(data.year), alt=alt))
     note = (f"Samma korrelationer som tabell {number}: blått negativt, rött positivt samband, "
             "vitt nära 0; n = antal kommuner med värde på båda variablerna. Data: "
             f"`tables/tabell{number}.csv`.")
-    return Figure(render_png(drawn), figure_number, title, alt, source=source_line(data.year),
+    return Figure(png, figure_number, title, alt, source=source_line(data.year),
                   note=note)
 
 
