@@ -41,16 +41,14 @@ def kolada_server() -> Iterator:
         yield server
 
 
-@pytest.fixture
-def make_kolada_server() -> Iterator[Callable]:
-    """Factory: ``make_kolada_server(latency=..., error_rate=..., ...)`` returns a started
-    replay server with those ``Faults`` (``snapshot_dir=`` picks another folder)."""
-    _require_snapshot()
+def _server_factory(default_snapshot) -> Iterator[Callable]:
+    """Yield ``make(**faults)`` starting replay servers (stopped afterwards); ``snapshot_dir=``
+    picks another Kolada folder, None serves Eurostat only."""
     from helpers.kolada_replay import Faults, ReplayServer
 
     servers = []
 
-    def make(snapshot_dir=paths.SNAPSHOT_DIR, **faults):
+    def make(snapshot_dir=default_snapshot, **faults):
         server = ReplayServer(snapshot_dir, faults=Faults(**faults)).start()
         servers.append(server)
         return server
@@ -58,6 +56,14 @@ def make_kolada_server() -> Iterator[Callable]:
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def make_kolada_server() -> Iterator[Callable]:
+    """Factory: ``make_kolada_server(latency=..., error_rate=..., ...)`` returns a started
+    replay server with those ``Faults`` (``snapshot_dir=`` picks another folder)."""
+    _require_snapshot()
+    yield from _server_factory(paths.SNAPSHOT_DIR)
 
 
 def _require_eurostat() -> None:
@@ -81,18 +87,7 @@ def make_eurostat_server() -> Iterator[Callable]:
     """Factory: ``make_eurostat_server(truncate_rate=1.0, ...)``: a Eurostat-only replay server
     with those ``Faults``."""
     _require_eurostat()
-    from helpers.kolada_replay import Faults, ReplayServer
-
-    servers = []
-
-    def make(**faults):
-        server = ReplayServer(None, faults=Faults(**faults)).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+    yield from _server_factory(None)
 
 
 # --- processed data (helpers.datasets) ---------------------------------------------------------
