@@ -478,9 +478,6 @@ def load_source(processed_dir: Path | None = None) -> dict:
     return json.loads((folder / "source.json").read_text(encoding="utf-8"))
 
 
-# --- preparing a variant -----------------------------------------------------------------------
-
-
 # --- Eurostat ----------------------------------------------------------------------------------
 
 
@@ -529,15 +526,6 @@ def load_eurostat(dataset: str, processed_dir: Path | None = None) -> pd.DataFra
     table = pd.read_parquet(path)
     table["year"] = table["year"].astype("int64")
     return table
-
-
-def load_eurostat_source(processed_dir: Path | None = None) -> dict:
-    folder = (paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)) \
-        / EUROSTAT_DIR_NAME
-    try:
-        return json.loads((folder / "source.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 # --- preparing a variant -----------------------------------------------------------------------
