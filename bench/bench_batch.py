@@ -124,8 +124,8 @@ def export_costs(reports: Path, variants: list, settings, sample: list[str]) -> 
 
     import nbformat
 
-    from helpers.export import Exporter
-    from helpers.runner import report_info
+    from helpers.build.runner import variant_info
+    from helpers.rendering.export import Exporter
 
     def cpu() -> float:  # this process's threads (Typst's too) and finished children (pandoc)
         own, children = (resource.getrusage(resource.RUSAGE_SELF),
@@ -141,8 +141,7 @@ def export_costs(reports: Path, variants: list, settings, sample: list[str]) -> 
         out = reports / variant.name
         nb = nbformat.read(out / f"{variant.report}.ipynb", as_version=4)
         csv_files = sorted(p.relative_to(out).as_posix() for p in (out / "tables").glob("*.csv"))
-        info = report_info(variant, {**variant.parameters, "output_dir": "."}, settings=settings,
-                           csv_files=csv_files)
+        info = variant_info(variant, variant.parameters, settings, csv_files)
         started = time.perf_counter()
         exporter.to_html(nb, info)
         html_seconds = time.perf_counter() - started
@@ -170,10 +169,12 @@ def main() -> None:
                         help="also time the PDF export and a batch with --format html,pdf")
     args = parser.parse_args()
 
-    from helpers.batch import data_clients, plan_variants, run_batch
-    from helpers.eurostat import EurostatClient
-    from helpers.kolada import KoladaClient
-    from helpers.runner import RunSettings
+    from helpers.build.batch import build_many, plan_variants
+    from helpers.build.parameters import read_params
+    from helpers.build.variant import RunSettings
+    from helpers.sources.eurostat import EurostatClient
+    from helpers.sources.kolada import KoladaClient
+    from helpers.sources.live import data_clients
 
     results: dict[str, object] = {"cores": os.cpu_count(), "jobs": args.jobs,
                                   "load_before": os.getloadavg(), "before": BEFORE}
@@ -181,7 +182,7 @@ def main() -> None:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-batch-")))
         # one base URL per source for every step, so that all of them share the raw cache: the
         # live APIs or, when they cannot be reached, the recordings through one replay server
-        replayed, replayed_eurostat, _notice = stack.enter_context(data_clients())
+        replayed, replayed_eurostat, _replaced = stack.enter_context(data_clients())
         # the clients that `skr-report batch` makes from KOLADA_BASE_URL / EUROSTAT_BASE_URL, so
         # that (b) and the CLI run of (c) agree on the data and (c) finds everything up to date
         client = stack.enter_context(KoladaClient(base_url=replayed.base_url))
@@ -195,8 +196,8 @@ def main() -> None:
         # warm the data cache and settle the year (not timed as part of the batch)
         started = time.perf_counter()
         settings = RunSettings(reports_dir=workdir / "reports")
-        variants, _ = plan_variants(PARAMS, "all", client=client, settings=settings,
-                                    eurostat_client=eurostat)
+        variants, _ = plan_variants(read_params(PARAMS), "all", client=client,
+                                    settings=settings, eurostat_client=eurostat)
         year = variants[0].year
         print(f"fetch/validate 290 variants: {time.perf_counter() - started:.1f} s, year {year}")
 
@@ -209,8 +210,8 @@ def main() -> None:
 
         print(f"(b) batch, all 290, {args.jobs} workers …")
         with PeakMemory() as memory:
-            batch = run_batch(PARAMS, variants=variants, jobs=args.jobs, formats=("html",),
-                              settings=settings, progress=True)
+            batch = build_many(variants, ("html",), jobs=args.jobs, settings=settings,
+                               progress=True)
         built = [r.seconds for r in batch.ok]
         results["batch"] = batch_result = {"summary": batch.summary(), "seconds": batch.seconds,
                             "built": len(batch.ok), "failed": batch.failed,
@@ -231,11 +232,11 @@ def main() -> None:
                                              SAMPLE[:max(args.sample, 5)])
             print(f"(f) batch, all 290, {args.jobs} workers, --format html,pdf …")
             settings_pdf = RunSettings(reports_dir=workdir / "reports-pdf")
-            variants_pdf, _ = plan_variants(PARAMS, "all", client=client,
+            variants_pdf, _ = plan_variants(read_params(PARAMS), "all", client=client,
                                             settings=settings_pdf, eurostat_client=eurostat)
             with PeakMemory() as memory:
-                both = run_batch(PARAMS, variants=variants_pdf, jobs=args.jobs,
-                                 formats=("html", "pdf"), settings=settings_pdf, progress=True)
+                both = build_many(variants_pdf, ("html", "pdf"), jobs=args.jobs,
+                                  settings=settings_pdf, progress=True)
             results["batch_pdf"] = {"summary": both.summary(), "seconds": both.seconds,
                                     "built": len(both.ok), "failed": both.failed,
                                     "per_variant_median": statistics.median(

@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
-from helpers.kolada import PER_PAGE, KoladaClient
-from helpers.kolada_replay import Faults, ReplayServer
+from helpers.sources.kolada import PER_PAGE, KoladaClient
+from helpers.sources.replay.server import Faults, ReplayServer
 
 YEARS = list(range(2010, 2023))
 

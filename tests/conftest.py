@@ -35,7 +35,7 @@ def require_shared(*relative: str) -> None:
 def kolada_server() -> Iterator:
     """A replay server over the recorded snapshot on a free port, without faults."""
     _require_snapshot()
-    from helpers.kolada_replay import ReplayServer
+    from helpers.sources.replay.server import ReplayServer
 
     with ReplayServer(paths.SNAPSHOT_DIR) as server:
         yield server
@@ -44,7 +44,7 @@ def kolada_server() -> Iterator:
 def _server_factory(default_snapshot) -> Iterator[Callable]:
     """Yield ``make(**faults)`` starting replay servers (stopped afterwards); ``snapshot_dir=``
     picks another Kolada folder, None serves Eurostat only."""
-    from helpers.kolada_replay import Faults, ReplayServer
+    from helpers.sources.replay.server import Faults, ReplayServer
 
     servers = []
 
@@ -76,7 +76,7 @@ def _require_eurostat() -> None:
 def eurostat_server() -> Iterator:
     """A replay server answering Eurostat's statistics API from the recording (no Kolada)."""
     _require_eurostat()
-    from helpers.kolada_replay import ReplayServer
+    from helpers.sources.replay.server import ReplayServer
 
     with ReplayServer(None) as server:
         yield server
@@ -107,16 +107,16 @@ def processed_fetch(kolada_server, tmp_path_factory):
     """``datasets.fetch_for`` of the REPORT_SPEC §1 KPIs over the replay server into a temporary
     data/processed; returns the ``FetchResult`` (``.processed_dir`` is the folder)."""
     from helpers.datasets import fetch_for
-    from helpers.kolada import KoladaClient
     from helpers.params import ReportParams
+    from helpers.sources.kolada import KoladaClient
 
     class _ValfardKpis(ReportParams):
         def required_kpis(self) -> list[str]:
             return list(VALFARD_KPIS)
 
     from helpers.datasets import fetch_eurostat
-    from helpers.eurostat import EurostatClient
-    from helpers.valfard import ValfardParams
+    from helpers.reports.valfard import ValfardParams
+    from helpers.sources.eurostat import EurostatClient
 
     root = tmp_path_factory.mktemp("processed_data")
     client = KoladaClient(base_url=kolada_server.base_url, cache_dir=root / "raw")

@@ -1,4 +1,4 @@
-"""helpers.agenda2030: the selection per goal, the nulägesanalys, the parameter model."""
+"""helpers.reports.agenda2030: the selection per goal, the nulägesanalys, the parameter model."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from conftest import require_shared
 
-from helpers import agenda2030 as agenda
-from helpers.notebook import ReportNotebook
-from helpers.params import ParamsError, validate_params
+from helpers.build.parameters import validate_params
+from helpers.params import ParamsError
+from helpers.rendering.notebook import ReportNotebook
+from helpers.reports import agenda2030 as agenda
 
 HOOR = "1267"
 HOOR_LIKNANDE = "G37411"  # Liknande kommuner, övergripande, Höör, 2025
@@ -52,7 +53,7 @@ def test_kommun_code_for_region_and_reverse_rejected(with_catalogue, catalogue):
 
 
 def test_params_files_load():
-    from helpers.params import load_params
+    from helpers.build.parameters import load_params
     from helpers.paths import PARAMS_DIR
 
     kommun = load_params(PARAMS_DIR / "agenda2030.yaml")
@@ -72,7 +73,7 @@ def test_required_kpis_without_client_is_the_goal_map():
 
 @pytest.fixture(scope="module")
 def client(kolada_server, tmp_path_factory):
-    from helpers.kolada import KoladaClient
+    from helpers.sources.kolada import KoladaClient
 
     return KoladaClient(base_url=kolada_server.base_url,
                         cache_dir=tmp_path_factory.mktemp("agenda_raw"))
@@ -81,7 +82,7 @@ def client(kolada_server, tmp_path_factory):
 @pytest.fixture(scope="module")
 def catalogue(kolada_server, tmp_path_factory):
     from helpers.datasets import catalogue_for
-    from helpers.kolada import KoladaClient
+    from helpers.sources.kolada import KoladaClient
 
     return catalogue_for(KoladaClient(base_url=kolada_server.base_url,
                                       cache_dir=tmp_path_factory.mktemp("agenda_cat")))
@@ -113,27 +114,27 @@ def test_selection_covers_every_member_and_goal(processed, client, level, group,
     report = agenda.build_report(agenda.Agenda2030Params(report="agenda2030", level=level),
                                  processed)
     members = client.kpi_groups(ids=[group])["member_id"].tolist()
-    urval = report.urval
-    assert sorted(urval["kpi"]) == sorted(members)
+    selection = report.selection
+    assert sorted(selection["kpi"]) == sorted(members)
     goals_with_indicators = set(agenda.load_goal_map(level)["goal"])
-    assert set(urval["mal"].dropna().astype(int)) == goals_with_indicators
-    counts = agenda.count_per_goal(urval)
+    assert set(selection["mal"].dropna().astype(int)) == goals_with_indicators
+    counts = agenda.count_per_goal(selection)
     assert len(counts) == 17 and counts["antal"].sum() == len(members)
     assert counts.loc[counts["mal"] == 17, "antal"].item() == 0
-    assert (urval["antal_enheter"] == n_units).all()
-    assert urval["tackning"].max() <= n_units
-    assert set(urval["konsuppdelad"]) <= {"ja", "nej", ""}
+    assert (selection["antal_enheter"] == n_units).all()
+    assert selection["tackning"].max() <= n_units
+    assert set(selection["konsuppdelad"]) <= {"ja", "nej", ""}
 
 
 def test_members_no_longer_served_are_listed(processed):
     report = agenda.build_report(agenda.Agenda2030Params(report="agenda2030"), processed)
-    missing = report.urval[report.urval["status"] != agenda.STATUS_SERVED]
+    missing = report.selection[report.selection["status"] != agenda.STATUS_SERVED]
     assert dict(zip(missing["kpi"], missing["status"], strict=True)) == {
         "N17434": agenda.STATUS_NOT_IN_CATALOGUE, "N07713": agenda.STATUS_NO_VALUES}
     assert "N17434" in agenda.missing_text(report)
     region = agenda.build_report(
         agenda.Agenda2030Params(report="agenda2030", level="region"), processed)
-    assert (region.urval["status"] != agenda.STATUS_SERVED).sum() == 14
+    assert (region.selection["status"] != agenda.STATUS_SERVED).sum() == 14
 
 
 def test_coverage_and_latest_year_recomputed(processed):
@@ -146,7 +147,7 @@ def test_coverage_and_latest_year_recomputed(processed):
         rows = values[(values["kpi"] == kpi) & (values["gender"] == "T")
                       & values["municipality"].isin(kommuner) & values["value"].notna()]
         latest = rows["period"].max()
-        row = report.urval.set_index("kpi").loc[kpi]
+        row = report.selection.set_index("kpi").loc[kpi]
         assert row["senaste_ar"] == latest
         assert row["tackning"] == rows.loc[rows["period"] == latest, "municipality"].nunique()
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import skr_report
 
+from helpers.build.variant import VariantFailed
 from helpers.cli import EXIT_BUILD, EXIT_FILES, EXIT_OPTION, EXIT_PARAMS, EXIT_SOURCE
-from helpers.runner import VariantFailed
 
 VALFARD = "report: valfard_i_hela_landet\n"
 
@@ -242,13 +242,13 @@ def test_the_funnel_gives_each_kind_of_user_error_its_code(monkeypatch, tmp_path
                                                            text):
     from click.testing import CliRunner
 
-    from helpers import runner
+    from helpers.build import runner
     from helpers.cli import main
 
     def fail(*args, **kwargs):
         raise error()
 
-    monkeypatch.setattr(runner, "run_variant", fail)
+    monkeypatch.setattr(runner, "prepare_variant", fail)
     result = CliRunner().invoke(main, ["run", str(write(tmp_path, VALFARD))])
     assert result.exit_code == code, result.output
     assert result.output.startswith("Error: ") and text in result.output, result.output
@@ -258,13 +258,13 @@ def test_the_funnel_gives_each_kind_of_user_error_its_code(monkeypatch, tmp_path
 def test_a_bug_keeps_its_traceback(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    from helpers import runner
+    from helpers.build import runner
     from helpers.cli import main
 
     def bug(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(runner, "run_variant", bug)
+    monkeypatch.setattr(runner, "prepare_variant", bug)
     result = CliRunner().invoke(main, ["run", str(write(tmp_path, VALFARD))])
     assert result.exit_code == 1
     assert isinstance(result.exception, ZeroDivisionError)

@@ -1,4 +1,4 @@
-"""helpers.batch: which kommuner, parallel builds on warm workers, skipping, failures."""
+"""helpers.build.batch: which kommuner, parallel builds on warm workers, skipping, failures."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import pytest
 from click.testing import CliRunner
 from fixtures.fixture_report import fixture_settings, fixture_variant
 
-from helpers import batch, cli
+from helpers import cli
+from helpers.build import batch, options
+from helpers.build.variant import RunSettings, Variant, VariantResult
 from helpers.params import ParamsError
-from helpers.runner import VariantResult
+from helpers.rendering import provenance
+from helpers.sources import live
 
 
 @dataclass
@@ -28,14 +31,14 @@ CATALOGUE = _Catalogue(
 
 
 def test_resolve_kommuner_all_lan_and_lists():
-    assert batch.resolve_kommuner("all", CATALOGUE) == ["0114", "1280", "1283", "2463"]
-    assert batch.resolve_kommuner("lan:12", CATALOGUE) == ["1280", "1283"]
-    assert batch.resolve_kommuner("114, Åsele,0114", CATALOGUE) == ["0114", "2463"]
-    assert batch.resolve_kommuner(["1280"], CATALOGUE) == ["1280"]
+    assert options.resolve_kommuner("all", CATALOGUE) == ["0114", "1280", "1283", "2463"]
+    assert options.resolve_kommuner("lan:12", CATALOGUE) == ["1280", "1283"]
+    assert options.resolve_kommuner("114, Åsele,0114", CATALOGUE) == ["0114", "2463"]
+    assert options.resolve_kommuner(["1280"], CATALOGUE) == ["1280"]
     with pytest.raises(ParamsError, match="län '99'"):
-        batch.resolve_kommuner("lan:99", CATALOGUE)
+        options.resolve_kommuner("lan:99", CATALOGUE)
     with pytest.raises(ParamsError, match="9999"):
-        batch.resolve_kommuner("9999", CATALOGUE)
+        options.resolve_kommuner("9999", CATALOGUE)
 
 
 @pytest.mark.slow
@@ -43,8 +46,8 @@ def test_batch_builds_in_parallel_keeps_going_and_skips_unchanged(tmp_path):
     settings = fixture_settings(tmp_path)
     variants = [fixture_variant(settings, tmp_path, kommun=k) for k in ("0114", "1280", "2463")]
     failing = fixture_variant(settings, tmp_path, fail_at="berakning")
-    result = batch.run_batch("fixture.yaml", variants=[*variants, failing], jobs=2,
-                             settings=settings, progress=False)
+    result = batch.build_many([*variants, failing], ("html",), jobs=2, settings=settings,
+                             progress=False)
     assert sorted(r.variant for r in result.ok) == ["fixture-0114", "fixture-1280",
                                                     "fixture-2463"]
     assert list(result.failed) == ["fixture"]
@@ -57,8 +60,8 @@ def test_batch_builds_in_parallel_keeps_going_and_skips_unchanged(tmp_path):
     assert "fixture-2463" in index and "misslyckades" in index
 
     started = time.perf_counter()
-    again = batch.run_batch("fixture.yaml", variants=[*variants, failing], jobs=2,
-                            settings=settings, progress=False)
+    again = batch.build_many([*variants, failing], ("html",), jobs=2, settings=settings,
+                             progress=False)
     assert sorted(r.variant for r in again.skipped) == ["fixture-0114", "fixture-1280",
                                                         "fixture-2463"]
     assert list(again.failed) == ["fixture"]  # a failed variant is tried again
@@ -66,14 +69,14 @@ def test_batch_builds_in_parallel_keeps_going_and_skips_unchanged(tmp_path):
 
     # asking for a format that is not there yet rebuilds; a changed parameter rebuilds
     changed = fixture_variant(settings, tmp_path, kommun="0114", title_text="Annan titel")
-    third = batch.run_batch("fixture.yaml", variants=[changed, variants[1]], jobs=1,
-                            settings=settings, progress=False)
+    third = batch.build_many([changed, variants[1]], ("html",), jobs=1, settings=settings,
+                             progress=False)
     assert [r.variant for r in third.ok] == ["fixture-0114"]
     assert [r.variant for r in third.skipped] == ["fixture-1280"]
     assert time.perf_counter() - started < 120
 
 
-def test_cli_batch_exits_non_zero_listing_failures(monkeypatch):
+def test_cli_batch_exits_non_zero_listing_failures(monkeypatch, tmp_path):
     def fake_run_batch(*args, **kwargs):
         result = batch.BatchResult(seconds=1.0)
         result.results = [VariantResult("valfard-0114", "ok", None),
@@ -82,7 +85,9 @@ def test_cli_batch_exits_non_zero_listing_failures(monkeypatch):
         return result
 
     monkeypatch.setattr(batch, "run_batch", fake_run_batch)
-    outcome = CliRunner().invoke(cli.main, ["batch", __file__, "--kommuner", "0114,2463"])
+    params = tmp_path / "valfard.yaml"
+    params.write_text("report: valfard_i_hela_landet\n", encoding="utf-8")
+    outcome = CliRunner().invoke(cli.main, ["batch", str(params), "--kommuner", "0114,2463"])
     assert outcome.exit_code == cli.EXIT_BUILD
     assert "2 variants: 1 built, 0 up to date, 1 failed" in outcome.output
     assert "valfard-2463: cell 5 (tag figur1): ValueError: x" in outcome.output
@@ -110,7 +115,7 @@ def test_kolada_reachable_names_the_problem(status, body, reason):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        found = batch.kolada_reachable(f"http://127.0.0.1:{server.server_port}/v3", timeout=5)
+        found = live.kolada_reachable(f"http://127.0.0.1:{server.server_port}/v3", timeout=5)
     finally:
         server.shutdown()
         server.server_close()
@@ -118,42 +123,46 @@ def test_kolada_reachable_names_the_problem(status, body, reason):
 
 
 def test_kolada_unreachable_names_the_refused_connection():
-    assert batch.kolada_reachable("http://127.0.0.1:9/v3", timeout=1) == \
+    assert live.kolada_reachable("http://127.0.0.1:9/v3", timeout=1) == \
         "[Errno 111] Connection refused"
 
 
 @pytest.mark.slow
-def test_kolada_client_falls_back_to_the_snapshot(kolada_server):
-    with batch.kolada_client("http://127.0.0.1:9/v3") as (client, notice):
-        assert "kunde inte nås" in notice and "ögonblicksbild" in notice
+def test_kolada_falls_back_to_the_snapshot(kolada_server):
+    dead = "http://127.0.0.1:9/v3"
+    with live.data_clients(dead, check_eurostat=False) as (client, _eurostat, replaced):
+        assert replaced == dead
         assert client.base_url.startswith("http://127.0.0.1:") and client.base_url.endswith("/v3")
         assert not client.municipalities(ids=["0114"]).empty
-    with batch.kolada_client(kolada_server.base_url) as (client, notice):
-        assert notice is None and client.base_url == kolada_server.base_url
+    notice = provenance.kolada_fallback_notice(dead)
+    assert "kunde inte nås" in notice and "ögonblicksbild" in notice and dead in notice
+    with live.data_clients(kolada_server.base_url, check_eurostat=False) as (client, _, replaced):
+        assert replaced is None and client.base_url == kolada_server.base_url
 
 
 def test_data_clients_replace_each_unreachable_source_by_its_recording(kolada_server):
     dead_kolada, dead_eurostat = "http://127.0.0.1:9/v3", "http://127.0.0.1:9/eurostat"
-    with batch.data_clients(dead_kolada, dead_eurostat) as (kolada, eurostat, notice):
-        assert "Kolada" in notice and "Eurostat" not in notice  # said only where Eurostat is used
+    with live.data_clients(dead_kolada, dead_eurostat) as (kolada, eurostat, replaced):
+        assert replaced == dead_kolada  # Eurostat's recording is said only where it is used
         assert kolada.base_url.endswith("/v3") and kolada.base_url != dead_kolada
         assert eurostat.base_url.endswith("/eurostat/api/dissemination")
         frame = eurostat.data("gov_10dd_edpt1", {"geo": "SE", "sector": "S1313",
                                                  "na_item": "GD", "unit": "PC_GDP"})
         assert frame.set_index("year")["value"][2024] == 14.3
         assert not kolada.municipalities(ids=["0114"]).empty
-    with batch.data_clients(kolada_server.base_url, dead_eurostat) as (kolada, eurostat, notice):
-        assert notice is None and kolada.base_url == kolada_server.base_url
+    with live.data_clients(kolada_server.base_url, dead_eurostat) as (kolada, eurostat,
+                                                                       replaced):
+        assert replaced is None and kolada.base_url == kolada_server.base_url
         assert eurostat.source["base_url"].startswith("http://127.0.0.1:")
         assert eurostat.base_url != dead_eurostat
-    with batch.data_clients(kolada_server.base_url, kolada_server.eurostat_base_url) as (
-            kolada, eurostat, notice):
-        assert notice is None and eurostat.base_url == kolada_server.eurostat_base_url
+    with live.data_clients(kolada_server.base_url, kolada_server.eurostat_base_url) as (
+            kolada, eurostat, replaced):
+        assert replaced is None and eurostat.base_url == kolada_server.eurostat_base_url
 
 
 def test_report_on_the_eurostat_recording_says_so_in_swedish(tmp_path):
-    from helpers import runner
-    from helpers.params import validate_params
+    from helpers.build import runner
+    from helpers.build.parameters import validate_params
 
     source = {"fetched_at": "2024-08-23T10:00:00+00:00", "live_api": True,
               "eurostat": {"snapshot": True, "datasets": ["gov_10dd_edpt1"],
@@ -162,10 +171,10 @@ def test_report_on_the_eurostat_recording_says_so_in_swedish(tmp_path):
                                                '"gov_10dd_edpt1.tsv.gz","years":[1995,2024],'
                                                '"release_date":null}'}}
     params = validate_params({"report": "valfard_i_hela_landet"})
-    variant = runner.Variant("valfard", params, tmp_path / "p.yaml", tmp_path / "n.ipynb", 2022,
+    variant = Variant("valfard", params, tmp_path / "p.yaml", tmp_path / "n.ipynb", 2022,
                              ["N01951"], source, eurostat=["gov_10dd_edpt1"])
-    settings = runner.RunSettings(reports_dir=tmp_path, processed_dir=tmp_path)
-    info = runner.report_info(variant, {}, settings=settings)
+    settings = RunSettings(reports_dir=tmp_path, processed_dir=tmp_path)
+    info = runner.variant_info(variant, {}, settings)
     rows = dict(info.provenance_rows())
     assert rows["Datakälla, tabell 1"] == ("Eurostat (gov_10dd_edpt1), inspelning via lokal "
                                            "replay-server")
@@ -179,7 +188,7 @@ def test_report_on_the_eurostat_recording_says_so_in_swedish(tmp_path):
                                   "updated": "2026-04-22T11:00:00+0200",
                                   "fetched_at": "2026-05-18T08:00:00+00:00"})
     variant.source = live
-    info = runner.report_info(variant, {}, settings=settings)
+    info = runner.variant_info(variant, {}, settings)
     rows = dict(info.provenance_rows())
     assert rows["Eurostats dataårgång"] == ("uppdaterad av Eurostat 22 april 2026; hämtad "
                                             "18 maj 2026")
@@ -192,17 +201,17 @@ def test_batch_pdfs_after_a_pdf_in_the_same_process_do_not_hang(tmp_path):
     must not be forked from this process (they would wait forever on their first PDF)."""
     import threading
 
-    from helpers import pdf
-    from helpers.export import Exporter, ReportInfo
+    from helpers.rendering import pdf
+    from helpers.rendering.export import Exporter
+    from helpers.rendering.provenance import ReportInfo
 
     Exporter().to_pdf(new_notebook_with_text(), ReportInfo(report="x", variant="x", title="X"))
     assert pdf.typst_used_here()
     settings = fixture_settings(tmp_path)
     variants = [fixture_variant(settings, tmp_path, kommun=k) for k in ("0114", "2463")]
     outcome = {}
-    thread = threading.Thread(target=lambda: outcome.update(result=batch.run_batch(
-        "fixture.yaml", variants=variants, jobs=2, formats=("pdf",), settings=settings,
-        progress=False)), daemon=True)
+    thread = threading.Thread(target=lambda: outcome.update(result=batch.build_many(
+        variants, ("pdf",), jobs=2, settings=settings, progress=False)), daemon=True)
     thread.start()
     thread.join(timeout=300)
     assert not thread.is_alive(), "the batch hangs on its PDFs"

@@ -94,12 +94,12 @@ def browser(tmp_path):
 
 @pytest.fixture(scope="module")
 def exported_html(tmp_path_factory) -> Path:
-    from helpers.runner import run_variant
+    from helpers.build.runner import run_variant
 
     root = tmp_path_factory.mktemp("browser")
     settings = fixture_settings(root)
     variant = fixture_variant(settings, root, kommun="2463")
-    result = run_variant(variant.params_path, variant=variant, settings=settings,
+    result = run_variant(variant, settings=settings,
                          formats=("html",))
     return result.out_dir / "fixture_report.html"
 

@@ -1,4 +1,4 @@
-"""helpers.budget: the published resultaträkning, its sum check, the medlemsavgift tables."""
+"""helpers.reports.budget: the published resultaträkning, its sum check, the fee tables."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import budget
-from helpers.notebook import ReportNotebook
-from helpers.params import ParamsError, validate_params
+from helpers.build.parameters import validate_params
+from helpers.params import ParamsError
+from helpers.rendering.notebook import ReportNotebook
+from helpers.reports import budget
 
 # REPORT_SPEC §2, as published in seeds/000 (row, Budget 2023, Prognos T2 2023, Budget 2024).
 PUBLISHED = [
@@ -69,7 +70,7 @@ def test_rounding_differences_are_exactly_those_in_the_published_figures(rr):
             published = PUBLISHED[row][k + 1]
             difference = published - sum(PUBLISHED[p][k + 1] for p in parts)
             expected[(PUBLISHED[row][0], heading)] = difference
-    check = budget.kontroll(rr)
+    check = budget.sum_check(rr)
     found = {(r.Rad, r.Kolumn): r.Differens for r in check.itertuples()}
     assert found == expected
     differences = budget.rounding_differences(check)
@@ -82,13 +83,13 @@ def test_rounding_differences_are_exactly_those_in_the_published_figures(rr):
 
 
 def test_kontroll_text_names_every_difference(rr):
-    text = budget.kontroll_text(rr)
+    text = budget.sum_check_text(rr)
     assert text.startswith("6 publicerade summor")
     assert "avrundningsdifferenser" in text and "rätt" not in text.replace("rättelser", "")
 
 
 def test_parts_written_with_a_real_minus_sign(rr):
-    check = budget.kontroll(rr)
+    check = budget.sum_check(rr)
     row = check[(check["Rad"] == "Summa kostnader") & (check["Kolumn"] == "Budget 2023")]
     parts = row["Delar"].item()
     assert "(Den politiska organisationen \u221264)" in parts
@@ -169,7 +170,7 @@ def test_skanes_fee_key_required_but_may_be_null():
 
 
 def test_params_file_runs_without_skanes_fee():
-    from helpers.params import load_params
+    from helpers.build.parameters import load_params
     from helpers.paths import PARAMS_DIR
 
     params = load_params(PARAMS_DIR / "budget_skr.yaml")
@@ -182,7 +183,7 @@ def test_params_file_runs_without_skanes_fee():
 @pytest.fixture(scope="module")
 def processed(kolada_server, tmp_path_factory):
     from helpers.datasets import fetch_for
-    from helpers.kolada import KoladaClient
+    from helpers.sources.kolada import KoladaClient
 
     root = tmp_path_factory.mktemp("budget_data")
     client = KoladaClient(base_url=kolada_server.base_url, cache_dir=root / "raw")
@@ -207,7 +208,7 @@ def test_medlemsavgift_on_snapshot(processed, tmp_path):
     params = budget.BudgetParams(report="budget", kommun="1283",
                                  medlemsavgift_skanes_kr_per_invanare=12.5,
                                  medlemsavgift_skanes_index_procent=3.0)
-    parts = budget.fee_section(params, kommuner, year, "Skånes Kommuner")
+    parts = budget.fee_section(params, kommuner, year, budget.SKANES_KOMMUNER)
     ReportNotebook(params, tmp_path).show(parts)
     csv = pd.read_csv(tmp_path / "tables" / "medlemsavgift_skanes_kommuner.csv",
                       dtype={"kommun": str})
@@ -219,7 +220,7 @@ def test_medlemsavgift_on_snapshot(processed, tmp_path):
     assert "12,50 kr per invånare" in parts[0] and "3,0 %" in parts[0]
     assert parts[1].number == 3
 
-    parts = budget.fee_section(params, kommuner, year, "Familjen Helsingborg")
+    parts = budget.fee_section(params, kommuner, year, budget.FAMILJEN_HELSINGBORG)
     ReportNotebook(params, tmp_path).show(parts)
     csv = pd.read_csv(tmp_path / "tables" / "medlemsavgift_familjen_helsingborg.csv",
                       dtype={"kommun": str})
@@ -235,7 +236,7 @@ def test_skanes_without_fee_says_so(processed, tmp_path):
 
     kommuner = load_kommuner(2022, processed_dir=processed.processed_dir)
     params = budget.BudgetParams(report="budget", medlemsavgift_skanes_kr_per_invanare=None)
-    parts = budget.fee_section(params, kommuner, 2022, "Skånes Kommuner")
+    parts = budget.fee_section(params, kommuner, 2022, budget.SKANES_KOMMUNER)
     assert parts == [budget.NO_SKANES_FEE_TEXT] and "Ingen avgift angiven" in parts[0]
-    family = budget.fee_section(params, kommuner, 2022, "Familjen Helsingborg")
+    family = budget.fee_section(params, kommuner, 2022, budget.FAMILJEN_HELSINGBORG)
     assert family[1].number == 3  # no gap in the numbering

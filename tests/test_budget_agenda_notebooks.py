@@ -7,8 +7,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from helpers import agenda2030, budget
 from helpers.paths import NOTEBOOKS_DIR
+from helpers.reports import agenda2030, budget
 
 NOTEBOOKS = ["budget.ipynb", "agenda2030.ipynb"]
 
@@ -38,7 +38,7 @@ def test_parameters_cell_names_every_field(name, model):
 def data_dir(kolada_server, tmp_path_factory):
     """``SKR_DATA_DIR`` with processed data for the budget and both Agenda 2030 levels."""
     from helpers.datasets import fetch_for
-    from helpers.kolada import KoladaClient
+    from helpers.sources.kolada import KoladaClient
 
     root = tmp_path_factory.mktemp("notebook_data")
     client = KoladaClient(base_url=kolada_server.base_url, cache_dir=root / "raw" / "kolada")

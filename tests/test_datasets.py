@@ -8,22 +8,22 @@ import logging
 import pandas as pd
 import pytest
 
-from helpers import datasets
+from helpers import domain, paths
 from helpers.datasets import (
-    DEFAULT_STORLEKSKLASSER,
+    DEFAULT_SIZE_LIMITS,
     KOMMUN_COLUMNS,
-    THOUSANDS_SEP,
     build_kommuner,
     catalogue_for,
     fetch_for,
     load_kommuner,
     load_source,
     load_values,
-    storleksklass,
-    storleksklass_labels,
+    size_class,
+    size_class_labels,
 )
-from helpers.kolada import KoladaClient
+from helpers.formatting import THOUSANDS_SEP
 from helpers.params import ReportParams
+from helpers.sources.kolada import KoladaClient
 
 NNBSP = "\u202f"
 GROUP_CODES = ["A1", "A2", "B3", "B4", "B5", "C6", "C7", "C8", "C9"]
@@ -52,7 +52,7 @@ def kommuner(processed_data) -> pd.DataFrame:
 
 def test_default_size_class_labels():
     assert THOUSANDS_SEP == NNBSP
-    assert storleksklass_labels(DEFAULT_STORLEKSKLASSER) == [
+    assert size_class_labels(DEFAULT_SIZE_LIMITS) == [
         f"<6{NNBSP}000",
         f"6{NNBSP}000–9{NNBSP}999",
         f"10{NNBSP}000–19{NNBSP}999",
@@ -63,20 +63,20 @@ def test_default_size_class_labels():
 
 
 def test_other_size_class_limits():
-    assert storleksklass_labels([0, 15000, 1_000_000]) == [
+    assert size_class_labels([0, 15000, 1_000_000]) == [
         f"<15{NNBSP}000", f"15{NNBSP}000–999{NNBSP}999", f"≥1{NNBSP}000{NNBSP}000"]
-    assert storleksklass_labels([0, 500]) == ["<500", "≥500"]
+    assert size_class_labels([0, 500]) == ["<500", "≥500"]
 
 
 @pytest.mark.parametrize("limits", [[6000, 10000], [0, 10000, 6000], [0, 6000, 6000], [],
                                     [0, 6000.5]])
 def test_invalid_size_class_limits_are_rejected(limits):
     with pytest.raises(ValueError, match="storleksklasser"):
-        storleksklass_labels(limits)
+        size_class_labels(limits)
 
 
 def test_size_class_boundaries_and_missing_population():
-    classes = storleksklass(pd.Series([5999, 6000, 9999, 10000, 99999, 100000, None]))
+    classes = size_class(pd.Series([5999, 6000, 9999, 10000, 99999, 100000, None]))
     assert classes.cat.ordered
     assert list(classes.iloc[:6]) == [f"<6{NNBSP}000", f"6{NNBSP}000–9{NNBSP}999",
                                       f"6{NNBSP}000–9{NNBSP}999", f"10{NNBSP}000–19{NNBSP}999",
@@ -125,14 +125,14 @@ def test_stockholm_population_2022(kommuner):
 def test_size_classes_cover_every_kommun_with_a_population(kommuner):
     assert kommuner["befolkning"].notna().all()
     assert kommuner["storleksklass"].notna().all()
-    assert list(kommuner["storleksklass"].cat.categories) == storleksklass_labels(
-        DEFAULT_STORLEKSKLASSER)
+    assert list(kommuner["storleksklass"].cat.categories) == size_class_labels(
+        DEFAULT_SIZE_LIMITS)
     assert (kommuner["storleksklass"] == f"<6{NNBSP}000").sum() == (
         kommuner["befolkning"] < 6000).sum()
 
 
 def test_load_kommuner_recomputes_size_classes_for_other_limits(processed_data):
-    table = load_kommuner(2022, storleksklasser=[0, 50000], processed_dir=processed_data)
+    table = load_kommuner(2022, size_limits=[0, 50000], processed_dir=processed_data)
     assert list(table["storleksklass"].cat.categories) == [f"<50{NNBSP}000", f"≥50{NNBSP}000"]
     assert (table["storleksklass"] == f"≥50{NNBSP}000").sum() == (
         table["befolkning"] >= 50000).sum()
@@ -161,7 +161,7 @@ def test_missing_reference_file_leaves_2017_columns_out_and_logs_why(client, tmp
 
 
 def test_missing_reference_dir_via_paths(client, tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(datasets.paths, "REFERENCE_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(paths, "REFERENCE_DIR", tmp_path / "nowhere")
     population = client.values("N01951", years=2022)
     with caplog.at_level(logging.WARNING, logger="helpers.datasets"):
         table = build_kommuner(client, population, 2022)
@@ -188,12 +188,12 @@ def test_fetch_reports_kpis_without_values_as_missing(processed_fetch, processed
     assert processed_fetch.year == 2022
     missing = load_values(["N01721"], processed_dir=processed_data)
     assert missing.empty
-    assert list(missing.columns) == datasets.VALUE_COLUMNS
+    assert tuple(missing.columns) == domain.VALUE_COLUMNS
 
 
 def test_values_table_has_the_client_columns_and_every_unit(processed_data):
     values = load_values(["U15401", "N01951"], processed_dir=processed_data)
-    assert list(values.columns) == datasets.VALUE_COLUMNS
+    assert tuple(values.columns) == domain.VALUE_COLUMNS
     assert set(values["kpi"]) == {"U15401", "N01951"}
     units_2022 = values.query("kpi == 'N01951' and period == 2022 and gender == 'T'")
     assert units_2022["municipality"].nunique() == 290 + 21 + 1  # kommuner, regions, Riket

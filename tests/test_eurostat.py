@@ -11,7 +11,8 @@ import pytest
 from conftest import require_shared
 
 from helpers import paths
-from helpers.eurostat import (
+from helpers.sources.errors import SourceConfigError
+from helpers.sources.eurostat import (
     EurostatBadResponse,
     EurostatCacheMiss,
     EurostatClient,
@@ -19,7 +20,6 @@ from helpers.eurostat import (
     EurostatTimeout,
     jsonstat_frame,
 )
-from helpers.http import SourceConfigError
 
 DEBT = {"na_item": "GD", "unit": "PC_GDP", "geo": "SE", "sector": ["S13", "S1311", "S1313"]}
 

@@ -1,4 +1,4 @@
-"""helpers.export: cleaning, captions, sanitising, TOC; fixture HTML and PDF."""
+"""helpers.rendering.export: cleaning, captions, sanitising, TOC; fixture HTML and PDF."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ import pytest
 from fixtures.fixture_report import fixture_settings, fixture_variant
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers import export, paths
+from helpers import formatting, paths
+from helpers.build import index
+from helpers.build.manifest import sha256_file, write_manifest
+from helpers.rendering import captions, cleaning, html, provenance
 
 
 def _png(text: bool = True) -> bytes:
@@ -29,12 +32,12 @@ def _png(text: bool = True) -> bytes:
 def test_strip_png_metadata_drops_text_chunks_and_keeps_the_image():
     raw = _png()
     assert b"tEXt" in raw
-    stripped = export.strip_png_metadata(raw)
+    stripped = captions.strip_png_metadata(raw)
     assert b"tEXt" not in stripped and b"matplotlib" not in stripped
     from PIL import Image
 
     assert Image.open(io.BytesIO(stripped)).size == (4, 4)
-    assert export.strip_png_metadata(b"not a png") == b"not a png"
+    assert captions.strip_png_metadata(b"not a png") == b"not a png"
 
 
 def _executed_notebook() -> nbformat.NotebookNode:
@@ -47,7 +50,7 @@ def _executed_notebook() -> nbformat.NotebookNode:
     cell.outputs = [
         new_output("stream", name="stderr", text="/abs/path/warning.py:1: Warning"),
         new_output("display_data", data={"image/png": png},
-                   metadata=export.figure_metadata(3, "Spridningen av index", "Punktdiagram.",
+                   metadata=captions.figure_metadata(3, "Spridningen av index", "Punktdiagram.",
                                                    csv="tables/figur3.csv")),
         new_output("display_data", data={"image/png": png}),  # a plain plt.show()
         new_output("display_data", data={"text/markdown": "**Tabell 5: Ingen rubrik**",
@@ -56,7 +59,7 @@ def _executed_notebook() -> nbformat.NotebookNode:
                                          "text/plain": "1"}),
         new_output("display_data", data={"text/html": "<table><tr><td>2</td></tr></table>",
                                          "text/plain": "2"},
-                   metadata=export.table_metadata(2, "Korrelationer")),
+                   metadata=captions.table_metadata(2, "Korrelationer")),
         new_output("display_data", data={"application/javascript": "alert(1)"}),
     ]
     setup = new_code_cell("%reset -f", metadata={"tags": ["skr-setup"]})
@@ -65,7 +68,7 @@ def _executed_notebook() -> nbformat.NotebookNode:
 
 
 def test_clean_notebook_removes_what_varies_between_runs():
-    cleaned = export.clean_notebook(_executed_notebook())
+    cleaned = cleaning.clean_notebook(_executed_notebook())
     assert [c.id for c in cleaned.cells] == ["cell-0", "cell-1"]
     code = cleaned.cells[1]
     assert "papermill" not in code.metadata and code.execution_count == 1
@@ -76,7 +79,7 @@ def test_clean_notebook_removes_what_varies_between_runs():
 
 
 def test_annotate_captions_reads_only_the_caption_metadata():
-    nb = export.annotate_captions(export.clean_notebook(_executed_notebook()))
+    nb = cleaning.annotate_captions(cleaning.clean_notebook(_executed_notebook()))
     outputs = nb.cells[1].outputs
     figure = outputs[0].metadata["skr"]
     assert figure == {"kind": "figure", "number": 3, "title": "Spridningen av index",
@@ -91,8 +94,8 @@ def test_annotate_captions_reads_only_the_caption_metadata():
 
 
 def test_extract_title_takes_the_first_h1_out_of_the_body():
-    nb = export.clean_notebook(_executed_notebook())
-    assert export.extract_title(nb) == "Rubrik"
+    nb = cleaning.clean_notebook(_executed_notebook())
+    assert cleaning.extract_title(nb) == "Rubrik"
     assert nb.cells[0].source == "Text."
 
 
@@ -100,7 +103,7 @@ def test_clean_html_escapes_scripts_and_keeps_tables():
     dirty = ('<style>td {color: red}</style><table><thead><tr><th scope="col">KPI</th></tr>'
              '</thead><tbody><tr><td onclick="x()">A<script>alert(1)</script></td></tr></tbody>'
              '</table><a href="javascript:alert(1)">x</a><img src="http://evil/x.png">')
-    clean = export.clean_html(dirty)
+    clean = html.clean_html(dirty)
     assert "<script" not in clean and "&lt;script&gt;" in clean
     assert "onclick" not in clean and "javascript:" not in clean and "color: red" not in clean
     assert "<img" not in clean
@@ -112,29 +115,29 @@ def test_insert_toc_lists_headings_figures_and_tables():
             '</h2><figure class="skr-figure" id="figur-1"><img alt="x"><figcaption>'
             '<span class="caption-label">Figur 1:</span> Titel<span>k</span></figcaption>'
             '</figure></main><section class="provenance" id="om-rapporten"><h2 id="p">P</h2>')
-    toc = export.insert_toc(page)
+    toc = html.insert_toc(page)
     assert '<a href="#A">A</a>' in toc and '<a href="#figur-1">Figur 1: Titel</a>' in toc
     assert '<a href="#p">' not in toc and toc.count("om-rapporten") == 2
 
 
 def test_swedish_date_and_epoch():
-    assert export.swedish_date("2024-08-23T10:00:00+00:00") == "23 augusti 2024"
-    assert export.epoch_of("2024-08-23T10:00:00Z") == 1724407200
-    assert export.epoch_of(None, default=5) == 5
+    assert formatting.swedish_date("2024-08-23T10:00:00+00:00") == "23 augusti 2024"
+    assert provenance.epoch_of("2024-08-23T10:00:00Z") == 1724407200
+    assert provenance.epoch_of(None, default=5) == 5
 
 
 def test_write_index_lists_variants_with_status(tmp_path):
     good = tmp_path / "valfard-2463"
     good.mkdir()
-    info = export.ReportInfo(report="valfard_i_hela_landet", variant="valfard-2463",
+    info = provenance.ReportInfo(report="valfard_i_hela_landet", variant="valfard-2463",
                              title="Välfärd", subtitle="Åsele <b>(2463)</b>",
                              provenance={"years": [2022]})
     (good / "valfard_i_hela_landet.html").write_text("x")
-    export.write_manifest(good, info, inputs_sha256="abc")
+    write_manifest(good, info, inputs_sha256="abc")
     status = tmp_path / ".status"
     status.mkdir()
     (status / "valfard-0114.json").write_text(json.dumps({"error": "cell 3 <failed>"}))
-    page = export.write_index(tmp_path).read_text()
+    page = index.write_index(tmp_path).read_text()
     assert 'href="valfard-2463/valfard_i_hela_landet.html"' in page
     assert "Åsele &lt;b&gt;(2463)&lt;/b&gt;" in page and "2022" in page
     assert "valfard-0114" in page and "cell 3 &lt;failed&gt;" in page and "misslyckades" in page
@@ -146,12 +149,12 @@ def test_write_index_lists_variants_with_status(tmp_path):
 @pytest.fixture(scope="module")
 def built_fixture(tmp_path_factory):
     """The fixture notebook run and exported to HTML and PDF once for this module."""
-    from helpers.runner import run_variant
+    from helpers.build.runner import run_variant
 
     root = tmp_path_factory.mktemp("export")
     settings = fixture_settings(root)
     variant = fixture_variant(settings, root, kommun="2463")
-    result = run_variant(variant.params_path, variant=variant, settings=settings)
+    result = run_variant(variant, settings=settings)
     return result.out_dir
 
 
@@ -217,11 +220,11 @@ def test_manifest_lists_parameters_vintage_and_sha256(built_fixture):
     assert manifest["versions"]["skr-report"]
     for name in ("fixture_report.html", "fixture_report.pdf", "fixture_report.ipynb",
                  "tables/figur1.csv", "figures/figur1.png"):
-        assert manifest["outputs"][name] == export.sha256_file(built_fixture / name)
+        assert manifest["outputs"][name] == sha256_file(built_fixture / name)
 
 
 def test_snapshot_vintage_in_swedish():
-    from helpers.export import snapshot_values_vintage
+    from helpers.rendering.provenance import snapshot_values_vintage
 
     vintage = ("kpi.json 2026-03-23; values.csv.gz scraped from the Kolada API, August 2024")
     assert snapshot_values_vintage(vintage) == "augusti 2024"
@@ -230,7 +233,7 @@ def test_snapshot_vintage_in_swedish():
 
 
 def test_provenance_of_recordings_is_swedish():
-    from helpers.export import (
+    from helpers.rendering.provenance import (
         eurostat_recording_text,
         kolada_snapshot_text,
         snapshot_values_vintage,
@@ -239,7 +242,7 @@ def test_provenance_of_recordings_is_swedish():
     stated = paths.SNAPSHOT_DIR / "snapshot.json"
     if not stated.is_file():
         pytest.skip("no snapshot.json in the shared Kolada folder")
-    from helpers.kolada_replay import read_vintage
+    from helpers.sources.replay.kolada import read_vintage
 
     vintage = read_vintage(paths.SNAPSHOT_DIR)
     assert snapshot_values_vintage(vintage) == "augusti 2024"
@@ -255,7 +258,7 @@ def test_provenance_of_recordings_is_swedish():
 
 
 def test_html_tables_align_words_left_and_numbers_right():
-    from helpers.export import clean_html
+    from helpers.rendering.html import clean_html
 
     out = clean_html("<table><tr><td>Förskola</td><td>1\u202f234,5</td><td>−3</td></tr></table>")
     assert '<td class="text">Förskola</td>' in out

@@ -1,4 +1,4 @@
-"""helpers.figures: spread figures, Swedish axes, empty groups, marked kommun, alt text."""
+"""helpers.rendering.figures: spread figures, Swedish axes, empty groups, marked kommun, alt."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import matplotlib.colors as mcolors
 import pandas as pd
 import pytest
 
-from helpers import figures
-from helpers.figures import (
+from helpers.rendering import figures
+from helpers.rendering.figures import (
     SpreadStyle,
     render_png,
     spread_figure,
@@ -107,7 +107,7 @@ def test_palette_is_okabe_ito():
 
 
 def test_notebook_writes_png_and_alt_text(spread, tmp_path):
-    from helpers.notebook import Figure, ReportNotebook
+    from helpers.rendering.notebook import Figure, ReportNotebook
 
     result = draw(spread)
     png = ReportNotebook(None, tmp_path).figure(Figure(render_png(result), 9, "Titel",
@@ -142,7 +142,7 @@ def test_figures_every_variant_shares_are_drawn_once_per_content():
     draws anew."""
     import pandas as pd
 
-    from helpers import figures
+    from helpers.rendering import figures
 
     drawn = []
 

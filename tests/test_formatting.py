@@ -72,7 +72,7 @@ def test_escaped_markdown_is_shown_as_written_in_the_html(text):
 def test_escaped_markdown_is_shown_as_written_by_pandoc(text):
     import pypandoc
 
-    from helpers.pdf import PANDOC_FROM
+    from helpers.rendering.markdown import PANDOC_FROM
 
     html = pypandoc.convert_text(f"Kommun: {escape_markdown(text)}.", "html",
                                  format=PANDOC_FROM["markdown"]).strip()

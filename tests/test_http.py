@@ -11,13 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from helpers.cli import EXIT_SOURCE, main
-from helpers.http import (
-    SourceConfigError,
-    SourceTimeout,
-    check_base_url,
-    total_timeout_from_env,
-)
-from helpers.kolada import KoladaClient, KoladaHTTPError, KoladaTimeout
+from helpers.sources.deadline import total_timeout_from_env
+from helpers.sources.errors import SourceConfigError, SourceTimeout, check_base_url
+from helpers.sources.kolada import KoladaClient, KoladaHTTPError, KoladaTimeout
 
 
 @pytest.fixture

@@ -10,7 +10,10 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.export import MANIFEST, sha256_file
+from helpers.build.manifest import MANIFEST, sha256_file
+from helpers.build.variant import (
+    RunSettings,
+)
 
 NOTEBOOK = paths.NOTEBOOKS_DIR / "valfard_i_hela_landet.ipynb"
 
@@ -45,18 +48,18 @@ def test_runs_by_hand_leave_published_reports_alone(processed_data, tmp_path, mo
     import papermill
     from nbclient import NotebookClient
 
-    from helpers import runner
-    from helpers.params import load_params
+    from helpers.build import runner
+    from helpers.build.parameters import load_params
 
     reports = tmp_path / "reports"
     monkeypatch.setenv("SKR_DATA_DIR", str(processed_data.parent))
     monkeypatch.setenv("SKR_REPORTS_DIR", str(reports))
-    settings = runner.RunSettings(reports_dir=reports, processed_dir=processed_data)
+    settings = RunSettings(reports_dir=reports, processed_dir=processed_data)
     params = load_params(paths.PARAMS_DIR / "valfard.yaml")
     variant = runner.variant_for(params, paths.PARAMS_DIR / "valfard.yaml", year=2022,
                                  kpis=params.required_kpis(), settings=settings,
                                  source={"fetched_at": "2024-08-23T10:00:00+00:00"})
-    runner.run_variant(variant.params_path, variant=variant, settings=settings,
+    runner.run_variant(variant, settings=settings,
                        formats=("html",))
     _check_published(reports)
     checkout = {folder: _state(folder) for folder in (paths.PROJ_ROOT / "reports",

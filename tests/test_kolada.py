@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.kolada import (
+from helpers.sources.kolada import (
     KoladaBadResponse,
     KoladaCacheMiss,
     KoladaClient,

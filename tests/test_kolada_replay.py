@@ -448,7 +448,7 @@ def test_fault_shares_are_deterministic_for_a_seed(make_kolada_server, http):
 
 
 def test_faults_can_change_while_running(make_kolada_server, http):
-    from helpers.kolada_replay import Faults
+    from helpers.sources.replay.server import Faults
 
     server = make_kolada_server(error_rate=1.0)
     assert http.get(f"{server.base_url}/kpi/N01951", timeout=30).status_code == 500
@@ -457,7 +457,7 @@ def test_faults_can_change_while_running(make_kolada_server, http):
 
 
 def test_invalid_fault_rates_are_rejected():
-    from helpers.kolada_replay import Faults
+    from helpers.sources.replay.server import Faults
 
     with pytest.raises(ValueError, match="between 0 and 1"):
         Faults(error_rate=1.5)

@@ -33,7 +33,7 @@ def hostile_server(tmp_path_factory):
     """A replay server over the recorded snapshot with markup in unit names."""
     if not (paths.SNAPSHOT_DIR / "municipality.json").is_file():
         pytest.skip(f"Kolada snapshot missing at {paths.SNAPSHOT_DIR}")
-    from helpers.kolada_replay import ReplayServer
+    from helpers.sources.replay.server import ReplayServer
 
     folder = tmp_path_factory.mktemp("hostile_snapshot")
     renamed = {"2463": NAME, "0012": REGION_NAME, "1267": SKANE_KOMMUN, "N00401": KPI_TITLE}

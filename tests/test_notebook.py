@@ -1,4 +1,4 @@
-"""helpers.notebook: one convention for every report notebook."""
+"""helpers.rendering.notebook: one convention for every report notebook."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ import nbformat
 import pandas as pd
 import pytest
 
-from helpers import notebook, paths
+from helpers import paths
+from helpers.rendering import captions, notebook
+
+# the report modules register their models, as a notebook's import does
+# the report modules register their models, as a notebook's import does
+from helpers.reports import budget, valfard  # noqa: F401
 
 REPORT_NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
 
@@ -17,8 +22,12 @@ REPORT_NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
 def shown(monkeypatch):
     """What the notebook displays: (bundle or object, metadata) per display call."""
     calls = []
-    monkeypatch.setattr("IPython.display.display",
-                        lambda obj, raw=False, metadata=None: calls.append((obj, metadata)))
+
+    def display(obj, raw=False, metadata=None):
+        calls.append((obj, metadata))
+
+    monkeypatch.setattr(captions, "display", display)
+    monkeypatch.setattr(notebook, "display", display)
     return calls
 
 

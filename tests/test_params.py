@@ -10,8 +10,8 @@ import pytest
 import yaml
 from pydantic import Field
 
+from helpers.build.parameters import load_params, validate_params
 from helpers.datasets import catalogue_for, fetch_for
-from helpers.kolada import KoladaClient
 from helpers.params import (
     KOMMUN,
     REGION,
@@ -21,13 +21,12 @@ from helpers.params import (
     ReportParams,
     check_year,
     format_years,
-    load_params,
     normalize_kommun,
     normalize_unit,
     read_yaml,
     register_report,
-    validate_params,
 )
+from helpers.sources.kolada import KoladaClient
 
 
 @register_report("testrapport")
@@ -411,14 +410,14 @@ def test_a_models_own_error_is_shown_without_the_whole_input(tmp_path):
 
 
 def test_precheck_finds_everything_but_names_without_the_catalogue(tmp_path):
-    from helpers.params import precheck_params
+    from helpers.build.parameters import read_params
 
     named = write(tmp_path, "report: testrapport\nkommun: Upplands Väsby\nyear: 2021\n")
-    precheck_params(named)  # the name is left for the catalogue
+    read_params(named)  # the name is left for the catalogue
     with pytest.raises(ParamsError, match="the kommun is empty"):
-        precheck_params(named, kommun=" ")
+        read_params(named, kommun=" ")
     with pytest.raises(ParamsError) as error:
-        precheck_params(named, year=1800)
+        read_params(named, year=1800)
     assert "1800 is before" in str(error.value) and "Upplands" not in str(error.value)
     with pytest.raises(ParamsError, match="unknown key"):
-        precheck_params(write(tmp_path, "report: testrapport\nkommun: Upsala\nyeer: 2021\n"))
+        read_params(write(tmp_path, "report: testrapport\nkommun: Upsala\nyeer: 2021\n"))

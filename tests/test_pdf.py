@@ -1,4 +1,4 @@
-"""helpers.pdf: tables as data, markdown through pandoc, Typst in-process; real PDFs."""
+"""helpers.rendering.pdf: tables as data, markdown through pandoc, Typst in-process; real PDFs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from fixtures.pdf_checks import pdf_facts
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers import export, pdf
+from helpers.rendering import captions, export, markdown, pdf, provenance, table_data
 
 SPECIALS = "# $ * _ < @ \\ ` [x](y) <b>fet</b> //"
 """Characters that mean something in Typst markup or markdown; shown literally in the PDF."""
@@ -18,15 +18,15 @@ SPECIALS = "# $ * _ < @ \\ ` [x](y) <b>fet</b> //"
 
 def test_table_data_hides_a_default_index_and_keeps_a_named_one():
     plain = pd.DataFrame({"Nyckeltal": ["a", None], "Värde": ["1\u202f234,5", "−5"]})
-    assert pdf.table_data(plain) == {
+    assert table_data.table_data(plain) == {
         "header": [["Nyckeltal", "Värde"]], "body": [["a", "1\u202f234,5"], ["", "−5"]],
         "index_columns": 0}
-    assert pdf.table_data(plain, missing="saknas")["body"][1] == ["saknas", "−5"]
+    assert table_data.table_data(plain, missing="saknas")["body"][1] == ["saknas", "−5"]
     named = plain.set_index("Nyckeltal")
-    assert pdf.table_data(named)["header"] == [["Nyckeltal", "Värde"]]
-    assert pdf.table_data(named)["index_columns"] == 1
+    assert table_data.table_data(named)["header"] == [["Nyckeltal", "Värde"]]
+    assert table_data.table_data(named)["index_columns"] == 1
     wide = pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("A", "x"), ("A", "y")]))
-    assert pdf.table_data(wide)["header"] == [["A", "A"], ["x", "y"]]
+    assert table_data.table_data(wide)["header"] == [["A", "A"], ["x", "y"]]
 
 
 def test_table_layout_aligns_numbers_right_and_uses_smaller_type_for_many_columns():
@@ -41,20 +41,20 @@ def test_table_layout_aligns_numbers_right_and_uses_smaller_type_for_many_column
 
 def test_markdown_goes_through_pandoc_once_and_is_cached(monkeypatch):
     calls = []
-    convert = pdf._pandoc
+    convert = markdown._pandoc
 
     def counting(*args, **kwargs):
         calls.append(args)
         return convert(*args, **kwargs)
 
-    monkeypatch.setattr(pdf, "_pandoc", counting)
+    monkeypatch.setattr(markdown, "_pandoc", counting)
     pieces = ["## Rubrik ett\n\nText med *kursiv* och `tables/a.csv`.",
               "Pris 5 $ och 3 $, #tagg, <@anna>, C:\\mapp, 2 * 3 * 4.", "- en\n- två"]
-    first = pdf.to_typst(pieces)
+    first = markdown.markdown_to_typst(pieces)
     assert len(calls) == 1  # one pandoc run for all pieces
     assert first[0].startswith("= Rubrik ett")  # "##" is the top level under the title
     assert "#emph[kursiv]" in first[0] and "\\$" in first[1] and "\\#" in first[1]
-    assert pdf.to_typst(pieces) == first and len(calls) == 1  # cached
+    assert markdown.markdown_to_typst(pieces) == first and len(calls) == 1  # cached
 
 
 def _png(width: int = 40, height: int = 20) -> str:
@@ -67,21 +67,21 @@ def _png(width: int = 40, height: int = 20) -> str:
 
 def _notebook(caption: str, cell: str, image: str | None = None):
     figure = new_output("display_data", data={"image/png": image or _png(), "text/plain": "x"},
-                        metadata=export.figure_metadata(3, caption, alt=f"Alt: {caption}",
+                        metadata=captions.figure_metadata(3, caption, alt=f"Alt: {caption}",
                                                         csv="tables/figur3.csv"))
     frame = pd.DataFrame({"Kommun": [cell, "Höör"], "Värde": ["1\u202f234,5", "−5"]})
     table = new_output("display_data", data={
         "text/html": frame.to_html(index=False), "text/plain": "t",
-        pdf.TABLE_MIME: pdf.table_data(frame)},
-        metadata=export.table_metadata(2, caption, source="Källa: Kolada (RKA)."))
+        table_data.TABLE_MIME: table_data.table_data(frame)},
+        metadata=captions.table_metadata(2, caption, source="Källa: Kolada (RKA)."))
     return new_notebook(cells=[
         new_markdown_cell("## Inledning\n\nVanlig text, escaped: \\# \\* \\_ \\` \\$."),
         new_code_cell("", outputs=[figure, table]),
     ])
 
 
-def _info(subtitle: str) -> export.ReportInfo:
-    return export.ReportInfo(report="prov", variant="prov-0114", title="Provrapport",
+def _info(subtitle: str) -> provenance.ReportInfo:
+    return provenance.ReportInfo(report="prov", variant="prov-0114", title="Provrapport",
                              subtitle=subtitle, dateline="Data: Kolada, hämtade 23 augusti 2024",
                              provenance={"fetched_at": "2024-08-23T10:00:00+00:00",
                                          "kpis": ["N01951"]})
@@ -199,10 +199,11 @@ def test_agenda2030_pdf_fits_its_wide_tables_in_about_a_dozen_pages(built_report
 
 def test_html_tables_without_the_data_bundle_are_read_with_a_real_parser():
     frame = pd.DataFrame({"Kommun": ["Åsele & <b>", "Höör"], "Värde": ["1\u202f234,5", "−5"]})
-    assert pdf.html_table_data(frame.to_html()) == pdf.table_data(frame)  # default index out
+    # the default index is left out
+    assert table_data.html_table_data(frame.to_html()) == table_data.table_data(frame)
     named = frame.set_index("Kommun")
-    assert pdf.html_table_data(named.to_html())["header"] == [["Kommun", "Värde"]]
-    assert pdf.html_table_data(named.to_html())["body"][0] == ["Åsele & <b>", "1\u202f234,5"]
+    assert table_data.html_table_data(named.to_html())["header"] == [["Kommun", "Värde"]]
+    assert table_data.html_table_data(named.to_html())["body"][0] == ["Åsele & <b>", "1\u202f234,5"]
 
 
 @pytest.mark.slow
@@ -229,7 +230,7 @@ def test_an_svg_figure_stays_vector_with_its_alt_text(tmp_path):
     figure.savefig(buffer, format="svg")
     output = new_output("display_data", data={"image/svg+xml": buffer.getvalue(),
                                               "text/plain": "x"},
-                        metadata=export.figure_metadata(1, "Linje", alt="En linje upp och ned."))
+                        metadata=captions.figure_metadata(1, "Linje", alt="En linje upp och ned."))
     data = export.Exporter().to_pdf(new_notebook(cells=[new_code_cell("", outputs=[output])]),
                                     _info("Åsele"))
     (tmp_path / "svg.pdf").write_bytes(data)

@@ -1,4 +1,4 @@
-"""helpers.runner: staging, atomic publish, failing cells, reproducibility, early ParamsError."""
+"""helpers.build.runner: staging, atomic publish, failing cells, reproducibility, early errors."""
 
 from __future__ import annotations
 
@@ -8,26 +8,28 @@ from pathlib import Path
 import pytest
 from fixtures.fixture_report import fixture_settings, fixture_variant
 
-from helpers import runner
-from helpers.export import sha256_file
+from helpers import datasets
+from helpers.build import digests, kernel, publish, runner
+from helpers.build.manifest import sha256_file
+from helpers.build.variant import RunSettings, Variant, VariantFailed, normalize_formats
 
 
 def test_normalize_formats():
-    assert runner.normalize_formats("pdf,html") == ("html", "pdf")
-    assert runner.normalize_formats(["HTML"]) == ("html",)
+    assert normalize_formats("pdf,html") == ("html", "pdf")
+    assert normalize_formats(["HTML"]) == ("html",)
     with pytest.raises(ValueError, match="docx"):
-        runner.normalize_formats("html,docx")
+        normalize_formats("html,docx")
 
 
 def test_publish_swaps_folders_and_leaves_nothing_behind(tmp_path):
     target, staging = tmp_path / "v", tmp_path / "staging"
     staging.mkdir()
     (staging / "a.html").write_text("new")
-    runner.publish(staging, target, tmp_path)
+    publish.publish(staging, target, tmp_path)
     assert (target / "a.html").read_text() == "new" and not staging.exists()
     staging.mkdir()
     (staging / "a.html").write_text("newer")
-    runner.publish(staging, target, tmp_path)
+    publish.publish(staging, target, tmp_path)
     assert (target / "a.html").read_text() == "newer" and not staging.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".locks", "v"]
 
@@ -36,7 +38,7 @@ def test_publish_swaps_folders_and_leaves_nothing_behind(tmp_path):
 def test_run_builds_then_a_failing_cell_publishes_nothing(tmp_path):
     settings = fixture_settings(tmp_path)
     good = fixture_variant(settings, tmp_path)
-    result = runner.run_variant(good.params_path, variant=good, settings=settings,
+    result = runner.run_variant(good, settings=settings,
                                 formats=("html",))
     out = settings.reports_dir / "fixture"
     assert result.status == "ok" and result.out_dir == out
@@ -46,8 +48,8 @@ def test_run_builds_then_a_failing_cell_publishes_nothing(tmp_path):
     before = {p.name: sha256_file(p) for p in out.iterdir() if p.is_file()}
 
     bad = fixture_variant(settings, tmp_path, fail_at="berakning")
-    with pytest.raises(runner.VariantFailed) as caught:
-        runner.run_variant(bad.params_path, variant=bad, settings=settings, formats=("html",))
+    with pytest.raises(VariantFailed) as caught:
+        runner.run_variant(bad, settings=settings, formats=("html",))
     message = str(caught.value)
     assert "tag berakning" in message and "if fail_at == \"berakning\":" in message
     assert "ValueError: avsiktligt fel i testnotebooken" in message
@@ -67,9 +69,9 @@ def test_same_variant_twice_gives_byte_identical_html_and_pdf(tmp_path):
     settings = fixture_settings(tmp_path)
     variant = fixture_variant(settings, tmp_path, kommun="0114")
     out = settings.reports_dir / "fixture-0114"
-    runner.run_variant(variant.params_path, variant=variant, settings=settings)
+    runner.run_variant(variant, settings=settings)
     first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    runner.run_variant(variant.params_path, variant=variant, settings=settings)
+    runner.run_variant(variant, settings=settings)
     second = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert first.keys() == second.keys()
     for runs in (first, second):  # the code hash moves when anyone edits src/helpers meanwhile
@@ -84,10 +86,10 @@ def test_same_variant_twice_gives_byte_identical_html_and_pdf(tmp_path):
 
 @pytest.mark.slow
 def test_a_warm_kernel_does_not_carry_state_between_variants(tmp_path):
-    from helpers.export import Exporter
+    from helpers.rendering.export import Exporter
 
     settings = fixture_settings(tmp_path)
-    with runner.KernelSession(settings.kernel_name) as session:
+    with kernel.KernelSession(settings.kernel_name) as session:
         for kommun in ("2463", None):
             variant = fixture_variant(settings, tmp_path, kommun=kommun)
             runner.build_variant(variant, ("html",), session=session, exporter=Exporter(),
@@ -99,30 +101,31 @@ def test_a_warm_kernel_does_not_carry_state_between_variants(tmp_path):
 
 @pytest.mark.slow
 def test_bad_parameters_fail_before_any_notebook_starts(tmp_path, kolada_server, monkeypatch):
-    from helpers.kolada import KoladaClient
+    from helpers.build.parameters import read_params
     from helpers.params import ParamsError
+    from helpers.sources.kolada import KoladaClient
 
     settings = fixture_settings(tmp_path)
     started = []
-    monkeypatch.setattr(runner.KernelSession, "start", lambda self: started.append(self))
+    monkeypatch.setattr(kernel.KernelSession, "start", lambda self: started.append(self))
     client = KoladaClient(base_url=kolada_server.base_url, cache_dir=tmp_path / "raw")
     path = tmp_path / "bad.yaml"
     path.write_text("report: fixture_report\nkommun: '9999'\n", encoding="utf-8")
     with pytest.raises(ParamsError, match="9999"):
-        runner.run_variant(path, client=client, settings=settings)
+        runner.prepare_variant(read_params(path), client=client, settings=settings)
     path.write_text("report: fixture_report\nfärg: blå\n", encoding="utf-8")
     with pytest.raises(ParamsError, match="färg"):
-        runner.run_variant(path, client=client, settings=settings)
+        read_params(path)
     assert started == []
     assert not (settings.reports_dir / "bad").exists()
 
 
 def test_title_block_of_every_report_says_what_it_is_built_from(tmp_path):
-    from helpers.params import validate_params
+    from helpers.build.parameters import validate_params
 
     source = {"fetched_at": "2024-08-23T10:00:00+00:00", "snapshot": True,
               "snapshot_vintage": "values.csv.gz scraped from the Kolada API, August 2024"}
-    settings = runner.RunSettings(reports_dir=tmp_path, processed_dir=tmp_path)
+    settings = RunSettings(reports_dir=tmp_path, processed_dir=tmp_path)
     kolada = "inspelad ögonblicksbild av Kolada (värden från augusti 2024), läst 23 augusti 2024"
     expected = {
         "budget": ("Budgettabeller", "SKR:s budget 2023–2024 och medlemsavgifter · "
@@ -135,9 +138,9 @@ def test_title_block_of_every_report_says_what_it_is_built_from(tmp_path):
     for report, (title, subtitle, dateline) in expected.items():
         params = validate_params({"report": report, "medlemsavgift_skanes_kr_per_invanare": None}
                                  if report == "budget" else {"report": report})
-        variant = runner.Variant(report, params, tmp_path / "p.yaml", tmp_path / "n.ipynb",
+        variant = Variant(report, params, tmp_path / "p.yaml", tmp_path / "n.ipynb",
                                  2022, ["N01951"], source)
-        info = runner.report_info(variant, {}, settings=settings)
+        info = runner.variant_info(variant, {}, settings)
         assert (info.title, info.subtitle) == (title, subtitle)
         assert info.dateline.startswith(dateline)
         assert kolada in info.dateline
@@ -147,12 +150,12 @@ def test_title_block_of_every_report_says_what_it_is_built_from(tmp_path):
 def test_a_pdf_that_cannot_be_built_names_variant_and_cause_and_publishes_nothing(tmp_path):
     settings = fixture_settings(tmp_path)
     good = fixture_variant(settings, tmp_path)
-    runner.run_variant(good.params_path, variant=good, settings=settings, formats=("html",))
+    runner.run_variant(good, settings=settings, formats=("html",))
     out = settings.reports_dir / "fixture"
     before = {p.name: sha256_file(p) for p in out.iterdir() if p.is_file()}
     bad = fixture_variant(settings, tmp_path, fail_at="bild")
-    with pytest.raises(runner.VariantFailed) as caught:
-        runner.run_variant(bad.params_path, variant=bad, settings=settings,
+    with pytest.raises(VariantFailed) as caught:
+        runner.run_variant(bad, settings=settings,
                            formats=("html", "pdf"))
     message = str(caught.value)
     assert message.startswith("fixture: exporting fixture_report.ipynb failed")
@@ -169,10 +172,10 @@ def test_a_pdf_run_keeps_the_html_of_an_earlier_run_and_the_manifest_lists_both(
     settings = fixture_settings(tmp_path)
     variant = fixture_variant(settings, tmp_path, kommun="2463")
     out = settings.reports_dir / "fixture-2463"
-    runner.run_variant(variant.params_path, variant=variant, settings=settings,
+    runner.run_variant(variant, settings=settings,
                        formats=("html",))
     html = (out / "fixture_report.html").read_bytes()
-    runner.run_variant(variant.params_path, variant=variant, settings=settings,
+    runner.run_variant(variant, settings=settings,
                        formats=("pdf",))
     assert (out / "fixture_report.html").read_bytes() == html  # not removed by the PDF run
     assert (out / "fixture_report.pdf").read_bytes().startswith(b"%PDF")
@@ -181,27 +184,28 @@ def test_a_pdf_run_keeps_the_html_of_an_earlier_run_and_the_manifest_lists_both(
     inputs = manifest["inputs_sha256"]
     assert manifest["built_from"] == {"fixture_report.html": inputs,
                                       "fixture_report.pdf": inputs}
-    assert runner.is_up_to_date(out, inputs, ("html", "pdf"), "fixture_report")
+    assert digests.is_up_to_date(out, inputs, ("html", "pdf"), "fixture_report")
     # an HTML kept from a run on other inputs is not up to date for those new inputs
     manifest["built_from"]["fixture_report.html"] = "older"
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert runner.is_up_to_date(out, inputs, ("pdf",), "fixture_report")
-    assert not runner.is_up_to_date(out, inputs, ("html",), "fixture_report")
+    assert digests.is_up_to_date(out, inputs, ("pdf",), "fixture_report")
+    assert not digests.is_up_to_date(out, inputs, ("html",), "fixture_report")
 
 
 def test_title_block_names_a_region_from_the_reports_metadata(tmp_path):
     """A region is not in the kommun table: its name comes from the Agenda 2030 metadata."""
     import pandas as pd
 
-    from helpers.params import validate_params
+    from helpers.build.parameters import validate_params
 
-    settings = runner.RunSettings(reports_dir=tmp_path, processed_dir=tmp_path)
+    settings = RunSettings(reports_dir=tmp_path, processed_dir=tmp_path)
     params = validate_params({"report": "agenda2030", "level": "region", "kommun": "0012"})
-    variant = runner.Variant("agenda2030_region", params, tmp_path / "p.yaml",
-                             tmp_path / "n.ipynb", 2022, ["N01951"], {"snapshot": True})
-    assert runner.report_info(variant, {}, settings=settings).subtitle.startswith("0012 ·")
+    assert datasets.place_of(params, tmp_path, 2022) == "0012"  # no name known yet
     (tmp_path / "agenda2030").mkdir()
     pd.DataFrame({"id": ["0012", "0001"], "title": ["Region Skåne", "Region Stockholm"],
                   "type": ["L", "L"]}).to_parquet(tmp_path / "agenda2030" / "region_units.parquet")
-    info = runner.report_info(variant, {}, settings=settings)
+    variant = Variant("agenda2030_region", params, tmp_path / "p.yaml", tmp_path / "n.ipynb",
+                      2022, ["N01951"], {"snapshot": True},
+                      place=datasets.place_of(params, tmp_path, 2022))
+    info = runner.variant_info(variant, {}, settings)
     assert info.subtitle.startswith("Region Skåne (0012) · ")

@@ -15,8 +15,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import budget, export
-from helpers.notebook import ReportNotebook
+from helpers.rendering import captions, export, provenance
+from helpers.rendering.notebook import ReportNotebook
+from helpers.reports import budget
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("SKR_UPDATE_SNAPSHOTS") == "1"
@@ -26,7 +27,7 @@ def _table_notebook(monkeypatch, tmp_path) -> nbformat.NotebookNode:
     """A notebook whose one output is what the budget notebook shows as Tabell 2 (the check of
     the sums: words, long texts, negative numbers), captured from the display call."""
     shown = []
-    monkeypatch.setattr("IPython.display.display",
+    monkeypatch.setattr(captions, "display",
                         lambda data, raw=False, metadata=None: shown.append((data, metadata)))
     table = budget.check_table(budget.load_resultatrakning())
     ReportNotebook(None, tmp_path).table(dataclasses.replace(table, note=""))
@@ -38,8 +39,8 @@ def _table_notebook(monkeypatch, tmp_path) -> nbformat.NotebookNode:
     return nb
 
 
-def _info() -> export.ReportInfo:
-    return export.ReportInfo(report="budget", variant="budget", title="Budgettabeller",
+def _info() -> provenance.ReportInfo:
+    return provenance.ReportInfo(report="budget", variant="budget", title="Budgettabeller",
                              csv_files=["tables/budget_skr_kontroll.csv"])
 
 

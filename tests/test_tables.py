@@ -1,4 +1,4 @@
-"""helpers.tables: CSV files and Swedish display tables of correlations."""
+"""helpers.rendering.tables: CSV files and Swedish display tables of correlations."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.tables import correlation_display, format_value, n_range, notes, write_csv
+from helpers.rendering.tables import correlation_display, format_value, n_range, notes, write_csv
 
 
 def long_table(with_kommun: bool = False) -> pd.DataFrame:
@@ -74,7 +74,7 @@ def test_write_csv(tmp_path):
 
 
 def test_notebook_tables_leave_out_default_row_numbers():
-    from helpers.tables import _html_without_default_index
+    from helpers.rendering.tables import _html_without_default_index
 
     plain = _html_without_default_index(pd.DataFrame({"Rad": ["Intäkter"], "Belopp": ["1 158"]}))
     assert "<th>0</th>" not in plain and "Intäkter" in plain

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from conftest import VALFARD_KPIS
 
-from helpers import valfard
-from helpers.datasets import storleksklass_labels
-from helpers.notebook import ReportNotebook
-from helpers.params import ParamsError, load_params
+from helpers.build.parameters import load_params
+from helpers.datasets import size_class_labels
+from helpers.params import ParamsError
+from helpers.rendering.notebook import ReportNotebook
+from helpers.reports import valfard
 
 LIMITS = [0, 6000, 10000, 20000, 50000, 100000]
 CODES = ["A1", "A2", "B3", "B4", "B5", "C6", "C7", "C8", "C9"]
@@ -25,6 +26,11 @@ TABLE2_COLUMNS = ["U31401", "U15401", "U20404"]
 TABLE3_ROWS = TABLE2_ROWS[3:]
 TABLE3_COLUMNS = ["N15001", "N30001", "N20900"]
 ASELE = "2463"
+
+
+def params(**values) -> valfard.ValfardParams:
+    """Validated parameters of the report (codes already normalised by the model)."""
+    return valfard.ValfardParams(report="valfard_i_hela_landet", **values)
 
 
 # --- independent recomputation from the parquet files ------------------------------------------
@@ -51,7 +57,7 @@ def size_class(raw, year: int) -> pd.Series:
     """Size class label per kommun from N01951 of ``year`` and the default limits."""
     population = per_kommun(raw, "N01951", year)
     index = np.searchsorted(LIMITS, population.to_numpy(), side="right") - 1
-    return pd.Series(np.array(storleksklass_labels(LIMITS))[index], index=population.index)
+    return pd.Series(np.array(size_class_labels(LIMITS))[index], index=population.index)
 
 
 def kommuntyp(raw, gruppering: int = 2023) -> pd.Series:
@@ -61,7 +67,7 @@ def kommuntyp(raw, gruppering: int = 2023) -> pd.Series:
 def expected_groups(raw, kpi: str, groups: pd.Series, year: int) -> pd.DataFrame:
     """n, mean and group size per group, groups in report order (A1…C9 or smallest first)."""
     values = per_kommun(raw, kpi, year)
-    order = CODES if set(groups) <= set(CODES) else storleksklass_labels(LIMITS)
+    order = CODES if set(groups) <= set(CODES) else size_class_labels(LIMITS)
     rows = []
     for group in order:
         members = values[values.index.isin(groups[groups == group].index)]
@@ -87,14 +93,14 @@ def build(data, out):
 @pytest.fixture(scope="module")
 def national(processed_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("valfard")
-    data = valfard.load_data(processed_dir=processed_data)
+    data = valfard.load_data(params(), processed_data)
     return data, out, build(data, out)
 
 
 @pytest.fixture(scope="module")
 def asele(processed_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("valfard-2463")
-    data = valfard.load_data(kommun="2463", processed_dir=processed_data)
+    data = valfard.load_data(params(kommun="2463"), processed_data)
     return data, out, build(data, out)
 
 
@@ -144,7 +150,7 @@ def test_figure_csv_has_every_kommun_value_and_the_mean_over_kommuner(national, 
 def test_aldreomsorg_small_kommuner_counted_as_in_the_data(national, raw):
     _, out, _ = national
     csv = read_csv(out, "figur2")
-    smallest = storleksklass_labels(LIMITS)[0]
+    smallest = size_class_labels(LIMITS)[0]
     row = csv[(csv["typ"] == "gruppmedelvarde") & (csv["kpi"] == "U20404")
               & (csv["grupp"] == smallest)]
     expected = expected_groups(raw, "U20404", size_class(raw, 2022), 2022)
@@ -154,7 +160,7 @@ def test_aldreomsorg_small_kommuner_counted_as_in_the_data(national, raw):
 
 def test_a_group_without_values_is_shown_as_empty_not_dropped(national, raw, tmp_path):
     data = national[0]
-    smallest = storleksklass_labels(LIMITS)[0]
+    smallest = size_class_labels(LIMITS)[0]
     classes = size_class(raw, 2022)
     members = classes[classes == smallest].index
     wide = data.wide.copy()
@@ -300,7 +306,7 @@ def test_title_names_the_kommun(asele, national):
 
 
 def test_kommungruppering_2017_changes_the_groups(processed_data, raw, tmp_path):
-    data = valfard.load_data(kommungruppering=2017, processed_dir=processed_data)
+    data = valfard.load_data(params(kommungruppering=2017), processed_data)
     shown(valfard.figure(data, 3), tmp_path)
     csv = read_csv(tmp_path, "figur3")
     means = csv[(csv["typ"] == "gruppmedelvarde") & (csv["kpi"] == "N00097")]
@@ -311,7 +317,7 @@ def test_kommungruppering_2017_changes_the_groups(processed_data, raw, tmp_path)
 
 
 def test_earlier_year_follows_the_data(processed_data, raw, tmp_path):
-    data = valfard.load_data(year=2021, processed_dir=processed_data)
+    data = valfard.load_data(params(year=2021), processed_data)
     block = shown(valfard.figure(data, 1), tmp_path)
     values = per_kommun(raw, "U20404", 2021)
     csv = read_csv(tmp_path, "figur1")
@@ -322,9 +328,9 @@ def test_earlier_year_follows_the_data(processed_data, raw, tmp_path):
 
 def test_load_data_rejects_a_year_or_kommun_without_data(processed_data, tmp_path):
     with pytest.raises(ValueError, match="years with data"):
-        valfard.load_data(year=1990, processed_dir=processed_data)
+        valfard.load_data(params(year=1990), processed_data)
     with pytest.raises(ValueError, match="9999"):
-        valfard.load_data(kommun="9999", processed_dir=processed_data)
+        valfard.load_data(params(kommun="9999"), processed_data)
 
 
 def test_required_kpis_include_derivation_inputs_and_known_missing():

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.params import ParamsError, load_params
+from helpers.build.parameters import load_params
+from helpers.params import ParamsError
 
 NOTEBOOK = paths.NOTEBOOKS_DIR / "valfard_i_hela_landet.ipynb"
 TAGS = ["parameters", "setup", "titel", "figur1", "figur2", "figur3", "figur4", "tabell1",
@@ -141,19 +142,19 @@ def test_national_variant_marks_no_kommun(executed):
 
 
 def _prepare(kolada_server, tmp_path, **overrides):
-    """Validate and fetch as `skr-report run` does (the runner when present, else datasets)."""
-    from helpers.kolada import KoladaClient
+    """Read, validate and fetch as `skr-report run` does."""
+    from helpers.build.parameters import read_params
+    from helpers.build.runner import prepare_variant
+    from helpers.build.variant import RunSettings
+    from helpers.sources.eurostat import EurostatClient
+    from helpers.sources.kolada import KoladaClient
 
-    client = KoladaClient(base_url=kolada_server.base_url, cache_dir=tmp_path / "raw")
-    params_file = paths.PARAMS_DIR / "valfard.yaml"
-    try:
-        from helpers.runner import RunSettings, prepare_variant
-    except ImportError:
-        from helpers.datasets import prepare
-
-        return prepare(params_file, client, tmp_path / "processed", **overrides)
+    params_file = read_params(paths.PARAMS_DIR / "valfard.yaml", **overrides)
     settings = RunSettings(reports_dir=tmp_path / "reports", processed_dir=tmp_path / "processed")
-    return prepare_variant(params_file, client=client, settings=settings, **overrides)
+    with KoladaClient(base_url=kolada_server.base_url, cache_dir=tmp_path / "raw") as client, \
+            EurostatClient(kolada_server.eurostat_base_url, cache_dir=tmp_path / "raw") as eurostat:
+        return prepare_variant(params_file, client=client, eurostat_client=eurostat,
+                               settings=settings)
 
 
 @pytest.mark.slow
@@ -219,9 +220,11 @@ def test_tabell1_from_eurostat_with_figure_and_statement(executed, params_file):
 
 
 def _prepare_with_eurostat(kolada_server, tmp_path, **overrides):
-    from helpers.eurostat import EurostatClient
-    from helpers.kolada import KoladaClient
-    from helpers.runner import RunSettings, prepare_variant
+    from helpers.build.parameters import read_params
+    from helpers.build.runner import prepare_variant
+    from helpers.build.variant import RunSettings
+    from helpers.sources.eurostat import EurostatClient
+    from helpers.sources.kolada import KoladaClient
 
     client = KoladaClient(base_url=kolada_server.base_url, cache_dir=tmp_path / "raw")
     eurostat = EurostatClient(kolada_server.eurostat_base_url, cache_dir=tmp_path / "raw")
@@ -231,7 +234,7 @@ def _prepare_with_eurostat(kolada_server, tmp_path, **overrides):
     params_file.write_text(text + "".join(f"{k}: {v}\n" for k, v in overrides.items()),
                            encoding="utf-8")
     settings = RunSettings(reports_dir=tmp_path / "reports", processed_dir=tmp_path / "processed")
-    return prepare_variant(params_file, client=client, settings=settings,
+    return prepare_variant(read_params(params_file), client=client, settings=settings,
                            eurostat_client=eurostat)
 
 

@@ -1,5 +1,8 @@
 """The ``skr-report`` command line: thin wrappers over the modules in ``helpers``.
 
+The commands import what they use inside their functions, on purpose: ``skr-report --help``
+and a bad option answer without loading pandas, matplotlib and nbconvert.
+
 Errors: every command runs inside :class:`ReportGroup`, the one place that turns the project's
 user errors into a message and an exit code (no traceback). Anything else is a bug and keeps
 its traceback.
@@ -44,9 +47,9 @@ class UserError(click.ClickException):
 
 def exit_code_for(exc: BaseException) -> int | None:
     """The exit code of a user error, or None for anything else (a bug)."""
-    from helpers.http import SourceError
+    from helpers.build.variant import VariantFailed
     from helpers.params import OptionError, ParamsError
-    from helpers.runner import VariantFailed
+    from helpers.sources.errors import SourceError
 
     if isinstance(exc, OptionError):
         return EXIT_OPTION
@@ -99,7 +102,7 @@ def main() -> None:
 
 
 def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    from helpers.runner import normalize_formats
+    from helpers.build.variant import normalize_formats
 
     try:
         return normalize_formats(value)
@@ -108,7 +111,7 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
 
 
 def _kommuner(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from helpers.batch import check_kommuner_spec
+    from helpers.build.options import check_kommuner_spec
     from helpers.params import OptionError
 
     try:
@@ -162,7 +165,7 @@ def _serve(snapshot: str | None, eurostat_dir: str | None, port: int, host: str,
     import time
 
     from helpers import paths
-    from helpers.kolada_replay import Faults, ReplayServer
+    from helpers.sources.replay.server import Faults, ReplayServer
 
     try:
         server = ReplayServer(snapshot or paths.SNAPSHOT_DIR, host=host, port=port,
@@ -213,32 +216,25 @@ def serve_kolada(**options) -> None:
 def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, offline: bool,
           refresh: bool) -> None:
     """Fill data/raw and data/processed for parameter sets (default: every file in params/)."""
+    # lazy imports in the commands: `skr-report --help` and option errors stay fast
     from helpers import paths
+    from helpers.build.parameters import read_params
     from helpers.datasets import catalogue_for, prepare
-    from helpers.eurostat import EurostatClient
-    from helpers.kolada import KoladaClient
-    from helpers.params import load_params, precheck_params
+    from helpers.sources.live import configured_clients
 
     files = params_files or tuple(sorted(str(p) for p in paths.PARAMS_DIR.glob("*.yaml")))
     if not files:
         raise UserError(f"no parameter files given and none in {paths.PARAMS_DIR}. Fix: name "
                         "a parameter file, e.g. params/valfard.yaml.", EXIT_OPTION)
-    for path in files:  # every file is checked before anything is fetched
-        precheck_params(path, kommun=kommun, year=year)
-    with KoladaClient(offline=offline, refresh=refresh) as client, \
-            EurostatClient(offline=offline, refresh=refresh) as eurostat:
+    # every file is read and checked before anything is fetched
+    params_files_read = [read_params(path, kommun=kommun, year=year) for path in files]
+    with configured_clients(offline=offline, refresh=refresh) as (client, eurostat):
         catalogue = catalogue_for(client)
-        for path in files:  # and against the catalogue, before any values are fetched
-            load_params(path, catalogue, kommun=kommun, year=year)
-        for path in files:
-            prepared = prepare(path, client, kommun=kommun, year=year, eurostat_client=eurostat)
-            result = prepared.fetch
-            missing = (f"; no data in Kolada for {', '.join(result.missing_kpis)} "
-                       "(shown as 'saknas i data')" if result.missing_kpis else "")
-            tables = (f"; Eurostat {', '.join(prepared.eurostat['datasets'])}"
-                      if prepared.eurostat else "")
-            click.echo(f"{path}: {len(result.kpis)} KPIs, {result.rows} values, data year "
-                       f"{prepared.year}{missing}{tables}")
+        # and validated against the catalogue, before any values are fetched
+        validated = [params_file.validate(catalogue) for params_file in params_files_read]
+        for path, params in zip(files, validated, strict=True):
+            prepared = prepare(params, client, eurostat_client=eurostat)
+            _echo_fetched(path, prepared)
         requests = client.stats.requests + eurostat.stats.requests
         received = (client.stats.bytes + eurostat.stats.bytes) / 1e6
         hits = client.stats.cache_hits + eurostat.stats.cache_hits
@@ -247,7 +243,17 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
                    f"{paths.PROCESSED_DIR}")
 
 
-# --- run, batch, report-all (helpers.runner, helpers.batch) ------------------------------------
+def _echo_fetched(path: str, prepared: Any) -> None:
+    result = prepared.fetch
+    missing = (f"; no data in Kolada for {', '.join(result.missing_kpis)} "
+               "(shown as 'saknas i data')" if result.missing_kpis else "")
+    tables = (f"; Eurostat {', '.join(prepared.eurostat['datasets'])}"
+              if prepared.eurostat else "")
+    click.echo(f"{path}: {len(result.kpis)} KPIs, {result.rows} values, data year "
+               f"{prepared.year}{missing}{tables}")
+
+
+# --- run, batch, report-all (helpers.build) -----------------------------------------------------
 
 
 @main.command()
@@ -260,9 +266,17 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
 def run(params_file: str, kommun: str | None, year: int | None,
         formats: tuple[str, ...]) -> None:
     """Run one variant: validate, fetch, execute the notebook, export to reports/<variant>/."""
-    from helpers.runner import run_variant
+    from helpers.build.parameters import read_params
+    from helpers.build.runner import prepare_variant, run_variant
+    from helpers.build.variant import RunSettings
+    from helpers.sources.live import configured_clients
 
-    result = run_variant(params_file, kommun=kommun, year=year, formats=formats)
+    request = read_params(params_file, kommun=kommun, year=year)
+    settings = RunSettings()
+    with configured_clients() as (client, eurostat):
+        variant = prepare_variant(request, client=client, eurostat_client=eurostat,
+                                  settings=settings)
+    result = run_variant(variant, formats, settings=settings)
     click.echo(f"{result.variant}: built in {result.seconds:.1f} s → {result.out_dir}")
     for path in result.files:
         click.echo(f"  {path}")
@@ -281,10 +295,15 @@ def run(params_file: str, kommun: str | None, year: int | None,
 def batch(params_file: str, kommuner: str, jobs: int | None, formats: tuple[str, ...],
           year: int | None, force: bool) -> None:
     """Run many kommun variants in parallel; up-to-date ones are skipped."""
-    from helpers.batch import run_batch
+    from helpers.build.batch import run_batch
+    from helpers.build.parameters import read_params
+    from helpers.sources.live import configured_clients
 
-    _finish(run_batch(params_file, kommuner=kommuner, jobs=jobs, formats=formats, year=year,
-                      force=force))
+    request = read_params(params_file, year=year)
+    with configured_clients() as (client, eurostat):
+        result = run_batch(request, kommuner=kommuner, jobs=jobs, formats=formats,
+                           client=client, eurostat_client=eurostat, force=force)
+    _finish(result)
 
 
 @main.command("report-all")
@@ -296,9 +315,9 @@ def batch(params_file: str, kommuner: str, jobs: int | None, formats: tuple[str,
 def report_all(formats: tuple[str, ...], jobs: int | None, force: bool) -> None:
     """Build every params/*.yaml (HTML and PDF); falls back to the recorded snapshot when Kolada
     cannot be reached."""
-    from helpers.batch import report_all as build_all
+    from helpers.build.batch import build_all_params
 
-    _finish(build_all(formats=formats, jobs=jobs, force=force))
+    _finish(build_all_params(formats=formats, jobs=jobs, force=force))
 
 
 def _finish(result: Any) -> None:

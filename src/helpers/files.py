@@ -70,3 +70,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
 
 def atomic_write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write a UTF-8 text file atomically: readers never see half of it."""
+    return atomic_write_bytes(Path(path), text.encode("utf-8"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -16,6 +17,8 @@ THOUSANDS_SEP = "\u202f"
 DECIMAL_SEP = ","
 MINUS = "\u2212"
 MISSING = "saknas"
+MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+             "september", "oktober", "november", "december")
 
 
 def format_number(x: float | int | None, decimals: int = 0, missing: str = MISSING) -> str:
@@ -29,6 +32,15 @@ def format_number(x: float | int | None, decimals: int = 0, missing: str = MISSI
         text = text.lstrip("-")  # no "−0" after rounding
     text = text.replace(",", THOUSANDS_SEP).replace(".", DECIMAL_SEP)
     return text.replace("-", MINUS)
+
+
+def swedish_date(moment: datetime | str | None) -> str:
+    """``2024-08-23T…`` → ``"23 augusti 2024"`` (empty for None)."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return f"{moment.day} {MONTHS_SV[moment.month - 1]} {moment.year}"
 
 
 # --- text from Kolada and the parameters inside Markdown ----------------------------------------

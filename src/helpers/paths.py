@@ -1,10 +1,16 @@
 """The one place that defines where the project's files live.
 
 Everything else derives its paths from here, notebooks their output folder too
-(:func:`output_dir`). ``SKR_DATA_DIR`` and ``SKR_REPORTS_DIR`` move the generated data and
-outputs (tests point them at temporary folders; notebook kernels inherit them).
-``SKR_SHARED_DIR`` points at the shared folder (recorded Kolada snapshot, reference tables,
-seeds); by default it sits beside the checkout.
+(:func:`output_dir`). Environment variables move them:
+
+- ``SKR_DATA_DIR``: the generated data (``raw/``, ``processed/``), default ``<checkout>/data``;
+- ``SKR_REPORTS_DIR``: the published reports, default ``<checkout>/reports``;
+- ``SKR_SHARED_DIR``: the shared folder (recorded Kolada snapshot, Eurostat recording,
+  reference tables), default ``../shared`` beside the checkout;
+- ``SKR_PROJ_ROOT``: the checkout itself (``params/``, ``notebooks/``), default the folder that
+  holds ``src/``; a copy of the project elsewhere sets it.
+
+Tests point them at temporary folders; report kernels inherit them.
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ EUROSTAT_RAW_DIR = RAW_DIR / "eurostat"
 # SKR figures transcribed from published documents are committed, so they live in the checkout.
 SKR_RAW_DIR = PROJ_ROOT / "data" / "raw" / "skr"
 PROCESSED_DIR = DATA_DIR / "processed"
-EUROSTAT_PROCESSED_DIR = PROCESSED_DIR / "eurostat"
 REPORTS_DIR = Path(os.environ.get("SKR_REPORTS_DIR", PROJ_ROOT / "reports"))
 INTERACTIVE_DIR = REPORTS_DIR / "_interactive"
 """Scratch output of notebooks run outside ``skr-report`` (JupyterLab, papermill, nbclient)."""
@@ -29,12 +34,13 @@ RUN_OUTPUT_ENV = "SKR_RUN_OUTPUT_DIR"
 """Set by ``skr-report`` inside the report kernel: the staging folder of the variant it builds."""
 PARAMS_DIR = PROJ_ROOT / "params"
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "rendering" / "templates"
+"""The nbconvert templates (HTML, Typst) and the index page's template, shipped in the package."""
 
 SHARED_DIR = Path(os.environ.get("SKR_SHARED_DIR", PROJ_ROOT.parent / "shared"))
 SNAPSHOT_DIR = SHARED_DIR / "kolada"
 EUROSTAT_RECORDING_DIR = SHARED_DIR / "eurostat"
 REFERENCE_DIR = SHARED_DIR / "reference"
-SEEDS_DIR = SHARED_DIR / "seeds"
 AGENDA2030_SHARED_DIR = SHARED_DIR / "agenda2030"
 
 

@@ -1,0 +1,93 @@
+"""A variant: one parameter set, validated, with its data fetched, ready to build; where the
+build writes; what a build gives back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from helpers import paths
+from helpers.build.kernel import CELL_TIMEOUT, KERNEL_NAME
+from helpers.params import ReportParams
+
+FORMATS = ("html", "pdf")
+
+
+class VariantFailed(RuntimeError):
+    """A notebook cell raised: nothing was published. The message names cell and exception."""
+
+    def __init__(self, variant: str, message: str, *, cell_index: int | None = None,
+                 cell_tags: Sequence[str] = (), first_line: str = "", ename: str = "",
+                 evalue: str = ""):
+        super().__init__(message)
+        self.variant = variant
+        self.cell_index = cell_index
+        self.cell_tags = list(cell_tags)
+        self.first_line = first_line
+        self.ename = ename
+        self.evalue = evalue
+
+
+@dataclass
+class RunSettings:
+    """Where things are; tests point these at temporary folders and fixture notebooks."""
+
+    reports_dir: Path = field(default_factory=lambda: paths.REPORTS_DIR)
+    notebooks_dir: Path = field(default_factory=lambda: paths.NOTEBOOKS_DIR)
+    processed_dir: Path = field(default_factory=lambda: paths.PROCESSED_DIR)
+    kernel_name: str = KERNEL_NAME
+    cell_timeout: int = CELL_TIMEOUT
+    notice: str | None = None
+    """Shown highlighted in every report's provenance (e.g. the snapshot fallback)."""
+
+
+@dataclass
+class Variant:
+    """A validated parameter set with its data fetched, ready to run."""
+
+    name: str
+    params: ReportParams
+    params_path: Path
+    notebook: Path
+    year: int | None
+    kpis: list[str]
+    source: dict[str, Any]
+    eurostat: list[str] = field(default_factory=list)
+    """Eurostat datasets the notebook reads from ``data/processed/eurostat/``."""
+    place: str | None = None
+    """The kommun or region the variant is about, as the report names it ("Åsele (2463)")."""
+
+    @property
+    def report(self) -> str:
+        return self.params.report
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """What papermill passes to the notebook's ``parameters`` cell."""
+        values = self.params.model_dump(mode="json")
+        if values.get("year") is None and self.year is not None:
+            values["year"] = self.year
+        return values
+
+
+@dataclass
+class VariantResult:
+    variant: str
+    status: str  # "ok" | "skipped" | "failed"
+    out_dir: Path
+    files: list[Path] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def normalize_formats(formats: str | Iterable[str]) -> tuple[str, ...]:
+    """``"html,pdf"`` or ``["pdf", "html"]`` → ``("html", "pdf")``; unknown ones raise."""
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    chosen = {item.strip().lower() for item in items if item.strip()}
+    unknown = chosen - set(FORMATS)
+    if unknown or not chosen:
+        raise ValueError(f"unknown format(s) {', '.join(sorted(unknown)) or '(none)'}: "
+                         "use html, pdf or html,pdf")
+    return tuple(fmt for fmt in FORMATS if fmt in chosen)

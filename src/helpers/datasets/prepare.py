@@ -1,0 +1,153 @@
+"""Preparing a variant's data: fetch what the validated parameters need, write ``data/processed``
+and settle the data year, before any notebook starts.
+
+:func:`prepare` is what ``skr-report fetch``, ``run`` and ``batch`` call: values of the report's
+KPIs and N01951 (:mod:`.values`), the kommun table (:mod:`.kommuner`), the report's own extra
+data (its model's ``prepare_data`` hook), the Eurostat tables it names (:mod:`.eurostat`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from helpers import paths
+from helpers.datasets.eurostat import fetch_eurostat
+from helpers.datasets.kommuner import DEFAULT_SIZE_LIMITS, build_kommuner
+from helpers.datasets.values import fetch_values, write_source, write_values, years_by_kpi
+from helpers.domain import POPULATION_KPI
+from helpers.files import atomic_write_parquet
+from helpers.params import ReportParams, check_year
+
+log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What ``fetch_for`` wrote and what it found."""
+
+    processed_dir: Path
+    kpis: list[str]
+    """The KPIs fetched (the parameter set's plus N01951)."""
+    required_kpis: list[str]
+    """The KPIs the parameter set asked for."""
+    missing_kpis: list[str]
+    """KPIs with no value at all: reports show them as "saknas i data"."""
+    years_by_kpi: dict[str, list[int]]
+    """For each KPI with data, the years with at least one value."""
+    year: int | None
+    """The population year of the kommun table written (None when no year has data)."""
+    rows: int
+    deleted_dropped: int
+    requests: int
+    source: dict
+
+    def years_with_data(self, kpis: Iterable[str] | None = None, how: str = "all") -> list[int]:
+        """Years with data for ``kpis`` (default: the required KPIs that have data, else N01951):
+        ``how="all"`` years in which every one has a value, ``"any"`` in which at least one does."""
+        chosen = [k for k in (kpis or self.required_kpis) if k in self.years_by_kpi]
+        if not chosen and kpis is None:
+            chosen = [k for k in self.kpis if k in self.years_by_kpi]
+        sets = [set(self.years_by_kpi[k]) for k in chosen]
+        if not sets:
+            return []
+        years = set.intersection(*sets) if how == "all" else set.union(*sets)
+        return sorted(years)
+
+
+def fetch_for(params: Any, client: Any, processed_dir: Path | None = None,
+              size_limits: Iterable[int] = DEFAULT_SIZE_LIMITS) -> FetchResult:
+    """Fetch what a parameter set needs and write it to ``processed_dir``.
+
+    Values of ``params.required_kpis()`` and N01951 for every kommun, region and Riket, for
+    ``params.required_years()`` (None: every year), one parquet file per KPI; the kommun table for
+    ``params.year`` (or the latest year with data); ``source.json``.
+    """
+    processed_dir = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
+    required = list(dict.fromkeys(str(k) for k in params.required_kpis()))
+    kpis = list(dict.fromkeys([*required, POPULATION_KPI]))
+    requests_before = client.stats.requests
+    values = fetch_values(client, kpis, params.required_years())
+    years = years_by_kpi(values)
+    missing = [k for k in kpis if k not in years]
+    result_year = _kommun_table_year(params, required, years)
+    _check_year_before_writing(params, kpis, required, years)
+    if missing:
+        log.warning("no values in Kolada for %s: shown as 'saknas i data'", ", ".join(missing))
+    processed_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(processed_dir / ".fetch.lock"):
+        write_values(values, kpis, processed_dir)
+        if result_year is not None:
+            table = build_kommuner(client, values, result_year, size_limits)
+            atomic_write_parquet(table, processed_dir / f"kommuner_{result_year}.parquet")
+        source = write_source(client, processed_dir)
+    return FetchResult(
+        processed_dir=processed_dir, kpis=kpis, required_kpis=required, missing_kpis=missing,
+        years_by_kpi=years, year=result_year, rows=len(values),
+        deleted_dropped=int(values.attrs.get("deleted_dropped", 0)),
+        requests=client.stats.requests - requests_before, source=source,
+    )
+
+
+def _check_year_before_writing(params: Any, kpis: list[str], required: list[str],
+                               years_by_kpi: dict[str, list[int]]) -> None:
+    """A year given in the parameters that has no data raises ``ParamsError`` (naming the years
+    that have data) before anything is written: no ``kommuner_<year>.parquet`` for a year that
+    is then rejected (it would make every variant look out of date)."""
+    if getattr(params, "year", None) is None or not hasattr(params, "years_rule"):
+        return
+    probe = FetchResult(processed_dir=Path(), kpis=kpis, required_kpis=required,
+                        missing_kpis=[], years_by_kpi=years_by_kpi, year=None, rows=0,
+                        deleted_dropped=0, requests=0, source={})
+    check_year(params, probe.years_with_data(how=params.years_rule))
+
+
+def _kommun_table_year(params: Any, required: list[str],
+                       years_by_kpi: dict[str, list[int]]) -> int | None:
+    if getattr(params, "year", None) is not None:
+        return int(params.year)
+    chosen = [set(years_by_kpi[k]) for k in required if k in years_by_kpi]
+    common = set.intersection(*chosen) if chosen else set(years_by_kpi.get(POPULATION_KPI, []))
+    return max(common) if common else None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated parameter set with its data fetched and its data year settled."""
+
+    params: Any
+    fetch: FetchResult
+    year: int
+    eurostat: dict | None = None
+    """Where the Eurostat tables came from (``eurostat/source.json``), None when none needed."""
+
+    @property
+    def source(self) -> dict:
+        """The Kolada source, with the Eurostat one under ``"eurostat"`` when there is one."""
+        source = dict(self.fetch.source)
+        if self.eurostat is not None:
+            source["eurostat"] = self.eurostat
+        return source
+
+
+def prepare(params: ReportParams, client: Any, processed_dir: Path | None = None,
+            *, eurostat_client: Any = None) -> Prepared:
+    """Fetch what validated parameters need, write ``data/processed`` and settle the data year.
+
+    Raises ``ParamsError`` (a year without data, naming the years that have data; an unknown
+    Eurostat code) or a ``SourceError`` (Kolada or Eurostat) before any notebook starts.
+    ``eurostat_client`` is needed when the report reads Eurostat tables.
+    """
+    result = fetch_for(params, client, processed_dir)
+    params.prepare_data(client, result.processed_dir)
+    year = check_year(params, result.years_with_data(how=params.years_rule))
+    eurostat = None
+    if params.eurostat_requests():
+        if eurostat_client is None:
+            raise ValueError("this report reads Eurostat tables: pass an eurostat_client")
+        eurostat = fetch_eurostat(params, eurostat_client, result.processed_dir)
+    return Prepared(params=params, fetch=result, year=year, eurostat=eurostat)

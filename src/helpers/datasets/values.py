@@ -1,0 +1,115 @@
+"""The values table ``values/<KPI>.parquet`` and ``source.json``: fetching what a parameter set
+needs from Kolada and loading it for the notebooks.
+
+One parquet file per KPI with the columns of ``KoladaClient.values`` (``kpi, municipality,
+period, gender, value, count, status``). A KPI that Kolada has no values for gets an empty file,
+so "saknas i data" can be told apart from "not fetched". ``source.json`` says where the data came
+from (base URL, snapshot or live API, fetch time). Every file is written to a temporary name in
+its folder and renamed into place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from helpers import paths
+from helpers.datasets.catalogue import catalogue_for
+from helpers.files import atomic_write_bytes, atomic_write_parquet
+from helpers.params import FIRST_YEAR
+
+log = logging.getLogger(__name__)
+
+LIVE_API_HOST = "api.kolada.se"
+_VALUE_DTYPES = {
+    "kpi": "str",
+    "municipality": "str",
+    "period": "int64",
+    "gender": "str",
+    "value": "float64",
+    "count": "int64",
+    "status": "str",
+}
+
+# --- fetching ----------------------------------------------------------------------------------
+
+def fetch_values(client: Any, kpis: list[str], years: Sequence[int] | None) -> pd.DataFrame:
+    """The values of ``kpis`` for every unit in ``years`` (None: every year Kolada has)."""
+    return client.values(kpis, years=list(years) if years is not None else every_year(client, kpis))
+
+
+def every_year(client: Any, kpis: Iterable[str]) -> list[int]:
+    """FIRST_YEAR up to the latest period Kolada has published for any of ``kpis``.
+
+    Taken from the (cached) KPI catalogue rather than today's date, so the requests, and with
+    them the raw cache, stay the same until Kolada publishes new data. Asking by year lets the
+    API leave out the municipality part, which needs the fewest requests for all units.
+    """
+    latest = catalogue_for(client).latest_period
+    last = max((latest[k] for k in kpis if k in latest), default=None)
+    if last is None:
+        last = max(latest.values(), default=FIRST_YEAR)
+    return list(range(FIRST_YEAR, last + 1))
+
+
+def years_by_kpi(values: pd.DataFrame) -> dict[str, list[int]]:
+    """KPI → the years with at least one value."""
+    present = values.dropna(subset=["value"])
+    return {str(kpi): sorted(int(y) for y in years.unique())
+            for kpi, years in present.groupby("kpi")["period"]}
+
+
+def write_values(values: pd.DataFrame, kpis: Iterable[str], processed_dir: Path) -> None:
+    """One parquet file per KPI (an empty one for a KPI without values); call under the fetch
+    lock."""
+    (processed_dir / "values").mkdir(parents=True, exist_ok=True)
+    for kpi in kpis:
+        atomic_write_parquet(values[values["kpi"] == kpi].reset_index(drop=True),
+                             processed_dir / "values" / f"{kpi}.parquet")
+
+
+def write_source(client: Any, processed_dir: Path) -> dict:
+    """``source.json``: where the values came from (base URL, snapshot or live API, fetch
+    time, KPIs fetched so far)."""
+    source = dict(client.source)
+    # The replay server names its recorded snapshot in every answer; the live API does not.
+    source["snapshot"] = bool(source.get("snapshot_vintage"))
+    source["live_api"] = urlsplit(source.get("base_url") or "").hostname == LIVE_API_HOST
+    source["kpis"] = sorted(p.stem for p in (processed_dir / "values").glob("*.parquet"))
+    text = json.dumps(source, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    atomic_write_bytes(processed_dir / "source.json", text.encode("utf-8"))
+    return source
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def load_values(kpis: Iterable[str] | None = None,
+                processed_dir: Path | None = None) -> pd.DataFrame:
+    """The values table for ``kpis`` (default: every KPI fetched). A KPI never fetched raises
+    FileNotFoundError naming the fix; one fetched without values gives no rows."""
+    folder = (paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)) / "values"
+    if kpis is None:
+        files = sorted(folder.glob("*.parquet"))
+    else:
+        files = [folder / f"{kpi}.parquet" for kpi in dict.fromkeys(kpis)]
+    absent = [f.stem for f in files if not f.exists()]
+    if absent:
+        raise FileNotFoundError(f"no values fetched for {', '.join(absent)} in {folder}. "
+                                "Fix: run `skr-report fetch <params.yaml>` for this report.")
+    frames = [pd.read_parquet(f) for f in files]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _VALUE_DTYPES.items()})
+    return pd.concat(frames, ignore_index=True).astype(_VALUE_DTYPES)
+
+
+def load_source(processed_dir: Path | None = None) -> dict:
+    """``source.json``: base URL, whether it is the recorded snapshot, fetch time, KPIs."""
+    folder = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
+    return json.loads((folder / "source.json").read_text(encoding="utf-8"))

@@ -1,0 +1,108 @@
+"""The caption convention: how a notebook shows a figure or a table so that the exporters can
+number, caption and describe it.
+
+Figures and tables are displayed with an output-metadata block under the key ``"skr"``::
+
+    {"skr": {"kind": "figure", "number": 1, "title": "Spridningen av …",
+             "alt": "Punktdiagram …", "csv": "tables/figur1.csv",
+             "source": "Källa: Kolada (RKA), egna beräkningar. År 2022."}}
+
+:func:`show_figure` and :func:`show_table` publish exactly that; notebooks reach them through
+:mod:`helpers.rendering.notebook`, which also writes the figure and CSV files. ``csv`` is
+relative to the variant folder (``reports/<variant>/``). This is the only caption format the
+exporters read; images without the block are still exported, numbered in order, with a generic
+caption. Cheap to import: no nbconvert.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+from IPython.display import display
+
+from helpers.domain import KOLADA_SOURCE_LINE
+from helpers.rendering.table_data import TABLE_MIME, table_data
+
+SKR = "skr"
+"""The output-metadata key of the caption convention."""
+
+
+def figure_metadata(number: int, title: str, alt: str, *, csv: str | None = None,
+                    source: str | None = None) -> dict[str, Any]:
+    """The ``{"skr": …}`` output metadata of a figure (see the module docstring)."""
+    meta = {"kind": "figure", "number": int(number), "title": str(title), "alt": str(alt)}
+    if csv:
+        meta["csv"] = str(csv)
+    if source:
+        meta["source"] = str(source)
+    return {SKR: meta}
+
+
+def table_metadata(number: int, title: str, *, csv: str | None = None,
+                   source: str | None = None) -> dict[str, Any]:
+    """The ``{"skr": …}`` output metadata of a table."""
+    meta: dict[str, Any] = {"kind": "table", "number": int(number), "title": str(title)}
+    if csv:
+        meta["csv"] = str(csv)
+    if source:
+        meta["source"] = str(source)
+    return {SKR: meta}
+
+
+def figure_png(fig: Any, dpi: int = 150) -> bytes:
+    """A matplotlib figure as PNG bytes without text chunks (no version string, no date)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return strip_png_metadata(buffer.getvalue())
+
+
+def show_figure(image: Any, *, number: int, title: str, alt: str, csv: str | None = None,
+                source: str | None = KOLADA_SOURCE_LINE, dpi: int = 150) -> None:
+    """Display a figure (PNG bytes or a matplotlib figure) with its caption metadata.
+
+    ``alt`` describes what the figure shows for readers who cannot see it. Writing the figure's
+    files is ``helpers.rendering.notebook``'s job.
+    """
+    png = image if isinstance(image, bytes | bytearray) else figure_png(image, dpi=dpi)
+    bundle = {"image/png": base64.b64encode(png).decode("ascii"),
+              "text/plain": f"Figur {number}: {title}"}
+    display(bundle, raw=True, metadata=figure_metadata(number, title, alt, csv=csv, source=source))
+
+
+def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
+               source: str | None = KOLADA_SOURCE_LINE, index: bool = False) -> None:
+    """Display a DataFrame (or ready HTML) as "Tabell N: title" with an escaped HTML table."""
+    bundle: dict[str, Any] = {}
+    if hasattr(table, "to_html"):
+
+        html_text = table.to_html(index=index, escape=True, border=0, na_rep="saknas",
+                                  classes="skr-table-data")
+        text = table.to_string(index=index)
+        shown = table if index else table.reset_index(drop=True)
+        bundle[TABLE_MIME] = table_data(shown, missing="saknas")
+    else:
+        html_text, text = str(table), f"Tabell {number}: {title}"
+    display({"text/html": html_text, "text/plain": text, **bundle}, raw=True,
+            metadata=table_metadata(number, title, csv=csv, source=source))
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+_PNG_DROP = {b"tEXt", b"iTXt", b"zTXt", b"tIME"}
+
+
+def strip_png_metadata(data: bytes) -> bytes:
+    """Drop the text and time chunks of a PNG (matplotlib writes its version there)."""
+    if not data.startswith(_PNG_SIGNATURE):
+        return data
+    out, pos = [_PNG_SIGNATURE], len(_PNG_SIGNATURE)
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        end = pos + 12 + length
+        if data[pos + 4:pos + 8] not in _PNG_DROP:
+            out.append(data[pos:end])
+        pos = end
+    return b"".join(out)

@@ -1,0 +1,186 @@
+"""What every report notebook does, in one place.
+
+A report notebook is a ``parameters`` cell and then one call per piece of the report::
+
+    from helpers.rendering import notebook
+    from helpers.reports import valfard
+
+    nb = notebook.start(globals())           # parameters → model, output folder (says where)
+    data = valfard.load_data(nb.params)
+    nb.show(valfard.title(data))             # Swedish text (Markdown)
+    nb.show(valfard.figure(data, 1))         # a Figure: image, number, caption, alt text, CSV
+    nb.show(valfard.table(data, 2))          # a Table: shown frame, number, caption, CSV
+
+Report modules build :class:`Figure` and :class:`Table` values (their domain: computation,
+drawing, shaping) and never display or write files; :class:`ReportNotebook` writes
+``figures/<name>.png`` (with its alt text in ``figures/<name>.txt``) and ``tables/<name>.csv``
+into the output folder and displays each piece with the caption metadata of
+``helpers.rendering.export`` (the one caption format the exporters read).
+
+The output folder comes from :func:`helpers.paths.output_dir`: the staging folder of the variant
+``skr-report`` is building, or, when the notebook runs anywhere else (JupyterLab, plain
+papermill, nbclient), the scratch folder ``reports/_interactive/<report>/`` - never a published
+variant's folder, whatever the working directory.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from helpers import paths
+from helpers.domain import KOLADA_SOURCE_LINE
+from helpers.params import ParamsError, registered_model
+from helpers.rendering.captions import figure_png, show_figure, show_table
+from helpers.rendering.tables import hide_default_index, write_csv
+
+__all__ = ["Figure", "ReportNotebook", "Table", "start"]
+
+
+@dataclass
+class Figure:
+    """A figure of a report: the image (a matplotlib figure or PNG bytes), its number, title and
+    alt text (what it shows, for readers who cannot see it), the data behind it (written to
+    ``tables/<name>.csv``) and a Swedish note shown under it."""
+
+    image: Any
+    number: int
+    title: str
+    alt: str
+    data: Any = None
+    name: str | None = None
+    source: str | None = KOLADA_SOURCE_LINE
+    note: str = ""
+    """Swedish text (Markdown) shown under the figure."""
+
+    @property
+    def file_name(self) -> str:
+        return self.name or f"figur{self.number}"
+
+
+@dataclass
+class Table:
+    """A table of a report: the frame as shown (numbers already written the Swedish way), its
+    number and title, the data behind it (raw numbers, written to ``tables/<name>.csv``; the
+    shown frame when None) and a Swedish note shown under it."""
+
+    shown: Any
+    number: int
+    title: str
+    data: Any = None
+    name: str | None = None
+    source: str | None = KOLADA_SOURCE_LINE
+    note: str = ""
+    """Swedish text (Markdown) shown under the table."""
+    index: bool = False
+
+    @property
+    def file_name(self) -> str:
+        return self.name or f"tabell{self.number}"
+
+
+@dataclass
+class ReportNotebook:
+    """The running notebook: its validated parameters and the folder it writes to."""
+
+    params: Any
+    output_dir: Path
+    interactive: bool = False
+    written: list[Path] = field(default_factory=list)
+
+    def show(self, *items: Figure | Table | str | Iterable[Any] | None) -> None:
+        """Display each item: a Figure, a Table, Swedish text (Markdown) or a list of these;
+        None shows nothing."""
+        for item in items:
+            if item is None:
+                continue
+            if isinstance(item, Figure):
+                self.figure(item)
+            elif isinstance(item, Table):
+                self.table(item)
+            elif isinstance(item, str):
+                self.text(item)
+            else:
+                self.show(*item)
+
+    def text(self, markdown: str) -> None:
+        """Swedish text, written in Markdown."""
+        display(Markdown(markdown))
+
+    def figure(self, figure: Figure) -> Path:
+        """Write ``figures/<name>.png`` (+ ``.txt`` alt text) and the data CSV, then display the
+        figure with its caption metadata and its notes; returns the PNG."""
+        image = figure.image
+        png = image if isinstance(image, bytes | bytearray) else figure_png(image)
+        folder = self.output_dir / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{figure.file_name}.png"
+        target.write_bytes(png)
+        (folder / f"{figure.file_name}.txt").write_text(figure.alt + "\n", encoding="utf-8")
+        self.written.append(target)
+        csv = self._write_csv(figure.data, figure.file_name)
+        show_figure(png, number=figure.number, title=figure.title, alt=figure.alt, csv=csv,
+                    source=figure.source)
+        if not isinstance(image, bytes | bytearray):
+            _close(image)
+        self._note(figure.note)
+        return target
+
+    def table(self, table: Table) -> Path:
+        """Write ``tables/<name>.csv`` and display the table with its caption metadata and its
+        notes; returns the CSV."""
+        data = table.shown if table.data is None else table.data
+        csv = self._write_csv(data, table.file_name)
+        show_table(table.shown, number=table.number, title=table.title, csv=csv,
+                   source=table.source, index=table.index)
+        self._note(table.note)
+        return self.output_dir / csv
+
+    def _write_csv(self, frame: Any, name: str) -> str | None:
+        if frame is None:
+            return None
+        path = write_csv(frame, self.output_dir, name)
+        self.written.append(path)
+        return path.relative_to(self.output_dir).as_posix()
+
+    def _note(self, note: str) -> None:
+        if note:
+            self.text(note)
+
+
+def _close(fig: Any) -> None:
+    """Close a pyplot figure (a plain ``matplotlib.figure.Figure`` needs nothing)."""
+    if plt.fignum_exists(getattr(fig, "number", -1)):
+        plt.close(fig)
+
+
+def start(namespace: Mapping[str, Any], model: type | None = None) -> ReportNotebook:
+    """Read the notebook's parameters (the variables of its ``parameters`` cell, validated by
+    ``model``, default the model registered for its ``report``), resolve its output folder and,
+    outside ``skr-report``, say where it writes. Tables shown from here on leave out pandas'
+    0, 1, 2, … row numbers."""
+    report = namespace.get("report")
+    model = model or registered_model(str(report))
+    if model is None:
+        raise ParamsError(f"the notebook's parameters cell: report {report!r} is not registered. "
+                          "Fix: import the report's module (e.g. `from helpers.reports import "
+                          "valfard`) before `notebook.start(globals())`, and check `report`.")
+    params = model.from_notebook(namespace)
+    folder, interactive = paths.output_dir(params.report)
+    if interactive:  # the scratch folder holds the latest run only (no stale files of another)
+        for sub in ("tables", "figures"):
+            shutil.rmtree(folder / sub, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    hide_default_index()
+    if interactive:
+        print(f"Interaktiv körning (inte via skr-report): tabeller och figurer skrivs till "
+              f"{folder} (förra körningens ersätts). Publicerade rapporter i "
+              f"{paths.REPORTS_DIR} ändras inte; bygg en variant med "
+              "`skr-report run params/<fil>.yaml`.")
+    return ReportNotebook(params, folder, interactive)

@@ -1,0 +1,380 @@
+"""The accessible PDF: an nbconvert Typst exporter compiled in-process (no TeX, pip only).
+
+- :class:`TypstPreprocessor` turns every output into a short Typst call such as
+  ``#skr-table(items.at(3))`` and collects what it shows — captions, alt texts, table cells
+  (:mod:`.table_data`), image files — into ``items`` of a JSON file that the document reads with
+  ``json(...)``. Text from Kolada and the parameters therefore never becomes Typst markup: it is
+  shown as data, literally, whatever characters it holds (``# $ * _ < @ \\`` and backticks
+  included). Markdown goes through pandoc (:mod:`.markdown`).
+- :func:`compile_pdf` compiles with the ``typst`` wheel in-process: PDF/UA-1 (tagged, title,
+  ``/Lang sv``, alt texts), fonts from the wheel and matplotlib only (system fonts ignored, so
+  every machine gives the same bytes), creation time fixed to the data vintage. A Typst error —
+  for instance a figure that would break PDF/UA — raises :class:`PdfBuildError` naming the
+  element; no untagged PDF is ever written.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import re
+import struct
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import typst
+from nbconvert.exporters import TemplateExporter
+from nbconvert.preprocessors import Preprocessor
+from nbformat.v4 import new_output
+from PIL import Image, UnidentifiedImageError
+from traitlets import default
+from traitlets.config import Config
+
+from helpers import paths
+from helpers.rendering.captions import SKR
+from helpers.rendering.markdown import PandocError, markdown_to_typst
+from helpers.rendering.table_data import NUMERIC_CELL, TABLE_MIME, html_table_data
+
+log = logging.getLogger(__name__)
+
+
+TYPST_MIME = "text/x-typst"
+"""What :class:`TypstPreprocessor` turns each output into (the exporter's own mime type)."""
+
+
+TEMPLATE_NAME = "skr_typst"
+
+
+LIBRARY = "skr.typ"
+"""The Typst library of the template folder (page, title block, figures, tables)."""
+
+
+PDF_STANDARD = "ua-1"
+
+
+class PdfBuildError(RuntimeError):
+    """Typst could not build an accessible PDF; the message names the element and the cause."""
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return struct.unpack(">II", data[16:24])
+    return None
+
+
+_SVG_BOX = re.compile(rb"viewBox=[\"']\s*[-\d.]+[\s,]+[-\d.]+[\s,]+([\d.]+)[\s,]+([\d.]+)")
+
+
+def _image_size(data: bytes) -> tuple[float, float]:
+    size = _png_size(data)
+    if size:
+        return size
+    box = _SVG_BOX.search(data[:4096])
+    if box:
+        return float(box.group(1)), float(box.group(2))
+    try:
+        with Image.open(BytesIO(data)) as image:
+            return image.size
+    except (OSError, UnidentifiedImageError):
+        return (0, 0)  # Typst will name the figure it cannot decode
+
+
+def table_layout(header: list[list[str]], body: list[list[str]]) -> dict[str, Any]:
+    """Cells, alignment and font size of a table; Typst measures the column widths and picks
+    portrait or landscape (``skr-table`` in ``skr.typ``).
+
+    A cell that reads as a number (or "saknas") is right-aligned, except in the first column; a
+    header is right-aligned over a column of numbers. Wide tables get smaller type.
+    """
+    columns = max([len(r) for r in header + body] or [0])
+    header = [r + [""] * (columns - len(r)) for r in header]
+    body = [r + [""] * (columns - len(r)) for r in body]
+    right = [[bool(NUMERIC_CELL.match(cell)) and col > 0 for col, cell in enumerate(row)]
+             for row in body]
+    head_right = [col > 0 and bool(body) and all(NUMERIC_CELL.match(r[col]) for r in body)
+                  for col in range(columns)]
+    size = 9.0 if columns <= 5 else 8.0 if columns <= 10 else 7.5
+    return {"header": header, "body": body, "right": right, "head_right": head_right,
+            "size": size}
+
+
+@dataclass
+class TypstItems:
+    """What the PDF shows besides its markup: ``items`` (the JSON data of ``skr.json``),
+    ``files`` (image name → bytes) and ``labels`` (item index → a human name such as
+    ``"Figur 2"`` for error messages)."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    labels: dict[int, str] = field(default_factory=dict)
+
+    def add(self, item: dict[str, Any], label: str) -> str:
+        """Keep ``item`` and return the one-line Typst call that shows it."""
+        self.items.append(item)
+        index = len(self.items) - 1
+        self.labels[index] = label
+        return f"#{item['call']}(items.at({index}))"
+
+    def as_resources(self) -> dict[str, Any]:
+        return {"items": self.items, "files": self.files, "labels": self.labels}
+
+
+Markup = str | tuple[str, str]
+"""A Typst call, or ("markdown" | "html", text) still to go through pandoc."""
+
+
+def _image_markup(data: dict[str, Any], image: str, meta: dict[str, Any], where: str,
+                  items: TypstItems) -> str:
+    text = "".join(data[image]) if isinstance(data[image], list) else str(data[image])
+    raw = text.encode("utf-8") if image == "image/svg+xml" else base64.b64decode(text)
+    suffix = {"image/png": "png", "image/jpeg": "jpg"}.get(image, "svg")
+    name = f"bild-{len(items.files) + 1}.{suffix}"
+    items.files[name] = raw
+    width, height = _image_size(raw)  # (0, 0) when unreadable
+    number = meta.get("number")
+    aspect = height / width if width and height else 0.6
+    return items.add({"call": "skr-figure", "file": name, "aspect": aspect, "number": number,
+                      "title": meta.get("title") or "", "alt": meta.get("alt") or "",
+                      "source": meta.get("source") or "", "csv": meta.get("csv") or ""},
+                     f"Figur {number}" if number else f"image in {where}")
+
+
+def _table_markup(data: dict[str, Any], meta: dict[str, Any], where: str,
+                  items: TypstItems) -> str:
+    table = data.get(TABLE_MIME) or html_table_data("".join(data["text/html"]))
+    if isinstance(table, str):
+        table = json.loads(table)
+    layout = table_layout(table.get("header", []), table.get("body", []))
+    number = meta.get("number") if meta.get("kind") == "table" else None
+    caption = {key: (meta.get(key) or "" if number else "") for key in ("title", "source", "csv")}
+    return items.add({"call": "skr-table", **layout, "number": number, **caption},
+                     f"Tabell {number}" if number else f"table in {where}")
+
+
+def _output_markup(output: dict[str, Any], where: str, items: TypstItems) -> Markup | None:
+    """The Typst markup of one output; None for what the PDF leaves out (stderr, empty)."""
+    data = output.get("data") or {}
+    meta = (output.get("metadata") or {}).get(SKR) or {}
+    image = next((m for m in ("image/png", "image/jpeg", "image/svg+xml") if m in data), None)
+    if output.get("output_type") == "stream":
+        if output.get("name") != "stdout" or not str(output.get("text", "")):
+            return None
+        return items.add({"call": "skr-text", "text": str(output["text"])},
+                         f"text output in {where}")
+    if image:
+        return _image_markup(data, image, meta, where, items)
+    if TABLE_MIME in data or "<table" in "".join(data.get("text/html", "")):
+        return _table_markup(data, meta, where, items)
+    if "text/markdown" in data:
+        text = "".join(data["text/markdown"])
+        return ("markdown", text) if text.strip() else None
+    if "text/html" in data:
+        return ("html", "".join(data["text/html"]))
+    if "text/plain" in data and output.get("output_type") == "execute_result":
+        return items.add({"call": "skr-text", "text": "".join(data["text/plain"])},
+                         f"text output in {where}")
+    return None
+
+
+class TypstPreprocessor(Preprocessor):
+    """Outputs → short Typst calls over JSON data; markdown → Typst through pandoc.
+
+    After it, every kept output has exactly one ``text/x-typst`` item; markdown cells carry their
+    markup in ``cell.metadata["skr_typst"]``; ``resources["skr_typst"]`` holds the
+    :class:`TypstItems`.
+    """
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        items = TypstItems()
+        pending: dict[str, list[tuple[Any, str, str]]] = {"markdown": [], "html": []}
+        for cell_index, cell in enumerate(nb.cells):
+            if cell.get("cell_type") == "markdown":
+                pending["markdown"].append((cell.metadata, "skr_typst", str(cell.source)))
+            elif cell.get("cell_type") == "code":
+                cell["outputs"] = self._outputs(cell, f"cell {cell_index}", items, pending)
+        for fmt, holders in pending.items():
+            _convert(fmt, holders)
+        resources["skr_typst"] = items.as_resources()
+        return nb, resources
+
+    @staticmethod
+    def _outputs(cell: Any, where: str, items: TypstItems,
+                 pending: dict[str, list[tuple[Any, str, str]]]) -> list[Any]:
+        kept = []
+        for output in cell.get("outputs", []):
+            markup = _output_markup(output, where, items)
+            if markup is None:
+                continue
+            shown = new_output("display_data", data={})
+            if isinstance(markup, tuple):  # converted later, in one pandoc run
+                pending[markup[0]].append((shown["data"], TYPST_MIME, markup[1]))
+            else:
+                shown["data"][TYPST_MIME] = markup
+            kept.append(shown)
+        return kept
+
+
+def _convert(fmt: str, holders: list[tuple[Any, str, str]]) -> None:
+    """Markdown or HTML pieces → Typst in one pandoc run, written back into their holders."""
+    if not holders:
+        return
+    try:
+        converted = markdown_to_typst([text for _, _, text in holders], fmt)
+    except PandocError as exc:
+        raise PdfBuildError(str(exc)) from exc
+    for (holder, key, _), markup in zip(holders, converted, strict=True):
+        holder[key] = markup
+
+
+class TypstExporter(TemplateExporter):
+    """Notebook → Typst source (``.typ``) with the ``skr_typst`` template; the data it refers
+    to is in ``resources["skr_typst"]`` (see :func:`compile_pdf`)."""
+
+    export_from_notebook = None
+    output_mimetype = TYPST_MIME
+
+    @default("file_extension")
+    def _file_extension_default(self) -> str:
+        return ".typ"
+
+    @default("template_name")
+    def _template_name_default(self) -> str:
+        return TEMPLATE_NAME
+
+    @default("raw_mimetypes")
+    def _raw_mimetypes_default(self) -> list[str]:
+        return [TYPST_MIME]
+
+    @property
+    def default_config(self) -> Any:
+        config = Config({"TemplateExporter": {"exclude_input": True,
+                                              "exclude_input_prompt": True,
+                                              "exclude_output_prompt": True},
+                         "NbConvertBase": {"display_data_priority": [TYPST_MIME]}})
+        if super().default_config:
+            merged = super().default_config.copy()
+            merged.merge(config)
+            config = merged
+        return config
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("extra_template_basedirs", [str(paths.TEMPLATES_DIR)])
+        super().__init__(**kwargs)
+        self.optimistic_validation = True  # validate the notebook once, not per step
+        self.register_preprocessor(TypstPreprocessor(), enabled=True)
+
+
+def template_dir() -> Path:
+    return paths.TEMPLATES_DIR / TEMPLATE_NAME
+
+
+_FONTS: Any = None
+
+
+_FONTS_LOCK = threading.Lock()
+
+
+def font_paths() -> list[str]:
+    """Font folders besides the fonts inside the typst wheel: matplotlib's DejaVu fonts."""
+    return [str(Path(matplotlib.get_data_path()) / "fonts" / "ttf")]
+
+
+def fonts() -> Any:
+    """The fonts Typst may use, loaded once: the wheel's own and :func:`font_paths`, never the
+    system's (the same bytes on every machine)."""
+    global _FONTS, _COMPILED_IN
+    with _FONTS_LOCK:
+        _COMPILED_IN = os.getpid()
+        if _FONTS is None:
+            _FONTS = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True,
+                                 font_paths=font_paths())
+        return _FONTS
+
+
+_COMPILED_IN: int | None = None
+"""The process id that last ran the Typst compiler (see :func:`typst_used_here`)."""
+
+
+def typst_used_here() -> bool:
+    """True when this process has run the Typst compiler. Its worker threads do not survive a
+    ``fork``: a forked child that compiles then waits forever, so process pools started after a
+    compile must use ``forkserver`` or ``spawn`` (``helpers.build.batch`` does)."""
+    return os.getpid() == _COMPILED_IN
+
+
+_ITEM_CALL = re.compile(r"items\.at\((\d+)\)")
+
+
+BODY_MARK = "// skr-body"
+"""Where the template's header (imports, data, page set-up) ends."""
+
+
+def _describe(error: Any, labels: dict[int, str], culprit: str | None) -> str:
+    """The Typst error with the report element it concerns."""
+    diagnostic = str(getattr(error, "diagnostic", "") or error)
+    message = str(getattr(error, "message", "") or error).strip()
+    found = [labels.get(int(i), f"item {i}") for i in _ITEM_CALL.findall(diagnostic)]
+    if culprit and culprit not in found:
+        found.insert(0, culprit)
+    where = f" in {', '.join(dict.fromkeys(found))}" if found else ""
+    hints = "; ".join(getattr(error, "hints", None) or [])
+    return f"{message}{where}" + (f" (hint: {hints})" if hints else "") + f"\n{diagnostic}"
+
+
+def _find_culprit(source: str, items: list[dict[str, Any]], labels: dict[int, str],
+                  compile_one: Any) -> str | None:
+    """After a failed compile: the first item that fails on its own (only on the error path:
+    errors inside the template's functions point at the template, not at the element)."""
+    header, mark, _ = source.partition(BODY_MARK)
+    if not mark:
+        return None
+    for index, item in enumerate(items):
+        try:
+            compile_one(f"{header}\n#{item['call']}(items.at({index}))\n")
+        except Exception:
+            return labels.get(index, f"item {index}")
+    return None
+
+
+def compile_pdf(source: str, resources: dict[str, Any], *, timestamp: int,
+                meta: dict[str, Any]) -> bytes:
+    """Compile the exporter's Typst ``source`` to a PDF/UA-1 PDF, in-process.
+
+    ``meta`` (title block, provenance) and the preprocessor's items go to ``skr.json`` in a
+    temporary compile root with the image files and the template's library; ``timestamp`` (the
+    data vintage) fixes the creation date, so a rebuild gives the same bytes.
+    """
+    global _COMPILED_IN
+    _COMPILED_IN = os.getpid()
+    state = resources.get("skr_typst") or {"items": [], "files": {}, "labels": {}}
+    with tempfile.TemporaryDirectory(prefix="skr-typst-") as tmp:
+        root = Path(tmp)
+        (root / LIBRARY).write_bytes((template_dir() / LIBRARY).read_bytes())
+        payload = {"meta": meta, "items": state["items"]}
+        (root / "skr.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        for name, data in state["files"].items():
+            (root / name).write_bytes(data)
+
+        def compile_one(text: str) -> Any:
+            result, warnings = typst.compile_with_warnings(
+                text.encode("utf-8"), root=str(root), font_paths=fonts(),
+                ignore_system_fonts=True, pdf_standards=[PDF_STANDARD], timestamp=int(timestamp))
+            for warning in warnings:
+                log.warning("Typst: %s", getattr(warning, "message", warning))
+            return result
+
+        try:
+            pdf = compile_one(source)
+        except typst.TypstError as error:
+            culprit = _find_culprit(source, state["items"], state["labels"], compile_one)
+            raise PdfBuildError(_describe(error, state["labels"], culprit)) from error
+    if not isinstance(pdf, bytes) or not pdf.startswith(b"%PDF"):
+        raise PdfBuildError("Typst returned no PDF")
+    return pdf

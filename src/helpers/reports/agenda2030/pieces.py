@@ -1,0 +1,225 @@
+"""The report's pieces as the notebook shows them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from helpers import datasets, paths
+from helpers.domain import KOLADA_SOURCE_LINE
+from helpers.formatting import escape_markdown as md
+from helpers.rendering.notebook import Figure, Table
+from helpers.reports.agenda2030.meta import AgendaMeta, load_meta, resolve_liknande
+from helpers.reports.agenda2030.nulage import (
+    build_nulage,
+    draw_nulage,
+    nulage_display,
+    standing_out,
+)
+from helpers.reports.agenda2030.params import Agenda2030Params
+from helpers.reports.agenda2030.selection import build_selection, count_per_goal, selection_display
+from helpers.reports.agenda2030.spec import (
+    STATUS_SERVED,
+    load_goal_map,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AgendaReport:
+    """Everything the notebook shows, computed once from the processed data."""
+
+    params: Agenda2030Params
+    meta: AgendaMeta
+    selection: pd.DataFrame
+    nulage: pd.DataFrame | None
+    unit_label: str | None
+    group_label: str
+    liknande_label: str | None
+    comparison_label: str
+    data_years: str
+
+
+def build_report(params: Agenda2030Params,
+                 processed_dir: str | Path | None = None) -> AgendaReport:
+    """Load the processed values and metadata and build the selection and the nulägesanalys."""
+    folder = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
+    meta = load_meta(params, folder)
+    members = list(dict.fromkeys(meta.members["member_id"].astype(str)))
+    fetched = [k for k in members if (folder / "values" / f"{k}.parquet").exists()]
+    values = datasets.load_values(fetched, processed_dir=folder)
+    if params.year is not None:
+        values = values[values["period"] <= params.year]
+    selection = build_selection(meta, load_goal_map(params.level), values, fetched)
+    years = selection["senaste_ar"].dropna()
+    data_years = (f"{int(years.min())}–{int(years.max())}" if years.min() != years.max()
+                  else str(int(years.max()))) if len(years) else "saknas"
+    if params.level == "kommun":
+        group_label, comparison = "Kommungruppen (medel)", "kommungruppens medelvärde"
+    else:
+        group_label, comparison = "Alla regioner (medel)", "regionernas medelvärde"
+    report = AgendaReport(params, meta, selection, None, None, group_label, None, comparison,
+                          data_years)
+    if params.kommun is None:
+        return report
+    group = _kommungrupp_of(params.kommun, folder) if params.level == "kommun" else None
+    liknande_members: list[str] = []
+    if params.liknande is not None:
+        liknande_rows = resolve_liknande(params.liknande, params.kommun, meta)
+        liknande_members = list(liknande_rows["member_id"])
+        title = liknande_rows["group_title"].iloc[0] if len(liknande_rows) else params.liknande
+        report.liknande_label = f"{title} (medel)"
+        report.comparison_label = f"medelvärdet för {title}"
+    if group is not None:
+        report.group_label = f"Kommungrupp {group[0]} {group[1]} (medel)"
+    report.unit_label = meta.unit_name(params.kommun)
+    report.nulage = build_nulage(params.kommun, selection, values, meta.unit_codes(),
+                                 group[2] if group else None, liknande_members,
+                                 params.onskad_riktning)
+    return report
+
+
+def _kommungrupp_of(kommun: str, processed_dir: Path) -> tuple[str, str, list[str]] | None:
+    files = sorted(processed_dir.glob("kommuner_*.parquet"))
+    if not files:
+        log.warning("no kommun table in %s: no kommungrupp means", processed_dir)
+        return None
+    table = pd.read_parquet(files[-1])
+    row = table[table["kommun"] == kommun]
+    if row.empty or pd.isna(row["kommungrupp_2023_kod"].iloc[0]):
+        return None
+    code, name = row["kommungrupp_2023_kod"].iloc[0], row["kommungrupp_2023"].iloc[0]
+    return code, name, sorted(table.loc[table["kommungrupp_2023_kod"] == code, "kommun"])
+
+
+def goal_count_table(report: AgendaReport) -> Table:
+    """Tabell 1: indicators per goal (all 17 goals)."""
+    counts = count_per_goal(report.selection)
+    shown = pd.DataFrame({"Mål": [f"{g} {n}" for g, n in zip(counts["mal"], counts["malnamn"],
+                                                              strict=True)],
+                          "Nyckeltal i urvalet": counts["antal"].astype(str),
+                          "med värden i Kolada": counts["i_kolada"].astype(str)})
+    return Table(shown, 1, "Antal nyckeltal i urvalet per mål", data=counts,
+                 name="agenda2030_antal_per_mal", source=source_text(report))
+
+
+def selection_table(report: AgendaReport) -> Table:
+    """Tabell 2: the selection, every member of the Kolada group, with the members Kolada no
+    longer serves named under it."""
+    return Table(selection_display(report.selection), 2, "RKA:s urval av nyckeltal, per mål",
+                 data=report.selection, name="agenda2030_urval", source=source_text(report),
+                 note=missing_text(report))
+
+
+def nulage_table(report: AgendaReport) -> Table | str:
+    """Tabell 3: the nulägesanalys (a sentence saying why not, when no unit is given)."""
+    if report.nulage is None:
+        return NO_NULAGE_TEXT
+    shown = nulage_display(report.nulage, report.group_label, report.liknande_label,
+                           report.unit_label or "")
+    return Table(shown, 3, f"Nulägesanalys för {report.unit_label}",
+                 data=report.nulage.assign(enhet=report.params.kommun), name="agenda2030_nulage",
+                 source=source_text(report))
+
+
+def nulage_figure(report: AgendaReport) -> Figure | None:
+    """Figur 1: per goal, each indicator's deviation from the comparison group (None when no
+    unit is given)."""
+    if report.nulage is None or report.nulage.empty:
+        return None
+    unit = report.unit_label or ""
+    fig = draw_nulage(report.nulage, unit, report.comparison_label)
+    shown = report.nulage.dropna(subset=["avvikelse_sd"])
+    data = shown[["mal", "malnamn", "kpi", "titel", "avvikelse_sd"]].assign(
+        riket_avvikelse_sd=(shown["riket"] - shown["jamforelse"]) / shown["sd"],
+        enhet=report.params.kommun)
+    alt = (f"Punktdiagram, en ruta per Agenda 2030-mål. Varje nyckeltal är en punkt som visar hur "
+           f"många standardavvikelser (mellan alla enheter) {unit} ligger från "
+           f"{report.comparison_label}; ringar visar Riket.")
+    note = ("Figuren visar per mål hur långt från jämförelsegruppens medelvärde värdet ligger, i "
+            "standardavvikelser mellan alla enheter (prick), och var Riket ligger (ring).")
+    return Figure(fig, 1, f"Nuläge per mål för {unit}: avvikelse från {report.comparison_label}",
+                  alt, data=data, name="agenda2030_nulage_figur", source=source_text(report),
+                  note=note)
+
+
+def standing_out_table(report: AgendaReport) -> Table | str:
+    """Tabell 4: the indicators that stand out most."""
+    if report.nulage is None:
+        return NO_NULAGE_TEXT
+    chosen = standing_out(report.nulage, report.params.antal_utmarkande)
+    shown = nulage_display(chosen, report.group_label, report.liknande_label,
+                           report.unit_label or "")
+    shown = shown[["Mål", "Id", "Nyckeltal", "År", report.unit_label or "",
+                   *([report.liknande_label] if report.liknande_label else
+                     [report.group_label]), "Avvikelse (SD)", "Bedömning"]]
+    return Table(shown, 4, "Nyckeltalen som avviker mest från jämförelsegruppen",
+                 data=chosen.assign(enhet=report.params.kommun), name="agenda2030_utmarkande",
+                 source=source_text(report))
+
+
+NO_NULAGE_TEXT = "*Ingen nulägesanalys: ingen kommun eller region angiven.*"
+
+
+def direction_text(report: AgendaReport) -> str:
+    """Which KPIs are judged "bättre"/"sämre", in Swedish."""
+    given = report.params.onskad_riktning
+    if not given:
+        return ("Ingen önskad riktning är angiven i parametrarna: avvikelserna visas utan "
+                "bedömning som bättre eller sämre.")
+    listed = ", ".join(f"{md(k)} ({md(v)} är önskvärt)" for k, v in sorted(given.items()))
+    return (f"Bedömningen bättre/sämre görs bara för nyckeltal vars önskade riktning anges i "
+            f"parametrarna: {listed}. Övriga avvikelser visas utan bedömning.")
+
+
+def title_text(report: AgendaReport) -> str:
+    level = "kommuner" if report.params.level == "kommun" else "regioner"
+    title = f"# Agenda 2030 – nyckeltal för {level}"
+    if report.unit_label:
+        title += f": nulägesanalys för {md(report.unit_label)}"
+    return title
+
+
+def missing_text(report: AgendaReport) -> str:
+    """The members Kolada no longer serves, named (they stay in the table)."""
+    missing = report.selection[report.selection["status"] != STATUS_SERVED]
+    group = report.meta.members["group_id"].iloc[0] if len(report.meta.members) else ""
+    served = len(report.selection) - len(missing)
+    text = (f"Kolada-gruppen {md(group)} har {len(report.selection)} nyckeltal; {served} har "
+            "värden i data.")
+    if len(missing):
+        listed = "; ".join(f"{md(k)} ({md(s)})" for k, s in zip(missing["kpi"], missing["status"],
+                                                                strict=True))
+        text += (f" {len(missing)} serveras inte längre av Kolada och står kvar i tabellen: "
+                 f"{listed}.")
+    unmapped = report.selection["mal"].isna().sum()
+    if unmapped:
+        text += f" {unmapped} nyckeltal saknar mål i målkartan."
+    return text
+
+
+def source_text(report: AgendaReport) -> str:
+    return (f"{KOLADA_SOURCE_LINE} Data avser {report.data_years} (senaste år med data per "
+            "nyckeltal).")
+
+
+def nulage_text(report: AgendaReport) -> str:
+    """What the nulägesanalys compares with, in Swedish."""
+    if report.nulage is None:
+        return ("Ingen kommun eller region är angiven i parametrarna (`kommun`): "
+                "nulägesanalysen tas inte fram.")
+    level = "kommuner" if report.params.level == "kommun" else "regioner"
+    text = (f"För varje nyckeltal: senaste värde för {md(report.unit_label)}, Riket (0000), "
+            f"{md(report.group_label.removesuffix(' (medel)'))} (ovägt medelvärde)")
+    if report.liknande_label:
+        text += f", {md(report.liknande_label.removesuffix(' (medel)'))} (ovägt medelvärde)"
+    text += (f"; rang bland alla {level} med värde (1 = högst värde) och percentil; trend per "
+             f"år över de fem senaste åren (minst tre värden); skillnaden kvinnor − män där "
+             f"nyckeltalet är könsuppdelat. Avvikelsen anges i standardavvikelser mellan alla "
+             f"{level} från {md(report.comparison_label)}. Högt värde är inte alltid bra: se "
+             f"avsnittet om vad som sticker ut.")
+    return text

@@ -1,0 +1,275 @@
+"""The report's pieces as the notebook shows them: title, figures 1–4 and 6–7, tables 2–4."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from helpers.domain import EUROSTAT_SOURCE_LINE, KOLADA_SOURCE_LINE
+from helpers.formatting import escape_markdown as md
+from helpers.formatting import format_number, unescape_markdown
+from helpers.rendering.figures import (
+    SpreadStyle,
+    correlation_heatmap,
+    frame_digest,
+    line_figure,
+    png_once,
+    render_png,
+    spread_figure,
+)
+from helpers.rendering.notebook import Figure, Table
+from helpers.rendering.tables import correlation_display, n_range, notes
+from helpers.reports.valfard.correlations import correlation_table
+from helpers.reports.valfard.data import ValfardData
+from helpers.reports.valfard.debt import (
+    debt_alt_text,
+    debt_csv,
+    debt_frame,
+    debt_statement,
+    sector_label,
+    span_text,
+)
+from helpers.reports.valfard.groups import GroupSpread, spread_csv
+from helpers.reports.valfard.sentences import (
+    Units,
+    fmt,
+    largest_spread_sentence,
+    lower_first,
+    spec_statements,
+    spread_sentences,
+)
+from helpers.reports.valfard.spec import (
+    KVALITETSINDEX,
+    NETTOKOSTNADSAVVIKELSE,
+    TABLE2_COLUMNS,
+    TABLE2_ROWS,
+    TABLE3_COLUMNS,
+    TABLE3_ROWS,
+    Variable,
+)
+
+DEBT_FIGURE = 5
+"""Figur 5, after the report's Figur 1–4: Tabell 1 as a line figure."""
+
+
+HEATMAP_FIGURES = {2: 6, 3: 7}
+"""Figur 6 and 7: Tabell 2 and 3 as heatmaps."""
+
+
+def debt_table(data: ValfardData) -> Table:
+    """Tabell 1: gross debt in % of GDP by sector and year; the CSV holds the numbers (empty
+    where Eurostat has none), the caption says which years each sector has."""
+    skuld = data.skuld
+    sectors = list(data.skuld_sektorer)
+    shown = debt_frame(skuld, sectors, data.skuld_ar).set_index("År")
+    shown.index.name, shown.columns.name = None, "År"  # one header row, "År" in its corner
+    sub = [code for code in sectors if code != "S13"]
+    note = [
+        f"Offentlig bruttoskuld (konsoliderad, Maastrichtdefinitionen; Eurostats na_item GD) i "
+        f"procent av BNP, {md(data.skuld_geo)}. År med värde: {span_text(skuld, sectors)}. "
+        "– = värde saknas i Eurostats data; inget år är skattat eller ifyllt.",
+    ]
+    if "S13" in sectors and sub:
+        note.append(
+            f"Offentliga sektorn (S13) visas för hela perioden och uppdelningen på "
+            f"{' och '.join(lower_first(sector_label(c)) for c in sub)} där den finns. "
+            "Varje delsektors skuld är konsoliderad för sig (skulder mellan sektorerna räknas "
+            "bort i S13 men inte mellan delsektorerna), så delsektorerna är inte delar av S13 "
+            "och summerar inte till S13.")
+    return Table(shown, 1, "Den offentliga skulden som andel av BNP uppdelad på kommunsektorn "
+                 "och stat", data=debt_csv(skuld, sectors, data.skuld_ar),
+                 source=EUROSTAT_SOURCE_LINE, note=" ".join(note), index=True)
+
+
+def debt_figure(data: ValfardData) -> Figure:
+    """Figur 5, the small line figure beside Tabell 1 (the same values)."""
+    skuld = data.skuld
+    sectors = list(data.skuld_sektorer)
+    series = {sector_label(code): skuld[skuld["sector"] == code].set_index("year")["value"]
+              for code in sectors}
+    title = "Offentlig bruttoskuld i procent av BNP (tabell 1 som diagram)"
+    alt = f"Figur {DEBT_FIGURE}: {title}. {debt_alt_text(skuld, sectors, data.skuld_geo)}"
+    subtitle = (f"{data.skuld_geo}. Delsektorerna är konsoliderade var för sig och summerar "
+                "inte till offentliga sektorn.")
+    png = png_once(("debt", *frame_digest(skuld), tuple(sectors), title, subtitle),
+                   lambda: line_figure(series, title=f"Figur {DEBT_FIGURE}: {title}",
+                                       subtitle=subtitle, value_label="Procent av BNP",
+                                       source=EUROSTAT_SOURCE_LINE, alt=alt))
+    return Figure(png, DEBT_FIGURE, title, alt, source=EUROSTAT_SOURCE_LINE,
+                  note="Samma värden som tabell 1 (`tables/tabell1.csv`); linjerna ritas bara "
+                       "för år med värde.")
+
+
+def heatmap(data: ValfardData, number: int) -> Figure:
+    """Tabell ``number`` (2–3) as a seaborn heatmap beside the table (Figur 6 and 7)."""
+    _heading, rows, columns = TABLES[number]
+    long = correlation_table(data.wide, rows, columns, year=data.year)
+    corr = long[long["typ"] == "korrelation"]
+    row_labels = list(dict.fromkeys(corr["rad"]))
+    column_labels = list(dict.fromkeys(corr["kolumn"]))
+    values = corr.pivot(index="rad", columns="kolumn", values="varde")
+    values = values.reindex(index=row_labels, columns=column_labels)
+    counts = corr.pivot(index="rad", columns="kolumn", values="n")
+    counts = counts.reindex(index=row_labels, columns=column_labels)
+    values = values.where(counts >= 3)
+    figure_number = HEATMAP_FIGURES[number]
+    title = f"Korrelationerna i tabell {number} som värmekarta ({data.year})"
+    alt = f"Figur {figure_number}: {title}. {heatmap_alt_text(values, counts, number)}"
+    png = png_once(("heatmap", *frame_digest(values, counts), figure_number, title,
+                    source_line(data.year)),
+                   lambda: correlation_heatmap(values, counts,
+                                               title=f"Figur {figure_number}: {title}",
+                                               source=source_line(data.year), alt=alt))
+    note = (f"Samma korrelationer som tabell {number}: blått negativt, rött positivt samband, "
+            "vitt nära 0; n = antal kommuner med värde på båda variablerna. Data: "
+            f"`tables/tabell{number}.csv`.")
+    return Figure(png, figure_number, title, alt, source=source_line(data.year),
+                  note=note)
+
+
+def heatmap_alt_text(values: pd.DataFrame, counts: pd.DataFrame, number: int) -> str:
+    stacked = values.stack().dropna()
+    n = counts.where(values.notna()).stack().dropna()
+    parts = [f"Värmekarta över korrelationerna i tabell {number}, {len(values.index)} rader "
+             f"och {len(values.columns)} kolumner"]
+    if len(stacked):
+        top, low = stacked.idxmax(), stacked.idxmin()
+        parts.append(f"starkast positiva: {top[0]} och {lower_first(top[1])} "
+                     f"({fmt(stacked[top], 2)})")
+        parts.append(f"starkast negativa: {low[0]} och {lower_first(low[1])} "
+                     f"({fmt(stacked[low], 2)})")
+        parts.append(f"n = {format_number(n.min())}–{format_number(n.max())} kommuner per cell")
+    missing = values.index[values.isna().all(axis=1)]
+    if len(missing):
+        parts.append(f"saknas i data: {', '.join(missing)}")
+    return "; ".join(parts) + "."
+
+
+def source_line(year: int) -> str:
+    return f"{KOLADA_SOURCE_LINE} Data avser {year}."
+
+
+def title(data: ValfardData) -> str:
+    """The report's title (naming the kommun in a kommun variant) and what the data are."""
+    heading = "Välfärd i hela landet"
+    if data.kommun is not None:
+        heading += f": {md(data.kommun_label)} ({data.kommun})"
+    classes = ", ".join(md(c) for c in data.kommuner["storleksklass"].cat.categories)
+    text = (
+        f"# {heading}\n\nData avser {data.year}. Kommuntyp enligt SKR:s kommungruppsindelning "
+        f"{data.kommungruppering}. Befolkningsstorlek (invånare, N01951, {data.year}) i "
+        f"storleksklasserna {classes}."
+    )
+    if data.kommun is not None:
+        text += (f" {md(data.kommun_label)} är markerad i figurerna och har en egen rad i "
+                 "tabellerna.")
+    return text
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    title: str
+    by: str
+    indicators: dict[str, str]
+    style: SpreadStyle
+    units: Units
+
+
+QUALITY_STYLE = SpreadStyle("Kvalitetsindex (0–100)", limits=(0, 100))
+
+
+COST_STYLE = SpreadStyle("Nettokostnadsavvikelse (%)", bars=True, zero_line=True)
+
+
+COST_UNITS = Units(" %", " procentenheter")
+
+
+FIGURES: dict[int, FigureSpec] = {
+    1: FigureSpec("Spridningen av kvalitetsindexen med avseende på kommuntyp",
+                  "kommuntyp", KVALITETSINDEX, QUALITY_STYLE, Units()),
+    2: FigureSpec("Spridningen av kvalitetsindex över befolkningsstorlek",
+                  "storleksklass", KVALITETSINDEX, QUALITY_STYLE, Units()),
+    3: FigureSpec("Avvikelsen från standardkostnad fördelat över kommuntyp",
+                  "kommuntyp", NETTOKOSTNADSAVVIKELSE, COST_STYLE, COST_UNITS),
+    4: FigureSpec("Avvikelsen från standardkostnad fördelat över befolkningsstorlek",
+                  "storleksklass", NETTOKOSTNADSAVVIKELSE, COST_STYLE, COST_UNITS),
+}
+
+
+def figure(data: ValfardData, number: int) -> Figure:
+    """Figure ``number`` (1–4): the drawing, its alt text, the data behind it (long: kommun
+    values, group means, all-kommun means) and the computed sentences under it."""
+    spec = FIGURES[number]
+    spread = data.spread(spec.by, spec.indicators)
+    sentences = spread_sentences(spread, spec.units)
+    if spec.style.bars:
+        sentences.insert(len(spec.indicators), largest_spread_sentence(spread, spec.units))
+    drawn = spread_figure(
+        spread.points, spread.summary, spread.overall, indicators=spec.indicators,
+        groups=spread.groups, style=spec.style, title=f"Figur {number}: {spec.title}",
+        subtitle=_subtitle(data, spread), source=source_line(data.year),
+        group_label=spread.grouping, marked=_marked(spread),
+        description=_plain(" ".join(sentences)),
+    )  # fmt: skip
+    note = "\n".join([
+        "Streckad linje: medelvärdet över alla kommuner med värde (ovägt). n = antal kommuner "
+        "med värde i gruppen.", "", *[f"- {s}" for s in sentences]])
+    return Figure(render_png(drawn), number, spec.title, drawn.alt_text, data=spread_csv(spread),
+                  source=source_line(data.year), note=note)
+
+
+def _marked(spread: GroupSpread) -> tuple[str, str, str] | None:
+    if spread.kommun is None:
+        return None
+    label = f"{spread.kommun_label} ({spread.kommun_group})"
+    return spread.kommun, label, spread.kommun_group
+
+
+def _subtitle(data: ValfardData, spread: GroupSpread) -> str:
+    return f"År {data.year}. Grupper: {lower_first(spread.grouping)}"
+
+
+def _plain(text: str) -> str:
+    """Markdown sentences as plain text (the figure's description)."""
+    return unescape_markdown(text.replace("**", ""))
+
+
+TABLES: dict[int, tuple[str, tuple[Variable, ...], tuple[Variable, ...]]] = {
+    2: ("Korrelationskoefficienten mellan kvalitetsmåtten och olika strukturella och icke "
+        "strukturella variabler", TABLE2_ROWS, TABLE2_COLUMNS),
+    3: ("Korrelationen mellan nettokostnadsavvikelsen och olika strukturella variabler",
+        TABLE3_ROWS, TABLE3_COLUMNS),
+}
+
+
+def table(data: ValfardData, number: int) -> Table:
+    """Table ``number`` (2–3): the correlations as shown, the long table behind them (r and n
+    per pair, the kommun's own values) and the notes on substituted or missing variables."""
+    heading, rows, columns = TABLES[number]
+    long = correlation_table(data.wide, rows, columns, year=data.year, kommun=data.kommun)
+    low, high = n_range(long)
+    counts = f"{low}–{high}" if low != high else f"{low}"
+    note = "\n".join([
+        f"Pearsons korrelationskoefficient över kommuner med värde på båda variablerna; "
+        f"{counts} kommuner per korrelation (kolumnen n i `tables/tabell{number}.csv`).",
+        "",
+        *[f"- {md(n)}" for n in notes(long)],
+    ])  # fmt: skip
+    return Table(correlation_display(long, data.kommun_label), number, heading, data=long,
+                 source=source_line(data.year), note=note, index=True)
+
+
+def statements(data: ValfardData) -> Table:
+    """The report's statements about figures 1–4 and Tabell 1 checked against the data."""
+    checked = spec_statements(
+        data.spread("kommuntyp", KVALITETSINDEX),
+        data.spread("storleksklass", KVALITETSINDEX),
+        data.spread("kommuntyp", NETTOKOSTNADSAVVIKELSE),
+    )
+    checked.loc[len(checked)] = debt_statement(data.skuld, data.skuld_geo)
+    return Table(checked.set_index("Påstående i rapporten"), 4,
+                 "Rapportens påståenden om figur 1–4 och tabell 1 prövade mot data",
+                 data=checked, name="pastaenden", index=True, source=source_line(data.year),
+                 note="Gruppernas medelvärden jämförs med medelvärdet över alla kommuner "
+                      f"(ovägt). Påståendet om tabell 1: {EUROSTAT_SOURCE_LINE}")
