@@ -155,3 +155,34 @@ def user_env(kolada_server, tmp_path) -> dict[str, str]:
                EUROSTAT_BASE_URL=kolada_server.eurostat_base_url,
                SKR_DATA_DIR=str(tmp_path / "data"), SKR_REPORTS_DIR=str(tmp_path / "reports"))
     return env
+
+
+# --- Kolada before and after a publication (issue 18: status, update, changes) ----------------
+
+
+@pytest.fixture(scope="session")
+def cycle_snapshots(tmp_path_factory) -> dict:
+    """Two copies of the recorded snapshot with a catalogue consistent with their values
+    (``tests/fixtures/kolada_cycle.py``): ``before`` (the recording's values, next year
+    announced) and ``after`` (2023 published two days ago for the Välfärd KPIs); ``today``."""
+    _require_snapshot()
+    from datetime import date
+
+    from fixtures.kolada_cycle import build_snapshot
+
+    root = tmp_path_factory.mktemp("kolada_cycle")
+    today = date.today()
+    return {"today": today,
+            "before": build_snapshot(root / "before", paths.SNAPSHOT_DIR, today),
+            "after": build_snapshot(root / "after", paths.SNAPSHOT_DIR, today, add_year=2023)}
+
+
+@pytest.fixture(scope="session")
+def cycle_servers(cycle_snapshots) -> Iterator[dict]:
+    """Replay servers over ``cycle_snapshots``: ``{"before": server, "after": server}``."""
+    from helpers.sources.replay.server import ReplayServer
+
+    servers = {name: ReplayServer(cycle_snapshots[name]).start() for name in ("before", "after")}
+    yield servers
+    for server in servers.values():
+        server.stop()
