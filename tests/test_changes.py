@@ -1,4 +1,5 @@
-"""``helpers.build.changes``: what changed between two versions of a variant folder."""
+"""``helpers.build.changes`` and ``.changes_text``: what changed between two versions of a
+variant folder."""
 
 from __future__ import annotations
 
@@ -17,9 +18,8 @@ from helpers.build.changes import (
     compare_tables,
     infer_keys,
     label_of,
-    markdown,
-    text,
 )
+from helpers.build.changes_text import markdown, text
 
 HEADER = "ar,typ,kpi,grupp,kommun,kommunnamn,varde,n,medelvarde\n"
 
@@ -149,6 +149,19 @@ def test_unchanged_versions(two_versions, tmp_path):
     before, _ = two_versions
     section = markdown(compare(before, before))
     assert "Inga tabeller eller figurer har ändrats." in section
+
+
+def test_a_kept_previous_version_with_gzipped_tables(two_versions, tmp_path):
+    import gzip
+    import shutil
+
+    before, after = two_versions
+    kept = tmp_path / "kept"
+    shutil.copytree(before, kept)
+    for csv in (kept / "tables").glob("*.csv"):
+        csv.with_name(csv.name + ".gz").write_bytes(gzip.compress(csv.read_bytes()))
+        csv.unlink()
+    assert markdown(compare(kept, after)) == markdown(compare(before, after))
 
 
 def test_tables_without_text_keys_or_with_repeated_rows():

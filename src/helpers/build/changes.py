@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers.formatting import escape_markdown, format_number
+from helpers.formatting import format_number
 
 MANIFEST = "manifest.json"
 TABLES = "tables"
@@ -115,8 +115,13 @@ class Version:
         return ", ".join(parts) or "uppgift om data saknas"
 
     def tables(self) -> dict[str, Path]:
+        """Table name (``figur1.csv``) → file; a kept previous version has them gzipped."""
         folder = self.folder / TABLES
-        return {p.name: p for p in sorted(folder.glob("*.csv"))} if folder.is_dir() else {}
+        if not folder.is_dir():
+            return {}
+        found = {p.name.removesuffix(".gz"): p for p in sorted(folder.glob("*.csv.gz"))}
+        found.update({p.name: p for p in sorted(folder.glob("*.csv"))})
+        return dict(sorted(found.items()))
 
     def figures(self) -> dict[str, str]:
         """Figure file → sha256, from the manifest or, without one, from the files."""
@@ -170,7 +175,8 @@ class TableChange:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A CSV as text (empty cells as ""), so codes such as 0180 stay as written."""
+    """A CSV (or ``.csv.gz``) as text (empty cells as ""), so codes such as 0180 stay as
+    written."""
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
@@ -268,35 +274,46 @@ def compare_tables(name: str, old: pd.DataFrame | None, new: pd.DataFrame | None
     result.added = [row_label(i) for i in new_rows.index.difference(old_rows.index, sort=False)]
     matched = new_rows.index.intersection(old_rows.index, sort=False)
     values = [c for c in common if c not in keys and c not in result.moved]
-    cells = []
+    cells: list[CellChange] = []
     for column in values:
-        before, after = old_rows.loc[matched, column], new_rows.loc[matched, column]
-        kind = column_kind(pd.concat([before, after]))
-        if kind == "text":
-            differs = before.to_numpy() != after.to_numpy()
-            cells += [CellChange(name, row_label(i), column, b, a, None)
-                      for i, b, a in zip(matched[differs], before[differs], after[differs],
-                                         strict=True)]
-            continue
-        a = pd.to_numeric(before, errors="coerce").to_numpy(dtype=float)
-        b = pd.to_numeric(after, errors="coerce").to_numpy(dtype=float)
-        both = ~np.isnan(a) & ~np.isnan(b)
-        same = np.isnan(a) & np.isnan(b)
-        same[both] = np.isclose(a[both], b[both], rtol=REL_TOL, atol=ABS_TOL)
-        decimals = _decimals(kind, pd.Series(np.concatenate([a, b])))
-        for i in np.flatnonzero(~same):
-            if both[i] and _number(before.iloc[i], decimals) == _number(after.iloc[i],
-                                                                        decimals):
-                result.hidden += 1
-                continue
-            delta = float(b[i] - a[i]) if both[i] else None
-            cells.append(CellChange(name, row_label(matched[i]), column, before.iloc[i],
-                                    after.iloc[i], delta, decimals))
+        found, hidden = _column_changes(name, column, old_rows.loc[matched, column],
+                                        new_rows.loc[matched, column], matched, row_label)
+        cells += found
+        result.hidden += hidden
     result.cells = sorted(cells, key=_size_order)
     if (result.cells or result.hidden or result.added or result.removed or result.moved
             or result.columns_added or result.columns_removed):
         result.state = "ändrad"
     return result
+
+
+
+def _column_changes(name: str, column: str, before: pd.Series, after: pd.Series, matched: Any,
+                    row_label: Any) -> tuple[list[CellChange], int]:
+    """The changed cells of one column of matched rows, and how many numbers changed by less
+    than the report's decimals show."""
+    kind = column_kind(pd.concat([before, after]))
+    if kind == "text":
+        differs = before.to_numpy() != after.to_numpy()
+        return [CellChange(name, row_label(i), column, b, a, None)
+                for i, b, a in zip(matched[differs], before[differs], after[differs],
+                                   strict=True)], 0
+    a = pd.to_numeric(before, errors="coerce").to_numpy(dtype=float)
+    b = pd.to_numeric(after, errors="coerce").to_numpy(dtype=float)
+    both = ~np.isnan(a) & ~np.isnan(b)
+    same = np.isnan(a) & np.isnan(b)
+    same[both] = np.isclose(a[both], b[both], rtol=REL_TOL, atol=ABS_TOL)
+    decimals = _decimals(kind, pd.Series(np.concatenate([a, b])))
+    cells, hidden = [], 0
+    for i in np.flatnonzero(~same):
+        if both[i] and number_text(before.iloc[i], decimals) == number_text(after.iloc[i],
+                                                                         decimals):
+            hidden += 1
+            continue
+        delta = float(b[i] - a[i]) if both[i] else None
+        cells.append(CellChange(name, row_label(matched[i]), column, before.iloc[i],
+                                after.iloc[i], delta, decimals))
+    return cells, hidden
 
 
 def _size_order(cell: CellChange) -> tuple[int, float]:
@@ -379,6 +396,18 @@ class Changes:
                     f"(data hämtade {self.after.fetched})")
         return "i förra versionen", "i den här versionen"
 
+def number_text(text: str, decimals: int) -> str:
+    """A CSV value in the report's number format (decimal comma, U+2212); "saknas" for an
+    empty cell; text as it is."""
+    if text == "":
+        return "saknas"
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return format_number(value, decimals) if math.isfinite(value) else text
+
+
 
 def _is_number_change(cell: CellChange) -> bool:
     return cell.delta is not None or bool(_NUMBER.match(cell.before or cell.after or "x"))
@@ -421,131 +450,6 @@ def compare(before: Path, after: Path, *, keys: Mapping[str, Sequence[str]] | No
     return Changes(old, new, tables, figures, verdicts)
 
 
-# --- text ----------------------------------------------------------------------------------
-
-
-def _number(text: str, decimals: int) -> str:
-    if text == "":
-        return "saknas"
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return format_number(value, decimals) if math.isfinite(value) else text
-
-
-def _signed(delta: float | None, decimals: int) -> str:
-    if delta is None:
-        return "–"
-    text = format_number(delta, decimals)
-    return f"+{text}" if delta > 0 and text.strip("0,") else text
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{format_number(n)} {one if n == 1 else many}"
-
-
-def _series(items: Sequence[str]) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " och " + items[-1]
-
-
-def _rows(rows: Sequence[tuple[str, ...]], limit: int = 3) -> str:
-    shown = "; ".join(escape_markdown(" · ".join(r)) for r in rows[:limit])
-    more = len(rows) - limit
-    return shown + (f" med flera ({format_number(more)} till)" if more > 0 else "")
-
-
-def table_summary(table: TableChange) -> str:
-    """"Figur 1 (tables/figur1.csv): 1 210 värden ändrade, 1 rad försvann; ar 2022 → 2023."."""
-    where = f"{table.label} (tables/{table.name})" if table.label != table.name \
-        else f"tables/{table.name}"
-    if table.state == "ny":
-        return f"{where}: ny i den här versionen."
-    if table.state == "borttagen":
-        return f"{where}: finns inte längre."
-    parts = []
-    if table.cells:
-        parts.append(_plural(len(table.cells), "värde ändrat", "värden ändrade"))
-    if table.added:
-        parts.append(_plural(len(table.added), "rad tillkom", "rader tillkom"))
-    if table.removed:
-        parts.append(_plural(len(table.removed), "rad försvann", "rader försvann"))
-    if table.hidden:
-        parts.append(_plural(table.hidden, "värde ändrat mindre än decimalerna visar",
-                             "värden ändrade mindre än decimalerna visar"))
-    if table.columns_added:
-        parts.append("nya kolumner " + ", ".join(escape_markdown(c)
-                                                 for c in table.columns_added))
-    if table.columns_removed:
-        parts.append("borttagna kolumner " + ", ".join(escape_markdown(c)
-                                                       for c in table.columns_removed))
-    moved = "; ".join(f"{escape_markdown(c)} {escape_markdown(a)} → {escape_markdown(b)}"
-                      for c, (a, b) in table.moved.items())
-    text = f"{where}: " + (", ".join(parts) or "inga värden ändrade")
-    return text + (f"; {moved}" if moved else "") + "."
-
-
-def markdown(changes: Changes, *, heading: str = "## Ändringar sedan förra versionen",
-             per_table: int = 3, limit: int = 12) -> str:
-    """The Swedish section of a rebuilt report (Markdown; every text from data escaped)."""
-    lines = [heading, "",
-             f"Förra versionen: {changes.before.describe()}. Den här versionen: "
-             f"{changes.after.describe()}.", ""]
-    if changes.unchanged:
-        lines.append("Inga tabeller eller figurer har ändrats.")
-        return "\n".join(lines) + "\n"
-    changed, same = changes.pieces()
-    lines.append(f"Ändrade: {_series([escape_markdown(x) for x in changed])}."
-                 + (f" Oförändrade: {_series([escape_markdown(x) for x in same])}."
-                    if same else ""))
-    if changes.verdicts:
-        before_when, after_when = changes.when()
-        lines += ["", "**Påståenden med ändrad bedömning**", ""]
-        lines += [f"- {escape_markdown(v.claim)} {v.text(before_when, after_when)}."
-                  .replace(". höll", ": höll").replace(". kunde", ": kunde")
-                  for v in changes.verdicts]
-    largest = changes.largest(per_table, limit)
-    if largest:
-        lines += ["", "**Största ändringarna, värde för värde**", "",
-                  "| Underlag | Rad | Kolumn | Förra versionen | Den här versionen | Ändring |",
-                  "|---|---|---|---:|---:|---:|"]
-        labels = {t.name: t.label for t in changes.tables}
-        for cell in largest:
-            lines.append(
-                f"| {escape_markdown(labels.get(cell.table, cell.table))} "
-                f"| {escape_markdown(' · '.join(cell.row))} | {escape_markdown(cell.column)} "
-                f"| {escape_markdown(_number(cell.before, cell.decimals))} "
-                f"| {escape_markdown(_number(cell.after, cell.decimals))} "
-                f"| {_signed(cell.delta, cell.decimals)} |")
-    moved_rows = [t for t in changes.changed_tables if t.added or t.removed]
-    if moved_rows:
-        lines += ["", "**Rader som tillkom eller försvann**", ""]
-        for table in moved_rows:
-            parts = []
-            if table.added:
-                parts.append(f"tillkom: {_rows(table.added)}")
-            if table.removed:
-                parts.append(f"försvann: {_rows(table.removed)}")
-            lines.append(f"- {escape_markdown(table.label)}: " + "; ".join(parts) + ".")
-    lines += ["", "**Per underlag**", ""]
-    lines += [f"- {table_summary(t)}" for t in changes.changed_tables]
-    figures = [f"{name} ({state})" for name, state in changes.figures.items()]
-    if figures:
-        lines.append(f"- Figurfiler: {escape_markdown(', '.join(figures))}.")
-    return "\n".join(lines) + "\n"
-
-
-def text(changes: Changes) -> str:
-    """The same content as plain text, for ``skr-report diff``."""
-    from helpers.formatting import unescape_markdown
-
-    plain = markdown(changes, heading="Ändringar sedan förra versionen", limit=20)
-    return unescape_markdown(plain.replace("**", ""))
-
-
 __all__ = [
     "CLAIM",
     "VERDICT",
@@ -558,8 +462,7 @@ __all__ = [
     "compare_tables",
     "infer_keys",
     "label_of",
-    "markdown",
+    "number_text",
     "read_table",
-    "text",
     "verdict_changes",
 ]
