@@ -186,3 +186,18 @@ def cycle_servers(cycle_snapshots) -> Iterator[dict]:
     yield servers
     for server in servers.values():
         server.stop()
+
+
+# --- the browser --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory) -> Iterator:
+    """A DevTools session (``fixtures.chromium.DevTools``) on headless Chromium with a fresh
+    profile, shared by a test module; tests open their page with ``browser.navigate(url)``."""
+    from fixtures import chromium
+
+    if chromium.CHROMIUM is None:
+        pytest.skip(chromium.MISSING)
+    with chromium.launch(tmp_path_factory.mktemp("chromium-profile")) as tools:
+        yield tools

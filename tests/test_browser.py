@@ -5,91 +5,13 @@ from __future__ import annotations
 
 import base64
 import io
-import json
-import re
-import shutil
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from fixtures.chromium import requires_chromium
 from fixtures.fixture_report import fixture_settings, fixture_variant
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--remote-debugging-port=0", "--window-size=1200,1600"]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed: run "
-                       "scripts/install-system-deps.sh (Debian package chromium)"),
-]
-
-
-class DevTools:
-    """A minimal Chrome DevTools protocol session on one page."""
-
-    def __init__(self, ws_url: str):
-        import websocket
-
-        self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
-        self.next_id = 0
-        self.events: list[dict] = []
-
-    def send(self, method: str, **params) -> dict:
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            self.events.append(message)
-
-    def wait_for(self, method: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        if any(e.get("method") == method for e in self.events):
-            return
-        while time.monotonic() < deadline:
-            message = json.loads(self.ws.recv())
-            self.events.append(message)
-            if message.get("method") == method:
-                return
-        raise TimeoutError(method)
-
-
-@pytest.fixture
-def browser(tmp_path):
-    process = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-                                "about:blank"], stderr=subprocess.PIPE, text=True)
-    port = None
-    deadline = time.monotonic() + 60
-    while port is None and time.monotonic() < deadline:
-        line = process.stderr.readline()
-        match = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
-        if match:
-            port = int(match.group(1))
-        elif not line and process.poll() is not None:
-            break
-    if port is None:
-        process.kill()
-        pytest.fail("chromium did not start its DevTools endpoint")
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
-            pages = [t for t in json.load(answer) if t["type"] == "page"]
-        tools = DevTools(pages[0]["webSocketDebuggerUrl"])
-        yield tools
-        tools.ws.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+pytestmark = [pytest.mark.slow, pytest.mark.browser, requires_chromium]
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +29,9 @@ def exported_html(tmp_path_factory) -> Path:
 def test_exported_html_renders_offline_without_errors(browser, exported_html):
     from PIL import Image, ImageStat
 
-    for domain in ("Page", "Network", "Runtime", "Log"):
+    for domain in ("Network", "Runtime", "Log"):
         browser.send(f"{domain}.enable")
-    browser.send("Page.navigate", url=exported_html.as_uri())
-    browser.wait_for("Page.loadEventFired")
+    browser.navigate(exported_html.as_uri())
     images = browser.send("Runtime.evaluate", returnByValue=True, expression=(
         "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])"))
     shot = browser.send("Page.captureScreenshot", format="png")
