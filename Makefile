@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 KERNEL := skr-report
+AXE := tests/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: install system-deps test lint lab report bench clean
 
@@ -23,7 +24,12 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
-test: $(STAMP) system-deps lint
+# axe-core for the accessibility tests, as pinned in tests/axe/package-lock.json (npm registry)
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/axe --no-audit --no-fund --silent \
+		&& touch $@; else echo "npm not found: the axe-core tests will be skipped"; fi
+
+test: $(STAMP) system-deps lint $(AXE)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lab: $(STAMP)
@@ -36,4 +42,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_fetch.py
 
 clean:
-	rm -rf $(VENV) data/processed/* reports/*
+	rm -rf $(VENV) data/processed/* reports/* tests/axe/node_modules

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the browser test and the PDF page checks use, when they are
+# Installs the Debian packages the browser tests and the PDF page checks use, when they are
 # missing and apt can be used (root, or passwordless sudo). PDFs themselves need no system
 # package (Typst and pandoc come from pip). Prints what it did; never fails the build just
 # because apt is unavailable: the tests that need these tools then say what is missing.
 set -uo pipefail
 
-packages=(chromium fonts-dejavu-core poppler-utils)
+packages=(chromium fonts-dejavu-core poppler-utils npm)
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+command -v npm >/dev/null || missing+=(npm)  # installs axe-core (tests/axe) from the npm registry
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
