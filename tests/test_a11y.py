@@ -32,6 +32,9 @@ BAD_HTML = f"""<!doctype html><html lang="sv"><head><title>Prov</title></head><b
 <table><thead><tr><th></th><th>Nyckeltal</th></tr></thead>
 <tbody><tr><th scope="col">Invånare</th><td>N01951</td></tr>
 <tr><td>Tätortsgrad</td><td>N00954</td></tr></tbody></table>
+<table><caption>Tabell 6: Utan radrubriker</caption>
+<tr><th scope="col">Kommun</th><th scope="col">Invånare</th></tr>
+<tr><td>Åsele</td><td>2 782</td></tr></table>
 </body></html>"""
 
 
@@ -60,6 +63,7 @@ def test_html_findings_name_each_broken_rule_and_element(tmp_path):
         ("th-no-scope", "table 1 th (row 1, column 2)"),
         ("th-scope-wrong", "table 1 th (row 2, column 1)"),
         ("row-header-not-th", "table 1 row 2"),
+        ("row-header-not-th", "Tabell 6"),
     ]
     assert "327 characters" in found[1].detail
     assert "1 of 1 sentences" in found[3].detail
