@@ -17,7 +17,7 @@ PAGE = """<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>Prov
 <figcaption id="bildtext">Figur 1: Kvalitetsindex per kommungrupp</figcaption></figure>
 <figure><img alt="Karta." src="data:image/png;base64,iVBORw0KGgo="><figcaption>Figur 2: Utan
 namn</figcaption></figure>
-<p id="beskrivning">Högst i C6 Mindre stad/tätort.</p>
+<p id="beskrivning">Högst i C6 Mindre stad/tätort. <a href="f.csv">Data (CSV)</a></p>
 <table><caption>Tabell 1: Invånare</caption>
 <thead><tr><th scope="col">Kommun</th><th scope="col">Invånare</th></tr></thead>
 <tbody><tr><th scope="row">Åsele</th><td>2 782</td></tr></tbody></table>
@@ -37,13 +37,18 @@ def test_a_figure_is_announced_with_its_caption_alt_and_description(page):
     assert announce(page, "figure") == [
         "figure, Figur 1: Kvalitetsindex per kommungrupp",
         "image, Stapeldiagram: förskolan har högst kvalitetsindex., "
-        "Högst i C6 Mindre stad/tätort.",
+        "Högst i C6 Mindre stad/tätort. Data (CSV)",
         "Figur 1: Kvalitetsindex per kommungrupp"]
 
 
 def test_chromium_names_a_figure_from_its_figcaption_only_through_aria_labelledby(page):
     assert announce(page, "figure:nth-of-type(2)") == ["figure", "image, Karta.",
                                                        "Figur 2: Utan namn"]
+
+
+def test_a_link_is_announced_once_by_its_name(page):
+    assert announce(page, "#beskrivning") == [
+        "paragraph", "Högst i C6 Mindre stad/tätort.", "link, Data (CSV)"]
 
 
 def test_a_table_is_announced_with_its_name_size_and_cells(page):
