@@ -221,6 +221,17 @@ def test_manifest_lists_parameters_vintage_and_sha256(built_fixture):
     for name in ("fixture_report.html", "fixture_report.pdf", "fixture_report.ipynb",
                  "tables/figur1.csv", "figures/figur1.png"):
         assert manifest["outputs"][name] == sha256_file(built_fixture / name)
+    # how to build it again, and what `skr-report status` and `diff` read (issue 18)
+    assert manifest["params_file"].endswith("fixture.yaml")
+    assert manifest["overrides"] == {"kommun": "2463"}
+    assert manifest["family"] == "fixture" and manifest["year_fixed"] is True
+    assert manifest["data"]["years_rule"] == "all"
+    assert manifest["data"]["source_id"] == "api:127.0.0.1:1/v3"
+    assert set(manifest["data"]["data_digests"]) == {"values/N01951", "source"}
+    assert manifest["tables"] == {
+        "tables/figur1.csv": {"label": "Figur 1", "title": "Värden per grupp 2022",
+                              "keys": ["grupp"]},
+        "tables/tabell1.csv": {"label": "Tabell 1", "title": "Nyckeltal från Kolada"}}
 
 
 def test_snapshot_vintage_in_swedish():

@@ -31,7 +31,13 @@ import nbformat
 from tqdm.auto import tqdm
 
 from helpers import paths
-from helpers.build.digests import code_digest, data_digest, inputs_digest, is_up_to_date
+from helpers.build.digests import (
+    code_digest,
+    combined,
+    inputs_digest,
+    is_up_to_date,
+    variant_data_digests,
+)
 from helpers.build.index import write_index
 from helpers.build.kernel import KernelSession, kernel_env
 from helpers.build.options import check_jobs, resolve_kommuner
@@ -155,9 +161,11 @@ def plan_variants(params_file: ParamsFile, kommuner: str | Sequence[str] | None,
         try:
             # the kommun changes neither the KPIs nor the data year settled by prepare()
             params = prepared.params if code is None else by_code[code]
+            overrides = params_file.overrides | ({} if code is None else {"kommun": code})
             variants.append(variant_for(params, params_file.path, year=prepared.year,
                                         kpis=prepared.fetch.kpis, source=prepared.source,
-                                        settings=settings))
+                                        settings=settings, overrides=overrides,
+                                        years_by_kpi=prepared.fetch.years_by_kpi))
         except ParamsError as exc:
             invalid[_variant_name(params_file, code)] = str(exc)
     return variants, invalid
@@ -221,15 +229,15 @@ def build_many(variants: Sequence[Variant], formats: Sequence[str], *, jobs: int
         return result
 
     code = code_digest()
-    data_by_kpis: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
+    by_kind: dict[tuple[Any, ...], dict[str, str]] = {}
     todo: list[tuple[Variant, str]] = []
     for variant in variants:
-        key = (tuple(variant.kpis), tuple(variant.eurostat))
-        if key not in data_by_kpis:
-            data_by_kpis[key] = data_digest(variant.kpis, settings.processed_dir,
-                                            variant.eurostat)
-        inputs = inputs_digest(variant, data=data_by_kpis[key], code=code, settings=settings,
-                               notice=settings.notice)
+        key = (tuple(variant.kpis), tuple(variant.eurostat), variant.year)
+        if key not in by_kind:
+            by_kind[key] = variant_data_digests(variant, settings.processed_dir)
+        variant.data_digests = by_kind[key]
+        inputs = inputs_digest(variant, data=combined(by_kind[key]), code=code,
+                               settings=settings, notice=settings.notice)
         out_dir = Path(settings.reports_dir) / variant.name
         if not force and is_up_to_date(out_dir, inputs, formats, variant.report):
             result.results.append(VariantResult(variant.name, "skipped", out_dir))

@@ -1,5 +1,10 @@
 """Whether a variant is up to date: content hashes of what it is built from (notebook,
-parameters, the processed data it reads, the package's code and version, the notice)."""
+parameters, the processed data it reads, the package's code and version, the notice).
+
+The data digest covers what the variant reads, not whole files: a KPI's rows up to the
+variant's year, the kommun table of its year, its Eurostat tables, the kind of source. A
+fixed-year variant is therefore not rebuilt when a later year arrives, and is when its own
+rows change."""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ import helpers
 from helpers import __version__, paths
 from helpers.build.manifest import read_manifest
 from helpers.build.variant import RunSettings, Variant
+from helpers.datasets.values import read_period_digests, rows_digest
+from helpers.sources.identity import source_id_of
 
 
 def _sha256_bytes(data: bytes) -> str:
@@ -42,35 +49,73 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def data_digest(kpis: Iterable[str], processed_dir: Path, eurostat: Iterable[str] = ()) -> str:
-    """sha256 over the processed files a variant reads: its KPIs' values, kommun tables, source,
-    and its Eurostat tables with their source."""
+def data_digests(kpis: Iterable[str], processed_dir: Path, eurostat: Iterable[str] = (),
+                 year: int | None = None) -> dict[str, str]:
+    """What a variant of ``year`` reads of ``data/processed``, digest by digest: each KPI's rows
+    up to ``year`` (``datasets.values.period_digests``: a later year added leaves a fixed-year
+    variant's digest as it was), the kommun table it reads, its Eurostat tables, and the kind
+    of source (live API or which recording; not the fetch time, nor the replay's port)."""
     processed_dir = Path(processed_dir)
-    files = [processed_dir / "values" / f"{kpi}.parquet" for kpi in sorted(set(kpis))]
-    files += sorted(processed_dir.glob("kommuner_*.parquet"))
-    datasets = sorted(set(eurostat))
-    files += [processed_dir / "eurostat" / f"{name}.parquet" for name in datasets]
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode())
-        digest.update(file_digest(path).encode() if path.is_file() else b"absent")
-    digest.update(json.dumps(_stable_source(processed_dir), sort_keys=True).encode())
-    if datasets:
-        digest.update(json.dumps(_stable_source(processed_dir / "eurostat"),
-                                 sort_keys=True).encode())
-    return digest.hexdigest()
+    found = {}
+    for kpi in sorted(set(kpis)):
+        path = processed_dir / "values" / f"{kpi}.parquet"
+        found[f"values/{kpi}"] = (rows_digest(read_period_digests(kpi, processed_dir,
+                                                                  file_digest(path)), year)
+                                  if path.is_file() else "absent")
+    table = _kommun_table(processed_dir, year)
+    if table is not None:
+        found[table.name] = file_digest(table)
+    for name in sorted(set(eurostat)):
+        path = processed_dir / "eurostat" / f"{name}.parquet"
+        found[f"eurostat/{name}"] = file_digest(path) if path.is_file() else "absent"
+    found["source"] = _sha256_bytes(json.dumps(_stable_source(processed_dir),
+                                               sort_keys=True).encode())
+    if eurostat:
+        found["eurostat/source"] = _sha256_bytes(json.dumps(
+            _stable_source(processed_dir / "eurostat"), sort_keys=True).encode())
+    return found
+
+
+def _kommun_table(processed_dir: Path, year: int | None) -> Path | None:
+    """The kommun table a report of ``year`` reads: that year's, else the latest written."""
+    if year is not None and (processed_dir / f"kommuner_{year}.parquet").is_file():
+        return processed_dir / f"kommuner_{year}.parquet"
+    tables = sorted(processed_dir.glob("kommuner_*.parquet"))
+    return tables[-1] if tables else None
+
+
+def data_digest(kpis: Iterable[str], processed_dir: Path, eurostat: Iterable[str] = (),
+                year: int | None = None) -> str:
+    """One sha256 over :func:`data_digests`."""
+    return combined(data_digests(kpis, processed_dir, eurostat, year))
+
+
+def combined(digests: dict[str, str]) -> str:
+    """One sha256 over a variant's :func:`data_digests`."""
+    return _sha256_bytes(json.dumps(digests, sort_keys=True).encode())
+
+
+def variant_data_digests(variant: Variant, processed_dir: Path) -> dict[str, str]:
+    """:func:`data_digests` of a variant (kept on it once computed: a batch computes them once
+    per kind of variant, before the variants go to the workers)."""
+    if not variant.data_digests:
+        variant.data_digests = data_digests(variant.kpis, processed_dir, variant.eurostat,
+                                            variant.year)
+    return variant.data_digests
 
 
 def _stable_source(processed_dir: Path) -> dict[str, Any]:
-    """source.json without what changes between runs of the same data (the replay port)."""
+    """source.json without what changes between fetches of the same data: the fetch time, the
+    replay's port, the KPIs fetched so far (also for other reports); the recording is named by
+    its vintage's digest (``sources.identity``)."""
     try:
         source = json.loads((Path(processed_dir) / "source.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if source.get("snapshot"):
-        source.pop("base_url", None)
-    source.pop("kpis", None)  # every KPI fetched so far, also for other reports
-    return source
+    stable = {key: value for key, value in source.items()
+              if key not in ("base_url", "fetched_at", "kpis", "snapshot_vintage", "updated")}
+    stable["source_id"] = source_id_of(source)
+    return stable
 
 
 def inputs_digest(variant: Variant, *, data: str | None = None, code: str | None = None,
@@ -80,7 +125,7 @@ def inputs_digest(variant: Variant, *, data: str | None = None, code: str | None
     payload = {
         "notebook": file_digest(variant.notebook),
         "parameters": variant.parameters,
-        "data": data or data_digest(variant.kpis, settings.processed_dir, variant.eurostat),
+        "data": data or combined(variant_data_digests(variant, settings.processed_dir)),
         "code": code or code_digest(),
         "notice": notice,
     }

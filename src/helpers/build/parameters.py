@@ -33,6 +33,11 @@ class ParamsFile:
     """Key → the option it came from (``{"kommun": "--kommuner"}``), for messages."""
 
     @property
+    def overrides(self) -> dict[str, Any]:
+        """The values the command line gave (``{"kommun": "0114"}``), as given."""
+        return {key: self.data[key] for key in self.origins if key in self.data}
+
+    @property
     def model(self) -> type[ReportParams]:
         return model_for(self.data.get("report"), self.path)
 

@@ -30,10 +30,10 @@ from typing import Any
 
 import nbformat
 
-from helpers.build.digests import inputs_digest, versions
+from helpers.build.digests import inputs_digest, variant_data_digests, versions
 from helpers.build.index import write_index
 from helpers.build.kernel import KernelSession, kernel_env
-from helpers.build.manifest import write_manifest
+from helpers.build.manifest import tables_of, write_manifest
 from helpers.build.parameters import ParamsFile
 from helpers.build.publish import STAGING_DIR_NAME, clear_failure, publish, record_failure
 from helpers.build.variant import (
@@ -50,6 +50,7 @@ from helpers.params import ParamsError, ReportParams
 from helpers.rendering.cleaning import clean_notebook
 from helpers.rendering.export import Exporter
 from helpers.rendering.provenance import report_info
+from helpers.sources.identity import source_id_of
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,12 @@ log = logging.getLogger(__name__)
 
 
 def variant_for(params: ReportParams, params_path: Path, *, year: int | None,
-                kpis: Iterable[str], source: Mapping[str, Any],
-                settings: RunSettings) -> Variant:
-    """A :class:`Variant` from validated parameters (checks that the notebook exists)."""
+                kpis: Iterable[str], source: Mapping[str, Any], settings: RunSettings,
+                overrides: Mapping[str, Any] | None = None,
+                years_by_kpi: Mapping[str, Sequence[int]] | None = None) -> Variant:
+    """A :class:`Variant` from validated parameters (checks that the notebook exists);
+    ``overrides`` are the command line's changes to the parameter file, ``years_by_kpi`` the
+    years with data of each KPI (``FetchResult.years_by_kpi``)."""
     notebook = Path(settings.notebooks_dir) / f"{params.report}.ipynb"
     if not notebook.is_file():
         raise ParamsError(f"{params_path}: key 'report': no notebook {notebook} for report "
@@ -76,7 +80,10 @@ def variant_for(params: ReportParams, params_path: Path, *, year: int | None,
     return Variant(name=params.variant_name(Path(params_path).stem), params=params,
                    params_path=Path(params_path), notebook=notebook, year=year,
                    kpis=sorted(set(kpis)), source=dict(source), eurostat=eurostat,
-                   place=place_of(params, settings.processed_dir, year))
+                   place=place_of(params, settings.processed_dir, year),
+                   overrides=dict(overrides or {}),
+                   kpi_years={} if years_by_kpi is None else
+                   {kpi: max(years_by_kpi.get(kpi, ()), default=None) for kpi in sorted(set(kpis))})
 
 
 def prepare_variant(params_file: ParamsFile, *, client: Any, settings: RunSettings,
@@ -88,7 +95,9 @@ def prepare_variant(params_file: ParamsFile, *, client: Any, settings: RunSettin
     params = params_file.validate(catalogue_for(client))
     prepared = prepare(params, client, settings.processed_dir, eurostat_client=eurostat_client)
     return variant_for(prepared.params, params_file.path, year=prepared.year,
-                       kpis=prepared.fetch.kpis, source=prepared.source, settings=settings)
+                       kpis=prepared.fetch.kpis, source=prepared.source, settings=settings,
+                       overrides=params_file.overrides,
+                       years_by_kpi=prepared.fetch.years_by_kpi)
 
 
 def variant_info(variant: Variant, parameters: Mapping[str, Any], settings: RunSettings,
@@ -97,6 +106,20 @@ def variant_info(variant: Variant, parameters: Mapping[str, Any], settings: RunS
     return report_info(variant.params, variant=variant.name, year=variant.year,
                        kpis=variant.kpis, source=variant.source, place=variant.place,
                        parameters=parameters, fallback=settings.notice, csv_files=csv_files)
+
+
+def manifest_fields(variant: Variant) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the manifest says besides the provenance: how to build the variant again (top
+    level) and what ``skr-report status`` compares (under ``data``)."""
+    build = {"params_file": variant.params_file, "overrides": variant.overrides,
+             "family": variant.family, "year_fixed": variant.year_fixed}
+    data: dict[str, Any] = {"years_rule": type(variant.params).years_rule,
+                            "source_id": source_id_of(variant.source)}
+    if variant.kpi_years:
+        data["kpi_years"] = dict(variant.kpi_years)
+    if variant.data_digests:
+        data["data_digests"] = dict(variant.data_digests)
+    return build, data
 
 
 def _failure(variant: Variant, exc: BaseException, nb: Any) -> VariantFailed:
@@ -135,6 +158,43 @@ def _export_failure(variant: Variant, exc: BaseException) -> VariantFailed:
     return VariantFailed(variant.name, message, ename=type(exc).__name__, evalue=str(exc))
 
 
+def _staging_folder(reports_dir: Path, variant: str) -> Path:
+    """A fresh folder ``reports/.staging/<variant>-XXXX/`` with the umask's mode."""
+    staging_root = reports_dir / STAGING_DIR_NAME
+    staging_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{variant}-", dir=staging_root))
+    staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; mkdir would not
+    return staging
+
+
+def _execute(variant: Variant, nb: Any, parameters: Mapping[str, Any], staging: Path, *,
+             session: KernelSession, settings: RunSettings) -> Any:
+    """Run the notebook in ``staging`` and write its cleaned copy there; a failing cell is
+    recorded and raised as :class:`VariantFailed`."""
+    try:
+        executed = session.execute(nb, parameters, staging, timeout=settings.cell_timeout)
+    except Exception as exc:
+        failure = _failure(variant, exc, nb)
+        record_failure(settings.reports_dir, variant.name, str(failure))
+        raise failure from exc
+    cleaned = clean_notebook(executed)
+    # nbformat.writes' layout (indent 1, sorted keys) without re-validating the schema
+    (staging / f"{variant.report}.ipynb").write_text(
+        json.dumps(cleaned, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    return cleaned
+
+
+def _export(variant: Variant, cleaned: Any, info: Any, staging: Path,
+            formats: Sequence[str], exporter: Exporter, settings: RunSettings) -> list[Path]:
+    try:
+        return exporter.export(cleaned, info, staging, formats)
+    except Exception as exc:
+        failure = _export_failure(variant, exc)
+        record_failure(settings.reports_dir, variant.name, str(failure))
+        raise failure from exc
+
+
 def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
                   session: KernelSession, exporter: Exporter, settings: RunSettings,
                   inputs: str | None = None, nb_source: Any = None) -> VariantResult:
@@ -145,39 +205,26 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
     started = time.perf_counter()
     reports_dir = Path(settings.reports_dir)
     target = reports_dir / variant.name
-    staging_root = reports_dir / STAGING_DIR_NAME
-    staging_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{variant.name}-", dir=staging_root))
-    staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; mkdir would not
+    staging = _staging_folder(reports_dir, variant.name)
     nb = nb_source if nb_source is not None else nbformat.read(variant.notebook, as_version=4)
     parameters = dict(variant.parameters)
     try:
-        try:
-            executed = session.execute(nb, parameters, staging, timeout=settings.cell_timeout)
-        except Exception as exc:
-            failure = _failure(variant, exc, nb)
-            record_failure(reports_dir, variant.name, str(failure))
-            raise failure from exc
-        cleaned = clean_notebook(executed)
-        # nbformat.writes' layout (indent 1, sorted keys) without re-validating the schema
-        (staging / f"{variant.report}.ipynb").write_text(
-            json.dumps(cleaned, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-            encoding="utf-8")
+        cleaned = _execute(variant, nb, parameters, staging, session=session,
+                           settings=settings)
         csv_files = sorted(p.relative_to(staging).as_posix()
                            for p in (staging / "tables").glob("*.csv"))
         info = variant_info(variant, parameters, settings, csv_files)
-        try:
-            files = exporter.export(cleaned, info, staging, formats)
-        except Exception as exc:
-            failure = _export_failure(variant, exc)
-            record_failure(reports_dir, variant.name, str(failure))
-            raise failure from exc
+        files = _export(variant, cleaned, info, staging, formats, exporter, settings)
         inputs = inputs or inputs_digest(variant, settings=settings, notice=settings.notice)
+        variant_data_digests(variant, settings.processed_dir)
         built = {f.name: inputs for f in files}
+        build, data = manifest_fields(variant)
+        tables = tables_of(cleaned)
 
         def finish(kept: Mapping[str, str]) -> None:
             write_manifest(staging, info, inputs_sha256=inputs, versions=versions(),
-                           built_from={**kept, **built})
+                           built_from={**kept, **built}, build=build, data=data,
+                           tables=tables)
 
         others = [f"{variant.report}.{fmt}" for fmt in FORMATS if fmt not in formats]
         publish(staging, target, reports_dir, keep=others, finish=finish)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.build.publications import Publication, SourceCheck
+from helpers.build.variant import family_of
 
 MANIFEST = "manifest.json"
 UP_TO_DATE = "up to date"
@@ -90,15 +91,6 @@ class Published:
             kpi_years=dict(data.get("kpi_years") or {}),
             fetched_at=_moment(data.get("fetched_at")),
             eurostat=data.get("eurostat"), folder=folder)
-
-
-def family_of(variant: str, params_file: str | None = None, kommun: str | None = None) -> str:
-    """``valfard-0114`` (kommun 0114) → ``valfard``: the parameter file's stem without the kommun
-    a batch or a parameter file added to it."""
-    stem = Path(params_file).stem if params_file else variant
-    if kommun and stem.endswith(f"-{kommun}"):
-        stem = stem[: -len(kommun) - 1]
-    return stem
 
 
 def _moment(value: Any) -> datetime | None:

@@ -58,10 +58,38 @@ class Variant:
     """Eurostat datasets the notebook reads from ``data/processed/eurostat/``."""
     place: str | None = None
     """The kommun or region the variant is about, as the report names it ("Åsele (2463)")."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """What the command line changed in the parameter file (``{"kommun": "0114"}``): with
+    ``params_path`` it is how ``skr-report update`` builds the variant again."""
+    kpi_years: dict[str, int | None] = field(default_factory=dict)
+    """KPI → the last year with data when the data were fetched (None: no data)."""
+    data_digests: dict[str, str] = field(default_factory=dict)
+    """What it reads of ``data/processed``, digest by digest (``build.digests``)."""
 
     @property
     def report(self) -> str:
         return self.params.report
+
+    @property
+    def family(self) -> str:
+        """The parameter file's name without the kommun: every kommun variant of one file is
+        one row of ``skr-report status``."""
+        return family_of(self.name, self.params_path, self.params.kommun)
+
+    @property
+    def params_file(self) -> str:
+        """The parameter file, relative to the project when it lies there (as the manifest
+        records it)."""
+        path = Path(self.params_path).resolve()
+        try:
+            return path.relative_to(paths.PROJ_ROOT.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    @property
+    def year_fixed(self) -> bool:
+        """True when the parameters fix the year; False when it follows the latest data."""
+        return self.params.year is not None
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -80,6 +108,16 @@ class VariantResult:
     files: list[Path] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+
+
+def family_of(variant: str, params_file: str | Path | None = None,
+              kommun: str | None = None) -> str:
+    """``valfard-0114`` (kommun 0114) → ``valfard``: the parameter file's stem without the kommun
+    a batch or a parameter file added to it."""
+    stem = Path(params_file).stem if params_file else variant
+    if kommun and stem.endswith(f"-{kommun}"):
+        stem = stem[: -len(kommun) - 1]
+    return stem
 
 
 def normalize_formats(formats: str | Iterable[str]) -> tuple[str, ...]:

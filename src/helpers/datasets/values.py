@@ -10,6 +10,7 @@ its folder and renamed into place.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -27,6 +28,7 @@ from helpers.params import FIRST_YEAR
 log = logging.getLogger(__name__)
 
 LIVE_API_HOST = "api.kolada.se"
+DIGESTS_SUFFIX = ".digests.json"
 _VALUE_DTYPES = {
     "kpi": "str",
     "municipality": "str",
@@ -66,12 +68,57 @@ def years_by_kpi(values: pd.DataFrame) -> dict[str, list[int]]:
 
 
 def write_values(values: pd.DataFrame, kpis: Iterable[str], processed_dir: Path) -> None:
-    """One parquet file per KPI (an empty one for a KPI without values); call under the fetch
-    lock."""
+    """One parquet file per KPI (an empty one for a KPI without values) and its
+    :func:`period_digests` beside it (``<KPI>.digests.json``); call under the fetch lock."""
     (processed_dir / "values").mkdir(parents=True, exist_ok=True)
     for kpi in kpis:
-        atomic_write_parquet(values[values["kpi"] == kpi].reset_index(drop=True),
-                             processed_dir / "values" / f"{kpi}.parquet")
+        rows = values[values["kpi"] == kpi].reset_index(drop=True)
+        target = processed_dir / "values" / f"{kpi}.parquet"
+        atomic_write_parquet(rows, target)
+        digests = {"file_sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+                   "through": period_digests(rows)}
+        atomic_write_bytes(target.with_suffix(DIGESTS_SUFFIX),
+                           json.dumps(digests, sort_keys=True).encode("utf-8"))
+
+
+def period_digests(rows: pd.DataFrame) -> dict[str, str]:
+    """Year → sha256 of the KPI's rows with ``period`` up to that year (each year with rows).
+
+    What a report of a year reads of a KPI is its rows up to that year, so a variant whose
+    parameters fix 2022 keeps its digest when 2023 is added, and changes it when a value up to
+    2022 is revised. Rows in a fixed order, hashed column-wise by pandas."""
+    if rows.empty:
+        return {}
+    rows = (rows[list(_VALUE_DTYPES)].astype(_VALUE_DTYPES)
+            .sort_values(["period", "municipality", "gender"], kind="stable")
+            .reset_index(drop=True))
+    hashes = pd.util.hash_pandas_object(rows, index=False).to_numpy()
+    periods = rows["period"].to_numpy()
+    digest, found = hashlib.sha256(), {}
+    for year in sorted(set(periods.tolist())):
+        start, end = periods.searchsorted(year, "left"), periods.searchsorted(year, "right")
+        digest.update(hashes[start:end].tobytes())
+        found[str(year)] = digest.copy().hexdigest()
+    return found
+
+
+def rows_digest(through: dict[str, str], year: int | None) -> str:
+    """The digest of the rows up to ``year`` (None: all) from :func:`period_digests`."""
+    years = sorted(int(y) for y in through if year is None or int(y) <= int(year))
+    return through[str(years[-1])] if years else "no rows"
+
+
+def read_period_digests(kpi: str, processed_dir: Path, file_sha256: str) -> dict[str, str]:
+    """The KPI's :func:`period_digests`: from ``<KPI>.digests.json`` when it belongs to the
+    parquet file as it is (``file_sha256``), else computed from the file."""
+    folder = Path(processed_dir) / "values"
+    try:
+        stored = json.loads((folder / f"{kpi}{DIGESTS_SUFFIX}").read_text(encoding="utf-8"))
+        if stored.get("file_sha256") == file_sha256:
+            return dict(stored["through"])
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    return period_digests(pd.read_parquet(folder / f"{kpi}.parquet"))
 
 
 def write_source(client: Any, processed_dir: Path) -> dict:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from IPython.display import display
@@ -29,26 +30,32 @@ SKR = "skr"
 """The output-metadata key of the caption convention."""
 
 
-def figure_metadata(number: int, title: str, alt: str, *, csv: str | None = None,
-                    source: str | None = None) -> dict[str, Any]:
-    """The ``{"skr": …}`` output metadata of a figure (see the module docstring)."""
-    meta = {"kind": "figure", "number": int(number), "title": str(title), "alt": str(alt)}
+def _optional(meta: dict[str, Any], csv: str | None, source: str | None,
+              keys: Sequence[str] | None) -> dict[str, Any]:
     if csv:
         meta["csv"] = str(csv)
     if source:
         meta["source"] = str(source)
+    if keys:
+        meta["keys"] = [str(k) for k in keys]
     return {SKR: meta}
+
+
+def figure_metadata(number: int, title: str, alt: str, *, csv: str | None = None,
+                    source: str | None = None,
+                    keys: Sequence[str] | None = None) -> dict[str, Any]:
+    """The ``{"skr": …}`` output metadata of a figure (see the module docstring); ``keys``:
+    the CSV's columns that tell its rows apart (what a comparison of versions matches on)."""
+    meta = {"kind": "figure", "number": int(number), "title": str(title), "alt": str(alt)}
+    return _optional(meta, csv, source, keys)
 
 
 def table_metadata(number: int, title: str, *, csv: str | None = None,
-                   source: str | None = None) -> dict[str, Any]:
+                   source: str | None = None,
+                   keys: Sequence[str] | None = None) -> dict[str, Any]:
     """The ``{"skr": …}`` output metadata of a table."""
     meta: dict[str, Any] = {"kind": "table", "number": int(number), "title": str(title)}
-    if csv:
-        meta["csv"] = str(csv)
-    if source:
-        meta["source"] = str(source)
-    return {SKR: meta}
+    return _optional(meta, csv, source, keys)
 
 
 def figure_png(fig: Any, dpi: int = 150) -> bytes:
@@ -59,7 +66,8 @@ def figure_png(fig: Any, dpi: int = 150) -> bytes:
 
 
 def show_figure(image: Any, *, number: int, title: str, alt: str, csv: str | None = None,
-                source: str | None = KOLADA_SOURCE_LINE, dpi: int = 150) -> None:
+                source: str | None = KOLADA_SOURCE_LINE, dpi: int = 150,
+                keys: Sequence[str] | None = None) -> None:
     """Display a figure (PNG bytes or a matplotlib figure) with its caption metadata.
 
     ``alt`` describes what the figure shows for readers who cannot see it. Writing the figure's
@@ -68,11 +76,13 @@ def show_figure(image: Any, *, number: int, title: str, alt: str, csv: str | Non
     png = image if isinstance(image, bytes | bytearray) else figure_png(image, dpi=dpi)
     bundle = {"image/png": base64.b64encode(png).decode("ascii"),
               "text/plain": f"Figur {number}: {title}"}
-    display(bundle, raw=True, metadata=figure_metadata(number, title, alt, csv=csv, source=source))
+    display(bundle, raw=True, metadata=figure_metadata(number, title, alt, csv=csv, source=source,
+                                     keys=keys))
 
 
 def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
-               source: str | None = KOLADA_SOURCE_LINE, index: bool = False) -> None:
+               source: str | None = KOLADA_SOURCE_LINE, index: bool = False,
+               keys: Sequence[str] | None = None) -> None:
     """Display a DataFrame (or ready HTML) as "Tabell N: title" with an escaped HTML table."""
     bundle: dict[str, Any] = {}
     if hasattr(table, "to_html"):
@@ -85,7 +95,7 @@ def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
     else:
         html_text, text = str(table), f"Tabell {number}: {title}"
     display({"text/html": html_text, "text/plain": text, **bundle}, raw=True,
-            metadata=table_metadata(number, title, csv=csv, source=source))
+            metadata=table_metadata(number, title, csv=csv, source=source, keys=keys))
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -58,6 +58,9 @@ class Figure:
     source: str | None = KOLADA_SOURCE_LINE
     note: str = ""
     """Swedish text (Markdown) shown under the figure."""
+    keys: tuple[str, ...] | None = None
+    """Columns of the data CSV that tell its rows apart (what ``skr-report diff`` and the
+    section "Ändringar sedan förra versionen" match rows on); None: inferred."""
 
     @property
     def file_name(self) -> str:
@@ -79,6 +82,8 @@ class Table:
     note: str = ""
     """Swedish text (Markdown) shown under the table."""
     index: bool = False
+    keys: tuple[str, ...] | None = None
+    """Columns of the data CSV that tell its rows apart (see :attr:`Figure.keys`)."""
 
     @property
     def file_name(self) -> str:
@@ -126,7 +131,7 @@ class ReportNotebook:
         self.written.append(target)
         csv = self._write_csv(figure.data, figure.file_name)
         show_figure(png, number=figure.number, title=figure.title, alt=figure.alt, csv=csv,
-                    source=figure.source)
+                    source=figure.source, keys=figure.keys)
         if not isinstance(image, bytes | bytearray):
             _close(image)
         self._note(figure.note)
@@ -138,7 +143,7 @@ class ReportNotebook:
         data = table.shown if table.data is None else table.data
         csv = self._write_csv(data, table.file_name)
         show_table(table.shown, number=table.number, title=table.title, csv=csv,
-                   source=table.source, index=table.index)
+                   source=table.source, index=table.index, keys=table.keys)
         self._note(table.note)
         return self.output_dir / csv
 
