@@ -19,11 +19,16 @@ code meaning
      error, garbage, bad base URL, offline and not cached)
 5    a report could not be built (a notebook cell failed; nothing was published)
 6    a file or folder cannot be written (permission denied, read-only, disk full)
+10   ``status``: something is out of date or may have changed (``update`` has work to do)
+130  stopped by SIGINT (Ctrl-C): workers, kernels and any replay server ended, nothing
+     half-built published (``run``, ``batch``, ``update``, ``report-all``)
+143  stopped by SIGTERM, the same
 ==== =================================================================================
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 from typing import Any
 
@@ -73,19 +78,41 @@ def _message(exc: BaseException) -> str:
     return str(exc)
 
 
+STOPPABLE = {"run", "batch", "update", "report-all"}
+"""Commands that one SIGINT or SIGTERM stops cleanly (``helpers.build.stopping``)."""
+
+
 class ReportGroup(click.Group):
-    """A click group whose commands' user errors become messages with distinct exit codes."""
+    """A click group whose commands' user errors become messages with distinct exit codes, and
+    whose building commands stop cleanly on SIGINT/SIGTERM (exit 130/143)."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.ClickException:
-            raise
-        except Exception as exc:
-            code = exit_code_for(exc)
-            if code is None:
+        from helpers.build.stopping import Stopped
+
+        with contextlib.ExitStack() as stack:
+            ctx.meta["skr.signals"] = stack
+            try:
+                return super().invoke(ctx)
+            except click.ClickException:
                 raise
-            raise UserError(_message(exc), code) from None
+            except Stopped as stopped:
+                click.echo(stopped.summary(), err=True)
+                raise click.exceptions.Exit(stopped.exit_code) from None
+            except Exception as exc:
+                code = exit_code_for(exc)
+                if code is None:
+                    raise
+                raise UserError(_message(exc), code) from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name, command, rest = super().resolve_command(ctx, args)
+        stack = ctx.meta.get("skr.signals")
+        if command is not None and command.name in STOPPABLE and stack is not None:
+            from helpers.build.stopping import stop_on_signals
+
+            # before the command's options are parsed (their checks import a lot)
+            stack.enter_context(stop_on_signals())
+        return name, command, rest
 
 
 @click.group(cls=ReportGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -94,7 +121,8 @@ def main() -> None:
     """Reproducible SKR report notebooks on Kolada data.
 
     Exit codes: 0 done, 2 bad option, 3 bad parameter file or value, 4 data source problem,
-    5 a report failed to build (nothing published), 6 cannot write files.
+    5 a report failed to build (nothing published), 6 cannot write files, 10 status: something
+    is out of date, 130/143 stopped by SIGINT/SIGTERM (nothing half-built published).
     """
 
 
@@ -268,6 +296,7 @@ def run(params_file: str, kommun: str | None, year: int | None,
     """Run one variant: validate, fetch, execute the notebook, export to reports/<variant>/."""
     from helpers.build.parameters import read_params
     from helpers.build.runner import prepare_variant, run_variant
+    from helpers.build.stopping import Stopped
     from helpers.build.variant import RunSettings
     from helpers.sources.live import configured_clients
 
@@ -276,7 +305,11 @@ def run(params_file: str, kommun: str | None, year: int | None,
     with configured_clients() as (client, eurostat):
         variant = prepare_variant(request, client=client, eurostat_client=eurostat,
                                   settings=settings)
-    result = run_variant(variant, formats, settings=settings)
+    try:
+        result = run_variant(variant, formats, settings=settings)
+    except Stopped as stopped:
+        stopped.built, stopped.total = int(stopped.published is not None), 1
+        raise
     click.echo(f"{result.variant}: built in {result.seconds:.1f} s → {result.out_dir}")
     for path in result.files:
         click.echo(f"  {path}")

@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.util
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -39,11 +41,19 @@ from helpers.build.digests import (
     variant_data_digests,
 )
 from helpers.build.index import write_index
-from helpers.build.kernel import KernelSession, kernel_env
+from helpers.build.kernel import KERNEL_DIR_PREFIX, KernelSession, kernel_env
+from helpers.build.manifest import read_manifest
 from helpers.build.options import check_jobs, resolve_kommuner
 from helpers.build.parameters import ParamsFile, read_params
-from helpers.build.publish import record_failure
+from helpers.build.publish import STAGING_DIR_NAME, record_failure
 from helpers.build.runner import build_variant, variant_for
+from helpers.build.stopping import (
+    Stopped,
+    end_processes,
+    track_children,
+    variant_work,
+    worker_signals,
+)
 from helpers.build.variant import (
     RunSettings,
     Variant,
@@ -101,10 +111,19 @@ _worker: dict[str, Any] = {}
 
 
 def _init_worker(settings: RunSettings, env: dict[str, str]) -> None:
-    session = KernelSession(settings.kernel_name, env=env).start()
+    # SIGINT ignored, SIGTERM or the parent's death end the worker with its kernel
+    worker_signals(on_exit=_kill_kernel)
+    session = KernelSession(settings.kernel_name, env=env)
     _worker.update(session=session, exporter=Exporter(), settings=settings, notebooks={})
+    session.start()
     # worker processes end through os._exit: atexit would not run, multiprocessing's finalizers do
     multiprocessing.util.Finalize(None, session.close, exitpriority=10)
+
+
+def _kill_kernel() -> None:
+    session = _worker.get("session")
+    if session is not None:
+        session.kill_now()
 
 
 def _notebook(path: Path) -> Any:
@@ -119,9 +138,10 @@ def _work(variant: Variant, formats: tuple[str, ...], inputs: str) -> VariantRes
     started = time.perf_counter()
     settings: RunSettings = _worker["settings"]
     try:
-        return build_variant(variant, formats, session=_worker["session"],
-                             exporter=_worker["exporter"], settings=settings, inputs=inputs,
-                             nb_source=_notebook(variant.notebook))
+        with variant_work():  # SIGTERM: the variant stops (staging removed), the worker ends
+            return build_variant(variant, formats, session=_worker["session"],
+                                 exporter=_worker["exporter"], settings=settings,
+                                 inputs=inputs, nb_source=_notebook(variant.notebook))
     except VariantFailed as exc:
         return VariantResult(variant.name, "failed", settings.reports_dir / variant.name,
                              error=str(exc), seconds=time.perf_counter() - started)
@@ -244,10 +264,12 @@ def build_many(variants: Sequence[Variant], formats: Sequence[str], *, jobs: int
         else:
             todo.append((variant, inputs))
 
-    if todo:
-        result.results.extend(_run_parallel(todo, tuple(formats), jobs, settings, progress))
+    try:
+        if todo:
+            result.results.extend(_run_parallel(todo, tuple(formats), jobs, settings, progress))
+    finally:  # also when stopped: the index shows what is published
+        write_index(settings.reports_dir)
     result.seconds = time.perf_counter() - started
-    write_index(settings.reports_dir)
     return result
 
 
@@ -262,21 +284,51 @@ def _run_parallel(todo: list[tuple[Variant, str]], formats: tuple[str, ...], job
     reports = sorted({v.report for v, _ in todo})
     bar = tqdm(total=len(todo), desc=f"{', '.join(reports)} ({workers} workers)", unit="variant",
                disable=not progress, dynamic_ncols=True)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                               initargs=(settings, env))
     try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(settings, env)) as pool:
-            pending = {pool.submit(_work, v, formats, inputs) for v, inputs in todo}
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    outcome = future.result()
-                    results.append(outcome)
-                    bar.update(1)
-                    if outcome.status == "failed":
-                        bar.write(f"FAILED {outcome.error}")
+        pending = {pool.submit(_work, v, formats, inputs) for v, inputs in todo}
+        while pending:
+            track_children(_worker_pids(pool))
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                outcome = future.result()
+                results.append(outcome)
+                bar.update(1)
+                if outcome.status == "failed":
+                    bar.write(f"FAILED {outcome.error}")
+    except Stopped as stopped:
+        bar.close()
+        _stop_workers(pool, settings)
+        reported = {r.variant for r in results if r.status == "ok"}
+        # a worker asked to stop while publishing finishes the swap before it ends
+        late = [v.name for v, inputs in todo if v.name not in reported
+                and (read_manifest(Path(settings.reports_dir) / v.name) or {}).get(
+                    "inputs_sha256") == inputs]
+        stopped.built, stopped.total = len(reported) + len(late), len(todo)
+        raise
     finally:
         bar.close()
+    pool.shutdown(wait=True)
     return results
+
+
+def _worker_pids(pool: ProcessPoolExecutor) -> list[int]:
+    # Python 3.11 has no public handle on the workers (3.14: terminate_workers())
+    return list((getattr(pool, "_processes", None) or {}).keys())
+
+
+def _stop_workers(pool: ProcessPoolExecutor, settings: RunSettings) -> None:
+    """End the workers (SIGTERM: each stops its variant and its kernel; SIGKILL after 5 s)
+    and remove what the killed ones left: their staging and kernel folders."""
+    pids = _worker_pids(pool)
+    pool.shutdown(wait=False, cancel_futures=True)
+    end_processes(pids)
+    for pid in pids:
+        for folder in [*(Path(settings.reports_dir) / STAGING_DIR_NAME).glob(f"*-{pid}-*"),
+                       *Path(tempfile.gettempdir()).glob(f"{KERNEL_DIR_PREFIX}{pid}-*")]:
+            shutil.rmtree(folder, ignore_errors=True)
+    track_children(())
 
 
 # --- every parameter file (make report) ---------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Mapping
 from functools import cache
@@ -23,9 +24,13 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 
 from helpers import paths
+from helpers.build.stopping import Stopped
 from helpers.rendering.provenance import epoch_of
 
 KERNEL_NAME = "skr-report"
+KERNEL_DIR_PREFIX = "skr-kernel-"
+"""Kernel folders are ``<tmp>/skr-kernel-<pid of the process that started it>-XXXX``: a batch
+removes those of workers it had to kill."""
 
 
 CELL_TIMEOUT = 900
@@ -107,6 +112,19 @@ class KernelSession:
 
         return run_sync(check)()
 
+    def kill_now(self) -> None:
+        """End the kernel at once (SIGKILL to its process group) and remove its folder: when a
+        build is stopped there is no time for a polite shutdown."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)  # the kernel leads its own session
+            with contextlib.suppress(OSError):
+                process.kill()
+        if self.km is not None:
+            shutil.rmtree(Path(self.km.connection_file).parent, ignore_errors=True)
+        self._boot = self.km = self.kc = None
+
     def close(self) -> None:
         if self._boot is not None:
             with contextlib.suppress(Exception):
@@ -118,8 +136,11 @@ class KernelSession:
     def __enter__(self) -> KernelSession:
         return self.start() if self.km is None else self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type | None, *exc: object) -> None:
+        if kind is not None and issubclass(kind, Stopped):
+            self.kill_now()
+        else:
+            self.close()
 
     def execute(self, nb: Any, parameters: Mapping[str, Any], staging: Path,
                 timeout: int = CELL_TIMEOUT) -> Any:
@@ -144,7 +165,7 @@ def use_ipc_transport(km: Any) -> None:
     ("Kernel is running over TCP without encryption") on every start; IPC sockets live in a
     0700 folder of this process only (removed by :meth:`KernelSession.close`).
     """
-    folder = Path(tempfile.mkdtemp(prefix="skr-kernel-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"{KERNEL_DIR_PREFIX}{os.getpid()}-"))
     km.transport = "ipc"
     km.connection_file = str(folder / "kernel.json")
     km.ip = str(folder / "kernel-ipc")

@@ -14,6 +14,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from helpers.build.manifest import read_manifest
+from helpers.build.stopping import not_interrupted
 from helpers.files import atomic_write_text
 
 STAGING_DIR_NAME = ".staging"
@@ -52,11 +53,12 @@ def publish(staging: Path, target: Path, reports_dir: Path, *, keep: Iterable[st
     ``--format pdf`` after ``--format html`` leaves both. ``finish(kept)`` then runs on the
     staging folder (it writes the manifest) with ``kept`` mapping each taken-over file to the
     inputs hash it was built from. All under a per-variant file lock (two runs of the same
-    variant at once do not interleave), and the swap is atomic.
+    variant at once do not interleave), and the swap is atomic; a SIGINT or SIGTERM that
+    arrives meanwhile waits until the swap is done (``build.stopping``).
     """
     locks = Path(reports_dir) / LOCK_DIR_NAME
     locks.mkdir(parents=True, exist_ok=True)
-    with FileLock(locks / f"{target.name}.lock"):
+    with not_interrupted(target.name), FileLock(locks / f"{target.name}.lock"):
         kept = _take_over(target, staging, keep)
         if finish is not None:
             finish(kept)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -159,10 +160,11 @@ def _export_failure(variant: Variant, exc: BaseException) -> VariantFailed:
 
 
 def _staging_folder(reports_dir: Path, variant: str) -> Path:
-    """A fresh folder ``reports/.staging/<variant>-XXXX/`` with the umask's mode."""
+    """A fresh folder ``reports/.staging/<variant>-<pid>-XXXX/`` with the umask's mode."""
     staging_root = reports_dir / STAGING_DIR_NAME
     staging_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{variant}-", dir=staging_root))
+    # the pid in the name: a batch removes the staging folders of workers it had to kill
+    staging = Path(tempfile.mkdtemp(prefix=f"{variant}-{os.getpid()}-", dir=staging_root))
     staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; mkdir would not
     return staging
 
