@@ -238,7 +238,8 @@ def test_region_variant(processed, tmp_path):
     assert (tmp_path / "tables" / "agenda2030_urval.csv").exists()
     written = pd.read_csv(tmp_path / "tables" / "agenda2030_nulage.csv", dtype={"enhet": str})
     assert set(written["enhet"]) == {"0012"}
-    assert (tmp_path / "figures" / "agenda2030_nulage_figur.png").stat().st_size > 10_000
+    for suffix in ("svg", "pdf", "png"):
+        assert (tmp_path / "figures" / f"agenda2030_nulage_figur.{suffix}").stat().st_size > 10_000
     assert "Region Skåne" in (tmp_path / "figures" / "agenda2030_nulage_figur.txt").read_text(
         encoding="utf-8")
 

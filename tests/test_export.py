@@ -164,7 +164,14 @@ def test_html_export_is_swedish_offline_and_codeless(built_fixture):
     assert page.startswith("<!DOCTYPE html>") and '<html lang="sv">' in page
     assert "<script" not in page.lower()
     assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing loaded from the network
-    assert re.search(r'<img alt="Stapeldiagram[^"]*" src="data:image/png;base64,', page)
+    # the figure as SVG, at least its printed width, in a labelled box that scrolls sideways
+    # on a narrow screen, with links to its files
+    assert re.search(r'<div aria-label="Figur 1[^"]*" class="figure-scroll" role="region" '
+                     r'tabindex="0">\s*<img alt="Stapeldiagram[^"]*" '
+                     r'src="data:image/svg\+xml;base64,[^"]+" style="min-width: [\d.]+mm"/?>',
+                     page)
+    for suffix in ("svg", "pdf", "png"):
+        assert f'href="figures/figur1.{suffix}">{suffix.upper()}</a>' in page
     assert '<span class="caption-label">Figur 1:</span> Värden per grupp 2022' in page
     assert '<span class="caption-label">Tabell 1:</span> Nyckeltal från Kolada' in page
     assert "Kostnad &lt;script&gt;alert(1)&lt;/script&gt; &amp; annat" in page
@@ -219,7 +226,8 @@ def test_manifest_lists_parameters_vintage_and_sha256(built_fixture):
     assert manifest["data"]["kpis"] == ["N01951"]
     assert manifest["versions"]["skr-report"]
     for name in ("fixture_report.html", "fixture_report.pdf", "fixture_report.ipynb",
-                 "tables/figur1.csv", "figures/figur1.png"):
+                 "tables/figur1.csv", "figures/figur1.svg", "figures/figur1.pdf",
+                 "figures/figur1.png", "figures/figur1.txt"):
         assert manifest["outputs"][name] == sha256_file(built_fixture / name)
     # how to build it again, and what `skr-report status` and `diff` read (issue 18)
     assert manifest["params_file"].endswith("fixture.yaml")

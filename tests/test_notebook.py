@@ -78,7 +78,7 @@ def test_table_writes_its_data_and_shows_the_caption(shown, tmp_path):
     assert "<table" in bundle["text/html"] and note.data == "En *anmärkning*."
 
 
-def test_figure_writes_png_and_alt_text_and_closes_the_figure(shown, tmp_path):
+def test_figure_writes_svg_pdf_png_and_alt_text_and_closes_the_figure(shown, tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -90,9 +90,14 @@ def test_figure_writes_png_and_alt_text_and_closes_the_figure(shown, tmp_path):
     nb.show(notebook.Figure(fig, 2, "Linje", "Linjediagram som stiger.",
                             data=pd.DataFrame({"x": [1, 2]}), name="linje"), None)
     assert (tmp_path / "figures" / "linje.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "figures" / "linje.pdf").read_bytes()[:5] == b"%PDF-"
+    svg = (tmp_path / "figures" / "linje.svg").read_text(encoding="utf-8")
+    assert "<svg" in svg and "<text" in svg  # text kept as text
     assert (tmp_path / "figures" / "linje.txt").read_text() == "Linjediagram som stiger.\n"
     assert (tmp_path / "tables" / "linje.csv").is_file()
     assert not plt.fignum_exists(fig.number)  # not shown a second time by the inline backend
     ((bundle, meta),) = shown
     assert meta["skr"]["alt"] == "Linjediagram som stiger." and meta["skr"]["number"] == 2
-    assert meta["skr"]["csv"] == "tables/linje.csv" and "image/png" in bundle
+    assert meta["skr"]["csv"] == "tables/linje.csv" and bundle["image/svg+xml"] == svg
+    assert meta["skr"]["files"] == ["figures/linje.svg", "figures/linje.pdf", "figures/linje.png"]
+    assert meta["skr"]["width_mm"] == round(6.4 * 25.4, 2)  # the figure's own width

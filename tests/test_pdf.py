@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import subprocess
 
 import pandas as pd
 import pytest
@@ -129,7 +130,6 @@ def built_reports(kolada_server, tmp_path_factory):
     """``skr-report run`` of the Välfärd (Åsele) and Agenda 2030 (Höör) parameter files, HTML
     and PDF, against the replay server into temporary data and reports folders."""
     import os
-    import subprocess
     import sys
     from pathlib import Path
 
@@ -176,6 +176,14 @@ def test_valfard_pdf_is_accessible_and_agrees_with_the_html(built_reports):
         assert needle in text, needle
     assert "Om rapporten" in facts.last_page_text
     assert text_outside_margins(path) == []
+    # one type family; the figures are vector with their text kept as text (issue 16)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    families = {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:] if line}
+    assert families and all(f.startswith("DejaVuSans") for f in families), families
+    for needle in ("Gruppens medelvärde", "Medelvärde alla kommuner (ovägt)",
+                   "Åsele (C8 Landsbygdskommun)", "Åsele: värde saknas", "Pearsons r",
+                   "Figuren som fil: figures/figur1.svg · .pdf · .png"):
+        assert needle in text, needle
 
 
 @pytest.mark.slow

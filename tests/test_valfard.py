@@ -199,7 +199,8 @@ def test_text_under_figure_names_the_group_with_the_lowest_mean(national, raw):
 def test_figures_written_with_alt_text_and_source(national):
     _, out, blocks = national
     for number in (1, 2, 3, 4):
-        assert (out / "figures" / f"figur{number}.png").stat().st_size > 10_000
+        for suffix in ("svg", "pdf", "png"):  # vector files for layout, and a bitmap
+            assert (out / "figures" / f"figur{number}.{suffix}").stat().st_size > 10_000
         alt = (out / "figures" / f"figur{number}.txt").read_text(encoding="utf-8")
         assert alt.startswith(f"Figur {number}: {valfard.FIGURES[number].title}")
         assert "Källa: Kolada (RKA), egna beräkningar." in alt and "2022" in alt

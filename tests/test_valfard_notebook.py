@@ -95,10 +95,13 @@ def test_notebook_runs_and_writes_every_output(executed, params_file):
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     cells = cells_by_tag(nb)
     for name in FIGURES:
-        assert (out / "figures" / f"{name}.png").is_file()
-        images = [o for o in cells[name].outputs if "image/png" in o.get("data", {})]
+        for suffix in ("svg", "pdf", "png", "txt"):
+            assert (out / "figures" / f"{name}.{suffix}").is_file()
+        images = [o for o in cells[name].outputs if "image/svg+xml" in o.get("data", {})]
         assert len(images) == 1
         caption = images[0].metadata["skr"]
+        assert caption["width_mm"] == 160.0
+        assert caption["files"] == [f"figures/{name}.{s}" for s in ("svg", "pdf", "png")]
         assert (caption["kind"], caption["number"]) == ("figure", int(name[-1]))
         assert caption["alt"].startswith(f"Figur {name[-1]}: ")
         assert caption["source"] == "Källa: Kolada (RKA), egna beräkningar. Data avser 2022."
@@ -175,7 +178,7 @@ def test_year_without_data_fails_before_the_notebook(kolada_server, tmp_path):
 
 
 def _image(cell):
-    images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+    images = [o for o in cell.outputs if "image/svg+xml" in o.get("data", {})]
     assert len(images) == 1
     return images[0].metadata["skr"]
 
@@ -205,13 +208,13 @@ def test_tabell1_from_eurostat_with_figure_and_statement(executed, params_file):
     assert figure["number"] == 5
     assert figure["alt"].startswith("Figur 5: Offentlig bruttoskuld i procent av BNP")
     assert "kommunsektorn (S1313) från 13,1 procent 2021 till 14,3 procent 2024" in figure["alt"]
-    assert (out / "figures" / "figur5.png").is_file()
+    assert (out / "figures" / "figur5.svg").is_file() and (out / "figures" / "figur5.png").is_file()
     claims = pd.read_csv(out / "tables" / "pastaenden.csv")
     row = claims[claims["Påstående i rapporten"].str.startswith("Kommunernas låneskuld")]
     assert row["Stöds av data"].tolist() == ["ja"]
     assert "13,1 procent av BNP 2021 → 14,3 procent 2024" in row["Underlag"].iloc[0]
     for number, figure_number in ((2, 6), (3, 7)):
-        assert (out / "figures" / f"figur{figure_number}.png").is_file()
+        assert (out / "figures" / f"figur{figure_number}.svg").is_file()
         heat = _image(cells[f"tabell{number}_diagram"])
         assert heat["number"] == figure_number
         assert heat["alt"].startswith(

@@ -5,13 +5,16 @@ Figures and tables are displayed with an output-metadata block under the key ``"
 
     {"skr": {"kind": "figure", "number": 1, "title": "Spridningen av …",
              "alt": "Punktdiagram …", "csv": "tables/figur1.csv",
-             "source": "Källa: Kolada (RKA), egna beräkningar. År 2022."}}
+             "source": "Källa: Kolada (RKA), egna beräkningar. År 2022.",
+             "width_mm": 160.0,
+             "files": ["figures/figur1.svg", "figures/figur1.pdf", "figures/figur1.png"]}}
 
 :func:`show_figure` and :func:`show_table` publish exactly that; notebooks reach them through
-:mod:`helpers.rendering.notebook`, which also writes the figure and CSV files. ``csv`` is
-relative to the variant folder (``reports/<variant>/``). This is the only caption format the
-exporters read; images without the block are still exported, numbered in order, with a generic
-caption. Cheap to import: no nbconvert.
+:mod:`helpers.rendering.notebook`, which also writes the figure and CSV files. ``csv`` and
+``files`` are relative to the variant folder (``reports/<variant>/``); ``width_mm`` is the
+figure's printed width (the PDF places it at that width, the HTML at least that wide). This is
+the only caption format the exporters read; images without the block are still exported,
+numbered in order, with a generic caption. Cheap to import: no nbconvert.
 """
 
 from __future__ import annotations
@@ -42,11 +45,18 @@ def _optional(meta: dict[str, Any], csv: str | None, source: str | None,
 
 
 def figure_metadata(number: int, title: str, alt: str, *, csv: str | None = None,
-                    source: str | None = None,
-                    keys: Sequence[str] | None = None) -> dict[str, Any]:
+                    source: str | None = None, keys: Sequence[str] | None = None,
+                    width_mm: float | None = None,
+                    files: Sequence[str] | None = None) -> dict[str, Any]:
     """The ``{"skr": …}`` output metadata of a figure (see the module docstring); ``keys``:
-    the CSV's columns that tell its rows apart (what a comparison of versions matches on)."""
-    meta = {"kind": "figure", "number": int(number), "title": str(title), "alt": str(alt)}
+    the CSV's columns that tell its rows apart (what a comparison of versions matches on);
+    ``width_mm``: its printed width; ``files``: its SVG, PDF and PNG (relative to the variant)."""
+    meta: dict[str, Any] = {"kind": "figure", "number": int(number), "title": str(title),
+                            "alt": str(alt)}
+    if width_mm:
+        meta["width_mm"] = round(float(width_mm), 2)
+    if files:
+        meta["files"] = [str(f) for f in files]
     return _optional(meta, csv, source, keys)
 
 
@@ -67,17 +77,21 @@ def figure_png(fig: Any, dpi: int = 150) -> bytes:
 
 def show_figure(image: Any, *, number: int, title: str, alt: str, csv: str | None = None,
                 source: str | None = KOLADA_SOURCE_LINE, dpi: int = 150,
-                keys: Sequence[str] | None = None) -> None:
-    """Display a figure (PNG bytes or a matplotlib figure) with its caption metadata.
+                keys: Sequence[str] | None = None, width_mm: float | None = None,
+                files: Sequence[str] | None = None) -> None:
+    """Display a figure (SVG text, PNG bytes or a matplotlib figure) with its caption metadata.
 
     ``alt`` describes what the figure shows for readers who cannot see it. Writing the figure's
     files is ``helpers.rendering.notebook``'s job.
     """
-    png = image if isinstance(image, bytes | bytearray) else figure_png(image, dpi=dpi)
-    bundle = {"image/png": base64.b64encode(png).decode("ascii"),
-              "text/plain": f"Figur {number}: {title}"}
-    display(bundle, raw=True, metadata=figure_metadata(number, title, alt, csv=csv, source=source,
-                                     keys=keys))
+    if isinstance(image, str):
+        bundle = {"image/svg+xml": image}
+    else:
+        png = image if isinstance(image, bytes | bytearray) else figure_png(image, dpi=dpi)
+        bundle = {"image/png": base64.b64encode(png).decode("ascii")}
+    bundle["text/plain"] = f"Figur {number}: {title}"
+    display(bundle, raw=True, metadata=figure_metadata(
+        number, title, alt, csv=csv, source=source, keys=keys, width_mm=width_mm, files=files))
 
 
 def show_table(table: Any, *, number: int, title: str, csv: str | None = None,

@@ -13,7 +13,8 @@ A report notebook is a ``parameters`` cell and then one call per piece of the re
 
 Report modules build :class:`Figure` and :class:`Table` values (their domain: computation,
 drawing, shaping) and never display or write files; :class:`ReportNotebook` writes
-``figures/<name>.png`` (with its alt text in ``figures/<name>.txt``) and ``tables/<name>.csv``
+``figures/<name>.svg|.pdf|.png`` (with its alt text in ``figures/<name>.txt``) and
+``tables/<name>.csv``
 into the output folder and displays each piece with the caption metadata of
 ``helpers.rendering.export`` (the one caption format the exporters read).
 
@@ -37,7 +38,8 @@ from IPython.display import Markdown, display
 from helpers import paths
 from helpers.domain import KOLADA_SOURCE_LINE
 from helpers.params import ParamsError, registered_model
-from helpers.rendering.captions import figure_png, show_figure, show_table
+from helpers.rendering.captions import show_figure, show_table
+from helpers.rendering.figure_files import FigureFiles, figure_pdf, files_of
 from helpers.rendering.tables import hide_default_index, write_csv
 
 __all__ = ["Figure", "ReportNotebook", "Table", "start"]
@@ -45,9 +47,12 @@ __all__ = ["Figure", "ReportNotebook", "Table", "start"]
 
 @dataclass
 class Figure:
-    """A figure of a report: the image (a matplotlib figure or PNG bytes), its number, title and
-    alt text (what it shows, for readers who cannot see it), the data behind it (written to
-    ``tables/<name>.csv``) and a Swedish note shown under it."""
+    """A figure of a report: the image, its number, title and alt text (what it shows, for
+    readers who cannot see it), the data behind it (written to ``tables/<name>.csv``) and a
+    Swedish note shown under it.
+
+    ``image`` is a :class:`~helpers.rendering.figure_files.FigureFiles` (SVG and PNG drawn at
+    the printed size), a matplotlib figure (saved as both at its own size) or PNG bytes."""
 
     image: Any
     number: int
@@ -119,23 +124,23 @@ class ReportNotebook:
         display(Markdown(markdown))
 
     def figure(self, figure: Figure) -> Path:
-        """Write ``figures/<name>.png`` (+ ``.txt`` alt text) and the data CSV, then display the
-        figure with its caption metadata and its notes; returns the PNG."""
-        image = figure.image
-        png = image if isinstance(image, bytes | bytearray) else figure_png(image)
+        """Write ``figures/<name>.svg``, ``.pdf`` and ``.png`` (+ ``.txt`` alt text) and the data
+        CSV, then display the figure (its SVG) with its caption metadata and its notes; returns
+        the SVG (the PNG when ``image`` is PNG bytes)."""
         folder = self.output_dir / "figures"
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{figure.file_name}.png"
-        target.write_bytes(png)
-        (folder / f"{figure.file_name}.txt").write_text(figure.alt + "\n", encoding="utf-8")
-        self.written.append(target)
-        csv = self._write_csv(figure.data, figure.file_name)
-        show_figure(png, number=figure.number, title=figure.title, alt=figure.alt, csv=csv,
-                    source=figure.source, keys=figure.keys)
-        if not isinstance(image, bytes | bytearray):
-            _close(image)
+        name = figure.file_name
+        blobs, shown, width_mm = _figure_files(figure)
+        for suffix, blob in blobs.items():
+            (folder / f"{name}.{suffix}").write_bytes(blob)
+            self.written.append(folder / f"{name}.{suffix}")
+        (folder / f"{name}.txt").write_text(figure.alt + "\n", encoding="utf-8")
+        csv = self._write_csv(figure.data, name)
+        show_figure(shown, number=figure.number, title=figure.title, alt=figure.alt, csv=csv,
+                    source=figure.source, width_mm=width_mm,
+                    files=[f"figures/{name}.{suffix}" for suffix in blobs], keys=figure.keys)
         self._note(figure.note)
-        return target
+        return folder / f"{name}.{next(iter(blobs))}"
 
     def table(self, table: Table) -> Path:
         """Write ``tables/<name>.csv`` and display the table with its caption metadata and its
@@ -157,6 +162,20 @@ class ReportNotebook:
     def _note(self, note: str) -> None:
         if note:
             self.text(note)
+
+
+def _figure_files(figure: Figure) -> tuple[dict[str, bytes], str | bytes, float | None]:
+    """The files of a figure by suffix, what the notebook displays (SVG text, or the PNG) and
+    the printed width; a matplotlib figure passed in is saved and closed."""
+    image = figure.image
+    if isinstance(image, bytes | bytearray):
+        return {"png": bytes(image)}, bytes(image), None
+    files = image if isinstance(image, FigureFiles) else files_of(image)
+    if not isinstance(image, FigureFiles):
+        _close(image)
+    pdf = figure_pdf(files.svg, f"Figur {figure.number}: {figure.title}", figure.alt)
+    blobs = {"svg": files.svg, "pdf": pdf, "png": files.png}
+    return blobs, files.svg.decode("utf-8"), files.width_mm
 
 
 def _close(fig: Any) -> None:

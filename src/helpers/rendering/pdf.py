@@ -6,6 +6,8 @@
   ``json(...)``. Text from Kolada and the parameters therefore never becomes Typst markup: it is
   shown as data, literally, whatever characters it holds (``# $ * _ < @ \\`` and backticks
   included). Markdown goes through pandoc (:mod:`.markdown`).
+- Figures: the SVG of a figure is embedded as vector (text stays text), placed at its printed
+  width (``width_mm`` of the caption metadata); a PNG where there is no SVG.
 - :func:`compile_pdf` compiles with the ``typst`` wheel in-process: PDF/UA-1 (tagged, title,
   ``/Lang sv``, alt texts), fonts from the wheel and matplotlib only (system fonts ignored, so
   every machine gives the same bytes), creation time fixed to the data vintage. A Typst error —
@@ -18,17 +20,14 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import re
 import struct
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import typst
 from nbconvert.exporters import TemplateExporter
 from nbconvert.preprocessors import Preprocessor
@@ -39,6 +38,7 @@ from traitlets.config import Config
 
 from helpers import paths
 from helpers.rendering.captions import SKR
+from helpers.rendering.fonts import font_paths, fonts, mark_typst_used, typst_used_here  # noqa: F401
 from helpers.rendering.markdown import PandocError, markdown_to_typst
 from helpers.rendering.table_data import NUMERIC_CELL, TABLE_MIME, html_table_data
 
@@ -141,9 +141,18 @@ def _image_markup(data: dict[str, Any], image: str, meta: dict[str, Any], where:
     number = meta.get("number")
     aspect = height / width if width and height else 0.6
     return items.add({"call": "skr-figure", "file": name, "aspect": aspect, "number": number,
+                      "width_mm": meta.get("width_mm"), "files": files_note(meta.get("files")),
                       "title": meta.get("title") or "", "alt": meta.get("alt") or "",
                       "source": meta.get("source") or "", "csv": meta.get("csv") or ""},
                      f"Figur {number}" if number else f"image in {where}")
+
+
+def files_note(files: list[str] | None) -> str:
+    """The figure's files as the caption names them: ``figures/figur1.svg · .pdf · .png``."""
+    if not files:
+        return ""
+    first, *rest = files
+    return " · ".join([first, *("." + f.rsplit(".", 1)[-1] for f in rest)])
 
 
 def _table_markup(data: dict[str, Any], meta: dict[str, Any], where: str,
@@ -162,7 +171,7 @@ def _output_markup(output: dict[str, Any], where: str, items: TypstItems) -> Mar
     """The Typst markup of one output; None for what the PDF leaves out (stderr, empty)."""
     data = output.get("data") or {}
     meta = (output.get("metadata") or {}).get(SKR) or {}
-    image = next((m for m in ("image/png", "image/jpeg", "image/svg+xml") if m in data), None)
+    image = next((m for m in ("image/svg+xml", "image/png", "image/jpeg") if m in data), None)
     if output.get("output_type") == "stream":
         if output.get("name") != "stdout" or not str(output.get("text", "")):
             return None
@@ -275,40 +284,6 @@ def template_dir() -> Path:
     return paths.TEMPLATES_DIR / TEMPLATE_NAME
 
 
-_FONTS: Any = None
-
-
-_FONTS_LOCK = threading.Lock()
-
-
-def font_paths() -> list[str]:
-    """Font folders besides the fonts inside the typst wheel: matplotlib's DejaVu fonts."""
-    return [str(Path(matplotlib.get_data_path()) / "fonts" / "ttf")]
-
-
-def fonts() -> Any:
-    """The fonts Typst may use, loaded once: the wheel's own and :func:`font_paths`, never the
-    system's (the same bytes on every machine)."""
-    global _FONTS, _COMPILED_IN
-    with _FONTS_LOCK:
-        _COMPILED_IN = os.getpid()
-        if _FONTS is None:
-            _FONTS = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True,
-                                 font_paths=font_paths())
-        return _FONTS
-
-
-_COMPILED_IN: int | None = None
-"""The process id that last ran the Typst compiler (see :func:`typst_used_here`)."""
-
-
-def typst_used_here() -> bool:
-    """True when this process has run the Typst compiler. Its worker threads do not survive a
-    ``fork``: a forked child that compiles then waits forever, so process pools started after a
-    compile must use ``forkserver`` or ``spawn`` (``helpers.build.batch`` does)."""
-    return os.getpid() == _COMPILED_IN
-
-
 _ITEM_CALL = re.compile(r"items\.at\((\d+)\)")
 
 
@@ -351,8 +326,7 @@ def compile_pdf(source: str, resources: dict[str, Any], *, timestamp: int,
     temporary compile root with the image files and the template's library; ``timestamp`` (the
     data vintage) fixes the creation date, so a rebuild gives the same bytes.
     """
-    global _COMPILED_IN
-    _COMPILED_IN = os.getpid()
+    mark_typst_used()
     state = resources.get("skr_typst") or {"items": [], "files": {}, "labels": {}}
     with tempfile.TemporaryDirectory(prefix="skr-typst-") as tmp:
         root = Path(tmp)

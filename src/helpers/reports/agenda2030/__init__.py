@@ -7,11 +7,13 @@ region); the goal of each indicator comes from the project's goal map (:mod:`.sp
 - :mod:`.meta`: the Kolada metadata written during ``fetch``/``run`` (notebooks never fetch);
 - :mod:`.selection`: the selection per goal;
 - :mod:`.nulage`: the nulägesanalys of one unit and what stands out;
+- :mod:`.figure`: Figur 1, the nulägesanalys per goal at its printed size;
 - :mod:`.pieces`: what the notebook shows (``nb.show(agenda2030.selection_table(rep))``).
 """
 
+from helpers.reports.agenda2030.figure import draw_nulage
 from helpers.reports.agenda2030.meta import AgendaMeta, fetch_meta, load_meta, resolve_liknande
-from helpers.reports.agenda2030.nulage import build_nulage, draw_nulage, standing_out
+from helpers.reports.agenda2030.nulage import build_nulage, standing_out
 from helpers.reports.agenda2030.params import Agenda2030Params
 from helpers.reports.agenda2030.pieces import (
     NO_NULAGE_TEXT,

@@ -6,20 +6,16 @@ the direction."""
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from helpers.formatting import format_number
-from helpers.rendering.figures import literal_text
 from helpers.reports.agenda2030.spec import (
     BETTER,
-    GOAL_NAMES,
     RIKET,
     STATUS_SERVED,
     TREND_YEARS,
@@ -178,37 +174,3 @@ def nulage_display(nulage: pd.DataFrame, group_label: str, liknande_label: str |
     out["Avvikelse (SD)"] = nulage["avvikelse_sd"].map(lambda x: format_number(x, 1))
     out["Bedömning"] = nulage["bedomning"]
     return out
-
-
-def draw_nulage(nulage: pd.DataFrame, unit_label: str, comparison_label: str) -> Any:
-    """One compact panel per goal: each indicator's deviation from the comparison group in
-    standard deviations (the unit as a dot, Riket as a ring); the data is ``nulage``."""
-    unit_label, comparison_label = literal_text(unit_label), literal_text(comparison_label)
-    data = nulage.dropna(subset=["avvikelse_sd"])
-    goals = [g for g in GOAL_NAMES if (data["mal"] == g).any()]
-    ncols = 4
-    nrows = max(1, -(-len(goals) // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(12, 2.2 * nrows), sharex=True,
-                             squeeze=False)
-    limit = max(3.0, float(np.nanmax(np.abs(data["avvikelse_sd"]))) if len(data) else 3.0)
-    for ax, goal in zip(axes.flat, goals, strict=False):
-        rows = data[data["mal"] == goal].reset_index(drop=True)
-        y = np.arange(len(rows))
-        riket = (rows["riket"] - rows["jamforelse"]) / rows["sd"]
-        ax.axvline(0, color="0.6", lw=0.8)
-        ax.scatter(riket, y, facecolors="none", edgecolors="0.4", s=22, label="Riket")
-        ax.scatter(rows["avvikelse_sd"], y, color="#1b6ca8", s=26, zorder=3, label=unit_label)
-        ax.set_yticks(y, rows["kpi"], fontsize=7)
-        ax.set_ylim(-0.7, max(len(rows) - 0.3, 0.7))
-        ax.set_xlim(-limit * 1.05, limit * 1.05)
-        ax.set_title(textwrap.shorten(f"Mål {goal}: {GOAL_NAMES[goal]}", 42, placeholder="…"),
-                     fontsize=8, loc="left")
-        ax.tick_params(axis="x", labelsize=7)
-    for ax in list(axes.flat)[len(goals):]:
-        ax.set_visible(False)
-    fig.supxlabel(f"Avvikelse från {comparison_label}, standardavvikelser mellan enheterna",
-                  fontsize=8)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper right", fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    return fig

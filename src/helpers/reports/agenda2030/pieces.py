@@ -11,11 +11,12 @@ import pandas as pd
 from helpers import datasets, paths
 from helpers.domain import KOLADA_SOURCE_LINE
 from helpers.formatting import escape_markdown as md
+from helpers.rendering.figure_files import files_of
 from helpers.rendering.notebook import Figure, Table
+from helpers.reports.agenda2030.figure import draw_nulage
 from helpers.reports.agenda2030.meta import AgendaMeta, load_meta, resolve_liknande
 from helpers.reports.agenda2030.nulage import (
     build_nulage,
-    draw_nulage,
     nulage_display,
     standing_out,
 )
@@ -132,7 +133,7 @@ def nulage_figure(report: AgendaReport) -> Figure | None:
     if report.nulage is None or report.nulage.empty:
         return None
     unit = report.unit_label or ""
-    fig = draw_nulage(report.nulage, unit, report.comparison_label)
+    files = files_of(draw_nulage(report.nulage, unit, report.comparison_label))
     shown = report.nulage.dropna(subset=["avvikelse_sd"])
     data = shown[["mal", "malnamn", "kpi", "titel", "avvikelse_sd"]].assign(
         riket_avvikelse_sd=(shown["riket"] - shown["jamforelse"]) / shown["sd"],
@@ -142,7 +143,7 @@ def nulage_figure(report: AgendaReport) -> Figure | None:
            f"{report.comparison_label}; ringar visar Riket.")
     note = ("Figuren visar per mål hur långt från jämförelsegruppens medelvärde värdet ligger, i "
             "standardavvikelser mellan alla enheter (prick), och var Riket ligger (ring).")
-    return Figure(fig, 1, f"Nuläge per mål för {unit}: avvikelse från {report.comparison_label}",
+    return Figure(files, 1, f"Nuläge per mål för {unit}: avvikelse från {report.comparison_label}",
                   alt, data=data, name="agenda2030_nulage_figur", source=source_text(report),
                   note=note)
 

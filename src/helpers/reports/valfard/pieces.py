@@ -9,16 +9,10 @@ import pandas as pd
 from helpers.domain import EUROSTAT_SOURCE_LINE, KOLADA_SOURCE_LINE
 from helpers.formatting import escape_markdown as md
 from helpers.formatting import format_number, unescape_markdown
-from helpers.rendering.figures import (
-    SpreadStyle,
-    correlation_heatmap,
-    frame_digest,
-    line_figure,
-    png_once,
-    render_png,
-    spread_figure,
-)
+from helpers.rendering.figure_files import files_once, frame_digest
+from helpers.rendering.figures import Marked, SpreadStyle, spread_figure
 from helpers.rendering.notebook import Figure, Table
+from helpers.rendering.table_figures import correlation_heatmap, line_figure
 from helpers.rendering.tables import correlation_display, n_range, notes
 from helpers.reports.valfard.correlations import correlation_table
 from helpers.reports.valfard.data import ValfardData
@@ -90,15 +84,12 @@ def debt_figure(data: ValfardData) -> Figure:
               for code in sectors}
     title = "Offentlig bruttoskuld i procent av BNP (tabell 1 som diagram)"
     alt = f"Figur {DEBT_FIGURE}: {title}. {debt_alt_text(skuld, sectors, data.skuld_geo)}"
-    subtitle = (f"{data.skuld_geo}. Delsektorerna är konsoliderade var för sig och summerar "
-                "inte till offentliga sektorn.")
-    png = png_once(("debt", *frame_digest(skuld), tuple(sectors), title, subtitle),
-                   lambda: line_figure(series, title=f"Figur {DEBT_FIGURE}: {title}",
-                                       subtitle=subtitle, value_label="Procent av BNP",
-                                       source=EUROSTAT_SOURCE_LINE, alt=alt))
-    return Figure(png, DEBT_FIGURE, title, alt, source=EUROSTAT_SOURCE_LINE,
-                  note="Samma värden som tabell 1 (`tables/tabell1.csv`); linjerna ritas bara "
-                       "för år med värde.")
+    files = files_once(("debt", *frame_digest(skuld), tuple(sectors)),
+                       lambda: line_figure(series, value_label="Procent av BNP"))
+    note = (f"Land: {md(data.skuld_geo)}. Samma värden som tabell 1 (`tables/tabell1.csv`); "
+            "linjerna ritas bara för år med värde. Delsektorerna är konsoliderade var för sig och "
+            "summerar inte till offentliga sektorn.")
+    return Figure(files, DEBT_FIGURE, title, alt, source=EUROSTAT_SOURCE_LINE, note=note)
 
 
 def heatmap(data: ValfardData, number: int) -> Figure:
@@ -116,16 +107,12 @@ def heatmap(data: ValfardData, number: int) -> Figure:
     figure_number = HEATMAP_FIGURES[number]
     title = f"Korrelationerna i tabell {number} som värmekarta ({data.year})"
     alt = f"Figur {figure_number}: {title}. {heatmap_alt_text(values, counts, number)}"
-    png = png_once(("heatmap", *frame_digest(values, counts), figure_number, title,
-                    source_line(data.year)),
-                   lambda: correlation_heatmap(values, counts,
-                                               title=f"Figur {figure_number}: {title}",
-                                               source=source_line(data.year), alt=alt))
+    files = files_once(("heatmap", *frame_digest(values, counts)),
+                       lambda: correlation_heatmap(values, counts))
     note = (f"Samma korrelationer som tabell {number}: blått negativt, rött positivt samband, "
             "vitt nära 0; n = antal kommuner med värde på båda variablerna. Data: "
             f"`tables/tabell{number}.csv`.")
-    return Figure(png, figure_number, title, alt, source=source_line(data.year),
-                  note=note)
+    return Figure(files, figure_number, title, alt, source=source_line(data.year), note=note)
 
 
 def heatmap_alt_text(values: pd.DataFrame, counts: pd.DataFrame, number: int) -> str:
@@ -215,15 +202,14 @@ def figure(data: ValfardData, number: int) -> Figure:
     note = "\n".join([
         "Streckad linje: medelvärdet över alla kommuner med värde (ovägt). n = antal kommuner "
         "med värde i gruppen.", "", *[f"- {s}" for s in sentences]])
-    return Figure(render_png(drawn), number, spec.title, drawn.alt_text, data=spread_csv(spread),
+    return Figure(drawn.files, number, spec.title, drawn.alt_text, data=spread_csv(spread),
                   source=source_line(data.year), note=note)
 
 
-def _marked(spread: GroupSpread) -> tuple[str, str, str] | None:
+def _marked(spread: GroupSpread) -> Marked | None:
     if spread.kommun is None:
         return None
-    label = f"{spread.kommun_label} ({spread.kommun_group})"
-    return spread.kommun, label, spread.kommun_group
+    return Marked(spread.kommun, spread.kommun_label, spread.kommun_group)
 
 
 def _subtitle(data: ValfardData, spread: GroupSpread) -> str:
