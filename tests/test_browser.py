@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
+from fixtures import axe
 from fixtures.chromium import requires_chromium
 from fixtures.fixture_report import fixture_settings, fixture_variant
 
@@ -65,3 +66,40 @@ def test_exported_html_renders_offline_without_errors(browser, exported_html):
     colours = pixels.getcolors(maxcolors=1 << 20)
     assert any(abs(r - 0x00) < 30 and abs(g - 0x72) < 30 and abs(b - 0xB2) < 30 and n > 500
                for n, (r, g, b) in colours)
+
+
+FIGURE_BOX = """(() => [...document.querySelectorAll(".figure-scroll")].map(box => {
+  const img = box.querySelector("img");
+  return {scroll: box.scrollWidth, client: box.clientWidth, img: img.getBoundingClientRect().width,
+          tabindex: box.getAttribute("tabindex"), role: box.getAttribute("role"),
+          label: box.getAttribute("aria-label"), svg: img.src.startsWith("data:image/svg+xml"),
+          links: [...box.parentElement.querySelectorAll(".skr-files a")].map(
+            a => [a.textContent, a.getAttribute("href")])};
+}))()"""
+
+
+@pytest.mark.skipif(not axe.AXE_JS.is_file(), reason=axe.MISSING)
+def test_figure_at_least_its_printed_size_and_scrolls_sideways_on_a_phone(browser,
+                                                                          exported_html):
+    """Issue 16: the SVG is shown at its printed width or larger; at 400 px its labelled,
+    focusable box scrolls sideways (the page itself does not) and axe finds nothing on it."""
+    url = exported_html.as_uri()
+    browser.navigate(url)
+    sizes = {}
+    for width in (400, 1280):
+        browser.set_width(width)
+        (box,) = browser.evaluate(FIGURE_BOX)
+        sizes[width] = box
+    mm = 96 / 25.4  # CSS px per mm
+    assert sizes[1280]["svg"] and sizes[1280]["img"] >= 127 * mm - 1  # 5 in: the design width
+    assert sizes[1280]["scroll"] <= sizes[1280]["client"]  # fits: nothing to scroll
+    assert sizes[400]["scroll"] > sizes[400]["client"]  # a phone scrolls the figure sideways
+    assert abs(sizes[400]["img"] - sizes[400]["scroll"]) < 2
+    assert sizes[400]["tabindex"] == "0" and sizes[400]["role"] == "region"
+    assert sizes[400]["label"].startswith("Figur 1")
+    assert sizes[400]["links"] == [["SVG", "figures/figur1.svg"], ["PDF", "figures/figur1.pdf"],
+                                   ["PNG", "figures/figur1.png"]]
+    assert axe.overflow_violations(browser, url) == []  # the page reflows at 400 px
+    found = axe.axe_violations(browser, url, tags=axe.WCAG21_AA + axe.BEST_PRACTICE)
+    assert [v for v in found if "figure" in v.target or v.rule == "scrollable-region-focusable"
+            or "figure-scroll" in v.html] == []
