@@ -68,7 +68,7 @@ def test_table_pdf_source_matches_the_snapshot(monkeypatch, tmp_path):
     import json
 
     source, resources = export.Exporter().to_typst(_table_notebook(monkeypatch, tmp_path), _info())
-    assert "#skr-table(items.at(0))" in source
+    assert "#skr-run((\n  (item: items.at(0), lead: none" in source
     (item,) = resources["skr_typst"]["items"]
     _check("table_kontroll.typst.json",
            json.dumps(item, ensure_ascii=False, indent=1, sort_keys=True) + "\n")

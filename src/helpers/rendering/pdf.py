@@ -31,7 +31,6 @@ from typing import Any
 import typst
 from nbconvert.exporters import TemplateExporter
 from nbconvert.preprocessors import Preprocessor
-from nbformat.v4 import new_output
 from PIL import Image, UnidentifiedImageError
 from traitlets import default
 from traitlets.config import Config
@@ -40,6 +39,13 @@ from helpers import paths
 from helpers.rendering.captions import SKR
 from helpers.rendering.fonts import font_paths, fonts, mark_typst_used, typst_used_here  # noqa: F401
 from helpers.rendering.markdown import PandocError, markdown_to_typst
+from helpers.rendering.page_flow import (
+    ELEMENT_CALLS,
+    Piece,
+    body_markup,
+    split_at_headings,
+    starts_with_heading,
+)
 from helpers.rendering.table_data import NUMERIC_CELL, TABLE_MIME, html_table_data
 
 log = logging.getLogger(__name__)
@@ -193,41 +199,51 @@ def _output_markup(output: dict[str, Any], where: str, items: TypstItems) -> Mar
 
 
 class TypstPreprocessor(Preprocessor):
-    """Outputs → short Typst calls over JSON data; markdown → Typst through pandoc.
+    """Outputs → short Typst calls over JSON data; markdown → Typst through pandoc; the whole
+    body grouped for the page flow (:mod:`.page_flow`).
 
-    After it, every kept output has exactly one ``text/x-typst`` item; markdown cells carry their
-    markup in ``cell.metadata["skr_typst"]``; ``resources["skr_typst"]`` holds the
-    :class:`TypstItems`.
+    After it, ``resources["skr_typst"]`` holds the :class:`TypstItems` and ``body``: the
+    document's Typst markup between the template's header and its provenance section.
     """
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         items = TypstItems()
+        pieces: list[Piece] = []
         pending: dict[str, list[tuple[Any, str, str]]] = {"markdown": [], "html": []}
         for cell_index, cell in enumerate(nb.cells):
             if cell.get("cell_type") == "markdown":
-                pending["markdown"].append((cell.metadata, "skr_typst", str(cell.source)))
+                for part in split_at_headings(str(cell.source)):
+                    pieces.append(Piece("text", "", cell_index, starts_with_heading(part),
+                                        len(part)))
+                    pending["markdown"].append((pieces[-1], "markup", part))
             elif cell.get("cell_type") == "code":
-                cell["outputs"] = self._outputs(cell, f"cell {cell_index}", items, pending)
+                for output in cell.get("outputs", []):
+                    piece = _output_piece(output, cell_index, items, pending)
+                    if piece is not None:
+                        pieces.append(piece)
         for fmt, holders in pending.items():
             _convert(fmt, holders)
-        resources["skr_typst"] = items.as_resources()
+        resources["skr_typst"] = {**items.as_resources(), "body": body_markup(pieces)}
         return nb, resources
 
-    @staticmethod
-    def _outputs(cell: Any, where: str, items: TypstItems,
-                 pending: dict[str, list[tuple[Any, str, str]]]) -> list[Any]:
-        kept = []
-        for output in cell.get("outputs", []):
-            markup = _output_markup(output, where, items)
-            if markup is None:
-                continue
-            shown = new_output("display_data", data={})
-            if isinstance(markup, tuple):  # converted later, in one pandoc run
-                pending[markup[0]].append((shown["data"], TYPST_MIME, markup[1]))
-            else:
-                shown["data"][TYPST_MIME] = markup
-            kept.append(shown)
-        return kept
+
+_CALL = re.compile(r"#([\w-]+)\((items\.at\(\d+\))\)")
+
+
+def _output_piece(output: Any, cell_index: int, items: TypstItems,
+                  pending: dict[str, list[tuple[Any, str, str]]]) -> Piece | None:
+    """The piece of one output (its markup filled in later when it goes through pandoc)."""
+    markup = _output_markup(output, f"cell {cell_index}", items)
+    if markup is None:
+        return None
+    if isinstance(markup, tuple):  # converted later, in one pandoc run
+        piece = Piece("text", "", cell_index, starts_with_heading(markup[1]), len(markup[1]))
+        pending[markup[0]].append((piece, "markup", markup[1]))
+        return piece
+    call = _CALL.fullmatch(markup)
+    if call and call.group(1) in ELEMENT_CALLS:
+        return Piece("element", call.group(2), cell_index)
+    return Piece("text", markup, cell_index, size=len(markup))
 
 
 def _convert(fmt: str, holders: list[tuple[Any, str, str]]) -> None:
@@ -239,7 +255,7 @@ def _convert(fmt: str, holders: list[tuple[Any, str, str]]) -> None:
     except PandocError as exc:
         raise PdfBuildError(str(exc)) from exc
     for (holder, key, _), markup in zip(holders, converted, strict=True):
-        holder[key] = markup
+        setattr(holder, key, markup)
 
 
 class TypstExporter(TemplateExporter):
