@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -187,3 +188,19 @@ def test_new_and_removed_tables_and_labels():
     assert compare_tables("figur8.csv", None, pd.DataFrame({"a": ["1"]})).state == "ny"
     assert compare_tables("figur8.csv", pd.DataFrame({"a": ["1"]}), None).state == "borttagen"
     assert label_of("tabell12.csv") == "Tabell 12" and label_of("budget.csv") == "budget.csv"
+
+
+def test_diff_prints_the_section_as_plain_text(two_versions, tmp_path):
+    from conftest import skr_report
+
+    before, after = two_versions
+    env = dict(os.environ, SKR_REPORTS_DIR=str(tmp_path / "r"), SKR_DATA_DIR=str(tmp_path / "d"))
+    result = skr_report("diff", str(before), str(after), env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Ändringar sedan förra versionen\n")
+    assert ("- Mindre städer/tätorter har lägre resultat inom grundskolan: höll 2022 – håller "
+            "inte 2023.") in result.stdout
+    assert result.stdout == text(compare(before, after))
+    (tmp_path / "empty").mkdir()
+    refused = skr_report("diff", str(tmp_path / "empty"), str(after), env=env, timeout=120)
+    assert refused.returncode == 2 and "is no report folder" in refused.stderr

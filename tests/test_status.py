@@ -46,8 +46,9 @@ CATALOGUE = read_catalogue([
 
 def manifest(variant, *, year=2022, kpis=("U15401", "N15001", "N01951"), fixed=False,
              fetched="2024-08-20T10:00:00+00:00", kommun=None, rule=None, eurostat=None,
-             kpi_years=None):
-    data = {"kpis": list(kpis), "years": [year], "fetched_at": fetched, "eurostat": eurostat}
+             kpi_years=None, source=None):
+    data = {"kpis": list(kpis), "years": [year], "fetched_at": fetched, "eurostat": eurostat,
+            "source_id": source}
     if rule:
         data["years_rule"] = rule
     if kpi_years is not None:
@@ -172,7 +173,7 @@ def test_families_one_line_each_and_exit_code():
     assert plain[0]["variants"][1] == {"variant": "valfard-0114", "state": OUT_OF_DATE,
                                        "year": 2022, "moves_to": 2023,
                                        "published_since": ["U15401", "N15001"],
-                                       "eurostat": None}
+                                       "eurostat": None, "on_recording": False}
 
 
 def test_family_names():
@@ -235,3 +236,41 @@ def test_reads_the_manifests_that_runs_write(tmp_path):
     assert (only.family, only.year, only.year_fixed, only.years_rule) == \
         ("valfard", 2022, False, "all")
     assert variant_status(only, CATALOGUE, TODAY).moves_to == 2023
+
+
+RECORDING = "recording:0123456789abcdef"
+
+
+def test_the_fetch_a_report_was_built_from_is_a_check_of_its_own_source_only():
+    """Built on the recording after the 2023 publication, which the recording lacks: not behind
+    against the recording's catalogue; behind against another source's."""
+    built = published(kpis=("U15401",), kpi_years={"U15401": 2022}, source=RECORDING,
+                      fetched="2024-08-30T10:00:00+00:00")
+    same = variant_status(built, CATALOGUE, TODAY, source_id=RECORDING)
+    assert same.lagging_source == ["U15401"] and same.state == UP_TO_DATE
+    other = variant_status(built, CATALOGUE, TODAY, source_id="recording:fedcba9876543210")
+    assert other.behind and other.moves_to == 2023 and other.state == OUT_OF_DATE
+
+
+def test_a_look_on_the_publication_day_may_have_come_before_the_publication():
+    on_the_day = published(kpis=("U15401",), kpi_years={"U15401": 2022}, source=RECORDING,
+                           fetched="2024-08-28T06:00:00+00:00")
+    state = variant_status(on_the_day, CATALOGUE, TODAY, source_id=RECORDING)
+    assert state.lagging_source == [] and state.moves_to == 2023
+    fixed = published(kpis=("U15401",), fixed=True, fetched="2024-08-28T06:00:00+00:00")
+    assert variant_status(fixed, CATALOGUE, TODAY).state == MAY_HAVE_CHANGED
+    # N01951: 2024 is announced, so 2023 came out on a day the catalogue no longer names
+    unknown = published(kpis=("N01951",), kpi_years={"N01951": 2022}, source=RECORDING,
+                        fetched="2024-08-01T06:00:00+00:00")
+    assert variant_status(unknown, CATALOGUE, TODAY,
+                          source_id=RECORDING).lagging_source == ["N01951"]
+
+
+def test_a_report_on_the_recording_is_moved_when_the_api_answers():
+    built = published(kpis=("N00954",), kpi_years={"N00954": 2022}, source=RECORDING,
+                      fetched="2024-08-30T10:00:00+00:00")
+    assert variant_status(built, CATALOGUE, TODAY, source_id=RECORDING).state == UP_TO_DATE
+    moved = variant_status(built, CATALOGUE, TODAY, source_id="api:api.kolada.se/v3")
+    assert moved.on_recording and moved.state == OUT_OF_DATE
+    assert "1 built on the recording while Kolada's API can be reached" in render(
+        status([built], CATALOGUE, TODAY, source_id="api:api.kolada.se/v3"))

@@ -93,7 +93,7 @@ class ReportGroup(click.Group):
             ctx.meta["skr.signals"] = stack
             try:
                 return super().invoke(ctx)
-            except click.ClickException:
+            except (click.ClickException, click.exceptions.Exit):
                 raise
             except Stopped as stopped:
                 click.echo(stopped.summary(), err=True)
@@ -362,3 +362,79 @@ def _finish(result: Any) -> None:
         lines = [f"{len(result.failed)} variant(s) failed:"]
         lines += [f"  {name}: {message}" for name, message in sorted(result.failed.items())]
         raise UserError("\n".join(lines), EXIT_BUILD)
+
+
+# --- the regeneration cycle: status, update, diff (helpers.build.cycle) -------------------------
+
+
+@main.command()
+@click.argument("params_files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("-v", "--verbose", is_flag=True, help="Per family: variants by state, every KPI "
+              "behind, gone or lagging, the next publications.")
+@click.option("--json", "as_json", is_flag=True, help="The same as JSON, for scripts.")
+@click.option("--offline", is_flag=True, help="Use the cached catalogue (any age) or the "
+              "recorded one; ask no server.")
+@click.option("--refresh", is_flag=True, help="Fetch Kolada's catalogue now even if the cached "
+              "one is less than a day old.")
+def status(params_files: tuple[str, ...], verbose: bool, as_json: bool, offline: bool,
+           refresh: bool) -> None:
+    """Which published reports are out of date: per report family the year shown, what Kolada
+    has published for its KPIs (catalogue refreshed at most once a day), the KPIs behind or gone,
+    the next publications, Eurostat's update time. Exit code 10 when anything is out of date
+    or may have changed (`skr-report update` has work), 0 when everything is up to date."""
+    import json
+
+    from helpers.build.cycle import current_status
+
+    found = current_status(params_files, offline=offline, refresh=refresh)
+    if as_json:
+        click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=1))
+    else:
+        click.echo(found.text(verbose))
+    ctx = click.get_current_context()
+    ctx.exit(found.exit_code)
+
+
+@main.command()
+@click.argument("params_files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--jobs", "-j", type=JOBS, default=None,
+              help="Worker processes, 1 or more (default: one per core).")
+@click.option("--refresh", is_flag=True, help="Fetch Kolada's catalogue now even if the cached "
+              "one is less than a day old.")
+def update(params_files: tuple[str, ...], jobs: int | None, refresh: bool) -> None:
+    """Rebuild exactly the published variants `status` calls out of date (of PARAMS_FILES, or
+    all): their data are fetched again, and each is rebuilt from the parameter file its manifest
+    names, in parallel with the batch's progress bar and atomic publish; a variant whose own
+    data did not change is not rebuilt."""
+    from helpers import paths
+    from helpers.build.options import check_jobs
+    from helpers.build.update import update as run_update
+
+    result = run_update(params_files, jobs=check_jobs(jobs), refresh=refresh)
+    click.echo(result.summary())
+    click.echo(f"Index: {paths.REPORTS_DIR / 'index.html'}")
+    if result.failed:
+        lines = [f"{len(result.failed)} variant(s) not rebuilt:"]
+        lines += [f"  {name}: {message}" for name, message in sorted(result.failed.items())]
+        raise UserError("\n".join(lines), EXIT_BUILD)
+
+
+@main.command()
+@click.argument("before", type=click.Path(exists=True, file_okay=False))
+@click.argument("after", type=click.Path(exists=True, file_okay=False))
+def diff(before: str, after: str) -> None:
+    """What changed from one version of a report to another (two variant folders, e.g.
+    reports/valfard/previous reports/valfard): the same as the section "Ändringar sedan förra
+    versionen", in Swedish: changed figures and tables, the largest changes cell by cell, rows
+    that appeared or went, statements whose verdict changed."""
+    from pathlib import Path
+
+    from helpers.build.changes import compare_folders
+    from helpers.build.changes_text import text
+
+    for folder in map(Path, (before, after)):
+        if not (folder / "tables").is_dir() and not (folder / "manifest.json").is_file():
+            raise UserError(f"{folder} is no report folder: it has neither tables/ nor "
+                            "manifest.json. Fix: give two variant folders, e.g. "
+                            "reports/valfard/previous reports/valfard.", EXIT_OPTION)
+    click.echo(text(compare_folders(Path(before), Path(after))), nl=False)

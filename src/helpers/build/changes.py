@@ -450,6 +450,19 @@ def compare(before: Path, after: Path, *, keys: Mapping[str, Sequence[str]] | No
     return Changes(old, new, tables, figures, verdicts)
 
 
+def compare_folders(before: Path, after: Path) -> Changes:
+    """:func:`compare` with the key columns and labels the report declared for its tables (the
+    manifests' ``tables``; the newer version's where both say)."""
+    declared: dict[str, Any] = {}
+    for folder in (before, after):
+        declared.update(Version.read(folder).manifest.get("tables") or {})
+    keys = {Path(csv).name: list(entry["keys"]) for csv, entry in declared.items()
+            if isinstance(entry, Mapping) and entry.get("keys")}
+    labels = {Path(csv).name: str(entry["label"]) for csv, entry in declared.items()
+              if isinstance(entry, Mapping) and entry.get("label")}
+    return compare(before, after, keys=keys, labels=labels)
+
+
 __all__ = [
     "CLAIM",
     "VERDICT",
@@ -459,6 +472,7 @@ __all__ = [
     "VerdictChange",
     "Version",
     "compare",
+    "compare_folders",
     "compare_tables",
     "infer_keys",
     "label_of",

@@ -25,15 +25,12 @@ from papermill.log import logger
 
 from helpers import paths
 from helpers.build.stopping import Stopped
+from helpers.build.variant import CELL_TIMEOUT, KERNEL_NAME
 from helpers.rendering.provenance import epoch_of
 
-KERNEL_NAME = "skr-report"
 KERNEL_DIR_PREFIX = "skr-kernel-"
 """Kernel folders are ``<tmp>/skr-kernel-<pid of the process that started it>-XXXX``: a batch
 removes those of workers it had to kill."""
-
-
-CELL_TIMEOUT = 900
 
 
 SETUP_SOURCE = """\

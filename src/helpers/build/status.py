@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from helpers.build.publications import Publication, SourceCheck
-from helpers.build.variant import family_of
 
 MANIFEST = "manifest.json"
 UP_TO_DATE = "up to date"
@@ -69,6 +68,11 @@ class Published:
     fetched_at: datetime | None
     eurostat: Mapping[str, Any] | None = None
     folder: Path | None = None
+    source_id: str | None = None
+    """Which source the data came from (``sources.identity``)."""
+    params_file: str | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    manifest: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def shown(self, kpi: str) -> int | None:
         return self.kpi_years.get(kpi, self.year)
@@ -90,7 +94,27 @@ class Published:
             kpis=tuple(data.get("kpis") or ()),
             kpi_years=dict(data.get("kpi_years") or {}),
             fetched_at=_moment(data.get("fetched_at")),
-            eurostat=data.get("eurostat"), folder=folder)
+            eurostat=data.get("eurostat"), folder=folder, source_id=data.get("source_id"),
+            params_file=manifest.get("params_file"),
+            overrides=dict(manifest.get("overrides") or {}), manifest=manifest)
+
+    def own_check(self, kpi: str, source_id: str | None) -> SourceCheck | None:
+        """The fetch the report was built from, as a check of ``source_id``: when its data were
+        fetched from that source, and the KPI's last year then (new manifests only)."""
+        if (source_id is None or self.source_id != source_id or self.fetched_at is None
+                or kpi not in self.kpi_years):
+            return None
+        return SourceCheck(self.fetched_at, self.kpi_years[kpi])
+
+
+def family_of(variant: str, params_file: str | Path | None = None,
+              kommun: str | None = None) -> str:
+    """``valfard-0114`` (kommun 0114) → ``valfard``: the parameter file's stem without the kommun
+    a batch or a parameter file added to it."""
+    stem = Path(params_file).stem if params_file else variant
+    if kommun and stem.endswith(f"-{kommun}"):
+        stem = stem[: -len(kommun) - 1]
+    return stem
 
 
 def _moment(value: Any) -> datetime | None:
@@ -158,12 +182,17 @@ class VariantStatus:
     upcoming: list[Upcoming] = field(default_factory=list)
     eurostat: str | None = None
     """Why Eurostat makes the variant out of date, if it does."""
+    on_recording: bool = False
+    """Built on a recording while the catalogue comes from the API: ``update`` moves it."""
 
 
 def variant_status(published: Published, catalogue: Mapping[str, Publication], today: date, *,
                    checks: Mapping[str, SourceCheck] | None = None,
-                   eurostat_updated: Mapping[str, str | None] | None = None) -> VariantStatus:
-    """The state of one variant as of ``today`` (see the module docstring)."""
+                   eurostat_updated: Mapping[str, str | None] | None = None,
+                   source_id: str | None = None) -> VariantStatus:
+    """The state of one variant as of ``today`` (see the module docstring). ``checks`` and
+    ``source_id``: the source the catalogue describes and what ``update`` found there; the
+    variant's own fetch counts as a check when it came from the same source."""
     checks = checks or {}
     status = VariantStatus(published.variant, UP_TO_DATE, published.year)
     effective: dict[str, int] = {}
@@ -180,10 +209,12 @@ def variant_status(published: Published, catalogue: Mapping[str, Publication], t
         latest = entry.latest(today)
         if latest is None:
             continue
-        check = checks.get(kpi)
+        check = _later(checks.get(kpi), published.own_check(kpi, source_id))
         last_day = entry.last_day(today)
-        if (check is not None and last_day is not None
-                and check.checked_at.date() >= last_day
+        # a look on the publication day may have come before the publication: it counts from
+        # the day after (a source still without the year then lags behind the catalogue); when
+        # the entry already announces the next period, the day of the latest is not known
+        if (check is not None and (last_day is None or check.checked_at.date() > last_day)
                 and (check.last_year is None or check.last_year < latest)):
             status.lagging_source.append(kpi)  # asked after the publication: not there
             latest = check.last_year if check.last_year is not None else published.shown(kpi)
@@ -195,7 +226,7 @@ def variant_status(published: Published, catalogue: Mapping[str, Publication], t
             status.behind.append(Behind(kpi, entry.title, shown, latest, last_day))
         seen = max(filter(None, [published.fetched_at,
                                  check.checked_at if check else None]), default=None)
-        if last_day is not None and (seen is None or seen.date() < last_day):
+        if last_day is not None and (seen is None or seen.date() <= last_day):
             status.published_since.append(kpi)
     status.upcoming.sort(key=lambda u: (u.day, u.kpi))
     with_data = [k for k in effective if published.shown(k) is not None]
@@ -205,11 +236,18 @@ def variant_status(published: Published, catalogue: Mapping[str, Publication], t
         if target > published.year:
             status.moves_to = target
     status.eurostat = _eurostat_change(published.eurostat, eurostat_updated or {})
-    if status.moves_to is not None or status.eurostat:
+    status.on_recording = bool(source_id and source_id.startswith("api:")
+                               and (published.source_id or "").startswith("recording:"))
+    if status.moves_to is not None or status.eurostat or status.on_recording:
         status.state = OUT_OF_DATE
     elif status.published_since:
         status.state = MAY_HAVE_CHANGED
     return status
+
+
+def _later(a: SourceCheck | None, b: SourceCheck | None) -> SourceCheck | None:
+    found = [c for c in (a, b) if c is not None]
+    return max(found, key=lambda c: c.checked_at) if found else None
 
 
 def _eurostat_change(built: Mapping[str, Any] | None,
@@ -270,7 +308,8 @@ class FamilyStatus:
             "upcoming": [asdict(u) for u in self.upcoming],
             "variants": [{"variant": v.variant, "state": v.state, "year": v.year,
                           "moves_to": v.moves_to, "published_since": v.published_since,
-                          "eurostat": v.eurostat} for v in self.variants],
+                          "eurostat": v.eurostat, "on_recording": v.on_recording}
+                         for v in self.variants],
         })
 
 
@@ -286,7 +325,8 @@ def _plain(value: Any) -> Any:
 
 def status(published: Sequence[Published], catalogue: Mapping[str, Publication], today: date,
            *, checks: Mapping[str, SourceCheck] | None = None,
-           eurostat_updated: Mapping[str, str | None] | None = None) -> list[FamilyStatus]:
+           eurostat_updated: Mapping[str, str | None] | None = None,
+           source_id: str | None = None) -> list[FamilyStatus]:
     """One :class:`FamilyStatus` per family, sorted by name."""
     by_family: dict[str, list[Published]] = {}
     for item in published:
@@ -294,7 +334,8 @@ def status(published: Sequence[Published], catalogue: Mapping[str, Publication],
     rows = []
     for family, items in sorted(by_family.items()):
         variants = [variant_status(p, catalogue, today, checks=checks,
-                                   eurostat_updated=eurostat_updated) for p in items]
+                                   eurostat_updated=eurostat_updated, source_id=source_id)
+                    for p in items]
         behind = {}
         for v in variants:
             for b in v.behind:
@@ -348,6 +389,11 @@ def short_line(row: FamilyStatus) -> str:
     eurostat = sorted({v.eurostat for v in row.variants if v.eurostat})
     if eurostat:
         parts.append(f"Eurostat {eurostat[0]}")
+    recorded = sum(v.on_recording for v in row.variants)
+    if recorded:
+        parts.append(f"{recorded} built on the recording while Kolada's API can be reached")
+    if row.lagging_source:
+        parts.append(f"published but not in the data source: {_kpi_list(row.lagging_source)}")
     gone = [*row.gone, *row.not_in_catalogue]
     if gone:
         parts.append(f"gone from Kolada: {_kpi_list(gone)}")

@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from helpers import paths
-from helpers.build.kernel import CELL_TIMEOUT, KERNEL_NAME
+from helpers.build.status import family_of
 from helpers.params import ReportParams
 
 FORMATS = ("html", "pdf")
+KERNEL_NAME = "skr-report"
+"""The Jupyter kernel the reports run on (``make install`` installs it)."""
+CELL_TIMEOUT = 900
+"""Seconds a notebook cell may run."""
 
 
 class VariantFailed(RuntimeError):
@@ -108,16 +112,6 @@ class VariantResult:
     files: list[Path] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
-
-
-def family_of(variant: str, params_file: str | Path | None = None,
-              kommun: str | None = None) -> str:
-    """``valfard-0114`` (kommun 0114) → ``valfard``: the parameter file's stem without the kommun
-    a batch or a parameter file added to it."""
-    stem = Path(params_file).stem if params_file else variant
-    if kommun and stem.endswith(f"-{kommun}"):
-        stem = stem[: -len(kommun) - 1]
-    return stem
 
 
 def normalize_formats(formats: str | Iterable[str]) -> tuple[str, ...]:

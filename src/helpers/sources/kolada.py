@@ -42,6 +42,8 @@ MAX_IDS_PER_PART = 25
 PER_PAGE = 5000
 SNAPSHOT_HEADER = "X-Kolada-Snapshot"  # sent by the replay server, never by the live API
 GROUP_COLUMNS = ["group_id", "group_title", "member_id", "member_title"]
+CATALOGUE_KEY = f"/kpi?per_page={PER_PAGE}"
+"""The raw cache key of the KPI catalogue's first page."""
 # Units in Kolada: 290 kommuner, 21 regions and Riket. Used only to estimate response sizes.
 UNITS_ESTIMATE = 312
 
@@ -146,6 +148,13 @@ class KoladaClient(CachedApiClient):
     ) -> pd.DataFrame:
         """The KPI catalogue, or the KPIs with the given ids, or whose title contains ``title``."""
         return pd.DataFrame(self._metadata("kpi", ids, title))
+
+    def kpi_entries(self) -> list[dict]:
+        """The whole KPI catalogue as the API gives it, one dict per KPI (no DataFrame): its
+        publication fields (``publ_period``, ``publication_date``, ``prel_publication_date``)
+        are what ``skr-report status`` compares the reports with. First request key:
+        :data:`CATALOGUE_KEY`."""
+        return self._metadata("kpi", None, None)
 
     def municipalities(
         self, ids: Iterable[str] | str | None = None, title: str | None = None
