@@ -29,6 +29,7 @@ from helpers.rendering.figure_style import (
     BAR_FILL,
     KOMMUN_COLOUR,
     KOMMUN_EDGE,
+    LINESPACING,
     MEAN_COLOUR,
     POINT_ALPHA,
     POINT_COLOUR,
@@ -110,12 +111,13 @@ def _layout(groups: list[str], names: list[str], marked: bool,
     labels = [wrap_to(g, 30.0 if ncols == 3 else 40.0) for g in groups]
     label_w = max(text_mm(line) for lab in labels for line in lab.split("\n")) + 1.5
     lines = max(lab.count("\n") + 1 for lab in labels)
-    pitch = max(lines * SIZE * 1.05 + 3.0, 12.0) * PT
+    pitch = max(lines * SIZE * LINESPACING + 3.0, 12.0) * PT
     side, gap, n_w = 3.5, 5.0, text_mm("n = 000") + 1.0
     plot_x = side + label_w
     panel_w = (width - plot_x - 0.5 - gap * (ncols - 1)) / ncols
     titles = [wrap_to(name, panel_w, TITLE_SIZE, "bold") for name in names]
-    title_h = line_height_mm(max(t.count("\n") + 1 for t in titles), TITLE_SIZE, 1.2) + 1.5
+    title_h = line_height_mm(max(t.count("\n") + 1 for t in titles), TITLE_SIZE,
+                             LINESPACING) + 1.5
     note_gap = line_height_mm(1, SIZE, 1.5) if marked else 0.4
     axes_h = len(groups) * pitch
     block = title_h + note_gap + axes_h + line_height_mm(1, SIZE, 1.2) + 1.0 + 3.0
@@ -209,10 +211,10 @@ def _draw_base(points, summary, overall, indicators, groups, style, group_label,
             _draw_panel(ax, kpi, points, summary, overall, groups, style, seed=i)
             ax.text(0, 1 + (layout.note_gap + 0.4) / layout.panels[i][3], layout.titles[i],
                     transform=ax.transAxes, ha="left", va="bottom", fontsize=TITLE_SIZE,
-                    fontweight="bold", linespacing=1.1)
+                    fontweight="bold", linespacing=LINESPACING)
             if i % layout.ncols == 0:
                 ax.set_yticks(range(len(groups)), [literal_text(lab) for lab in layout.labels],
-                              linespacing=1.05)
+                              linespacing=LINESPACING)
             else:
                 ax.set_yticks([])
             limits.append((ax.get_xlim(), ax.get_ylim()))

@@ -16,6 +16,7 @@ from helpers.formatting import format_number
 from helpers.rendering.figure_style import (
     BLACK,
     LINE_STYLES,
+    LINESPACING,
     PT,
     SIZE,
     TEXT_WIDTH_MM,
@@ -80,8 +81,8 @@ def correlation_heatmap(values: pd.DataFrame, counts: pd.DataFrame, *, decimals:
     rows = [wrap_to(literal_text(r), ROW_LABEL_MM - 2) for r in values.index]
     cols = [wrap_to(literal_text(c), 32, max_lines=3) for c in values.columns]
     lines = max(r.count("\n") + 1 for r in rows)
-    cell_h = max(2 * SIZE * 1.15 + 4, lines * SIZE * 1.1 + 3) * PT
-    head_mm = line_height_mm(max(c.count("\n") + 1 for c in cols), SIZE, 1.15) + 3 * PT
+    cell_h = max(2 * SIZE * LINESPACING + 4, lines * SIZE * LINESPACING + 3) * PT
+    head_mm = line_height_mm(max(c.count("\n") + 1 for c in cols), SIZE, LINESPACING) + 3 * PT
     height_mm = head_mm + cell_h * len(values.index) + BAR_MM
     with print_style():
         fig = new_figure(width_mm, height_mm)
@@ -90,7 +91,7 @@ def correlation_heatmap(values: pd.DataFrame, counts: pd.DataFrame, *, decimals:
         bar = axes_mm(fig, ROW_LABEL_MM, 5.5, 60.0, 2.2)
         sns.heatmap(values.astype(float), ax=ax, cbar_ax=bar, cmap="RdBu_r", center=0, vmin=-1,
                     vmax=1, annot=_cell_labels(values, counts, decimals), fmt="",
-                    annot_kws={"fontsize": SIZE, "linespacing": 1.15}, linewidths=0.8,
+                    annot_kws={"fontsize": SIZE, "linespacing": LINESPACING}, linewidths=0.8,
                     linecolor="white",
                     cbar_kws={"orientation": "horizontal", "ticks": [-1, -0.5, 0, 0.5, 1]})
         _mark_missing(ax, values)
@@ -101,8 +102,8 @@ def correlation_heatmap(values: pd.DataFrame, counts: pd.DataFrame, *, decimals:
                  va="center", fontsize=SIZE)
         ax.set_xlabel("")
         ax.set_ylabel("")
-        ax.set_xticklabels(cols, rotation=0, fontsize=SIZE, linespacing=1.1)
-        ax.set_yticklabels(rows, rotation=0, fontsize=SIZE, linespacing=1.05)
+        ax.set_xticklabels(cols, rotation=0, fontsize=SIZE, linespacing=LINESPACING)
+        ax.set_yticklabels(rows, rotation=0, fontsize=SIZE, linespacing=LINESPACING)
         ax.tick_params(length=0, pad=2)
         ax.xaxis.tick_top()
     return fig

@@ -12,6 +12,7 @@ from matplotlib.ticker import MaxNLocator
 
 from helpers.rendering.figure_style import (
     BLUE,
+    LINESPACING,
     POINT_COLOUR,
     PT,
     RING_COLOUR,
@@ -48,7 +49,8 @@ def draw_nulage(nulage: pd.DataFrame, unit_label: str, comparison_label: str,
     code_mm = text_mm("N00000") + 1.5
     col_w = (width_mm - GAP_MM * (COLUMNS - 1)) / COLUMNS
     titles = {g: wrap_to(f"Mål {g}: {GOAL_NAMES[g]}", col_w, SIZE, "bold") for g in goals}
-    title_h = {g: line_height_mm(titles[g].count("\n") + 1, SIZE, 1.15) + 1.2 for g in goals}
+    title_h = {g: line_height_mm(titles[g].count("\n") + 1, SIZE, LINESPACING) + 1.2
+               for g in goals}
     heights = [sum(title_h[goals[i]] + counts[i] * ROW_MM + 1.5 + PANEL_GAP_MM for i in col)
                for col in columns]
     axis_mm = line_height_mm(1) + 3 * PT
@@ -67,7 +69,7 @@ def draw_nulage(nulage: pd.DataFrame, unit_label: str, comparison_label: str,
                 goal = goals[i]
                 fig.text(x0 / width_mm, (top - title_h[goal] + 0.6) / height_mm,
                          literal_text(titles[goal]), ha="left", va="bottom", fontsize=SIZE,
-                         fontweight="bold", linespacing=1.1)
+                         fontweight="bold", linespacing=LINESPACING)
                 top -= title_h[goal]
                 h = counts[i] * ROW_MM + 1.5
                 last = axes_mm(fig, x0 + code_mm, top - h, col_w - code_mm, h)
