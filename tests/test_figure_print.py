@@ -119,6 +119,14 @@ def test_no_text_outside_the_canvas_or_on_another(svg_files):
         assert overlapping(svg) == [], name
 
 
+def test_no_label_is_cut(svg_files):
+    """Group labels, goal names, heatmap rows and columns: wrapped, never shortened with "…"
+    (only an overlong kommun name would be, and the report's are not)."""
+    for name, path in svg_files.items():
+        cut = [t.text for t in svg_texts(path.read_text(encoding="utf-8")) if "…" in t.text]
+        assert cut == [], name
+
+
 def test_the_image_carries_no_title_or_source(svg_files):
     for name, path in svg_files.items():
         shown = " ".join(t.text for t in svg_texts(path.read_text(encoding="utf-8")))

@@ -108,7 +108,7 @@ def _layout(groups: list[str], names: list[str], marked: bool,
     (a second line naming the marked kommun)."""
     ncols = 3 if len(names) > 4 else 2
     nrows = -(-len(names) // ncols)
-    labels = [wrap_to(g, 30.0 if ncols == 3 else 40.0) for g in groups]
+    labels = _group_labels(groups, 30.0 if ncols == 3 else 40.0)
     label_w = max(text_mm(line) for lab in labels for line in lab.split("\n")) + 1.5
     lines = max(lab.count("\n") + 1 for lab in labels)
     pitch = max(lines * SIZE * LINESPACING + 3.0, 12.0) * PT
@@ -133,6 +133,17 @@ def _layout(groups: list[str], names: list[str], marked: bool,
         panels.append((plot_x + col * (panel_w + gap), top - axes_h, panel_w - n_w, axes_h))
     return _Layout(width, height, ncols, labels, titles, panels, panel_w, note_gap, legend_y,
                    kommun_legend_y, xlabel_y, plot_x)
+
+
+def _group_labels(groups: list[str], width: float) -> list[str]:
+    """Group labels on at most two lines of ``width`` mm, widened (up to 60 mm) until no label
+    has to be cut: the groups are the data's."""
+    for extra in range(31):
+        labels = [wrap_to(g, width + extra) for g in groups]
+        if all(" ".join(label.split()) == " ".join(g.split())
+               for label, g in zip(labels, groups, strict=True)):
+            return labels
+    return labels
 
 
 @dataclass
