@@ -101,11 +101,12 @@ def test_compare_finds_cells_rows_year_verdicts_and_figures(two_versions):
     fig = table["figur1.csv"]
     assert fig.label == "Figur 1" and fig.state == "ändrad"
     assert fig.moved == {"ar": ("2022", "2023")}
-    assert fig.removed == [("kommun", "U28408", "A2 Pendlingskommun nära storstad", "0114")]
-    assert fig.added == [("kommun", "U15401", "C6 Mindre stad/tätort", "0580")]
+    assert fig.removed == [("kommun", "U28408", "A2 Pendlingskommun nära storstad",
+                            "Upplands Väsby (0114)")]  # a kommun by its name and code
+    assert fig.added == [("kommun", "U15401", "C6 Mindre stad/tätort", "<b>Linköping</b> (0580)")]
     # largest first; 50.2 → 50.2000000001 is equal within the tolerance
     assert [(c.row[-1], c.column, c.before, c.after, c.delta) for c in fig.cells[:2]] == [
-        ("0583", "varde", "45.71", "57.71", pytest.approx(12.0)),
+        ("Motala (0583)", "varde", "45.71", "57.71", pytest.approx(12.0)),
         ("C6 Mindre stad/tätort", "medelvarde", "45.7", "52.3", pytest.approx(6.6))]
     assert {c.column for c in fig.cells} == {"varde", "medelvarde", "n"}
     assert table["tabell1.csv"].state == "oförändrad"
@@ -123,11 +124,12 @@ def test_markdown_section_in_swedish_with_escaped_data(two_versions):
             "data för 2023, hämtade 2 december 2026.") in section
     assert ("- Mindre städer/tätorter har lägre resultat inom grundskolan: höll 2022 – håller "
             "inte 2023.") in section
-    assert "| Figur 1 | kommun · U15401 · C6 Mindre stad/tätort · 0583 | varde | 45,7 | " \
-           "57,7 | +12,0 |" in section
+    assert "| Figur 1 | kommun · U15401 · C6 Mindre stad/tätort · Motala (0583) | varde | " \
+           "45,7 | 57,7 | +12,0 |" in section
     assert "| 45,7 | 52,3 | +6,6 |" in section
-    assert "Figur 1: tillkom: kommun · U15401 · C6 Mindre stad/tätort · 0580; försvann: " \
-           "kommun · U28408 · A2 Pendlingskommun nära storstad · 0114." in section
+    assert "Figur 1: tillkom: kommun · U15401 · C6 Mindre stad/tätort · \\<b\\>Linköping\\</b\\> " \
+           "(0580); försvann: kommun · U28408 · A2 Pendlingskommun nära storstad · Upplands " \
+           "Väsby (0114)." in section
     assert "- Figur 1 (tables/figur1.csv): 3 värden ändrade, 1 rad tillkom, 1 rad försvann; " \
            "ar 2022 → 2023." in section
     assert "<b>" not in section  # text from data never becomes markup

@@ -50,7 +50,7 @@ def cycle(cycle_servers, tmp_path_factory):
                      + "year: 2022\n", encoding="utf-8")
     before = env_for(cycle_servers["before"], root)
     ok(skr_report("batch", "params/valfard.yaml", "--kommuner", "2463,0114", "--format",
-                  "html", "--jobs", "2", env=before, timeout=600))
+                  "html,pdf", "--jobs", "2", env=before, timeout=600))
     ok(skr_report("run", str(fixed), "--format", "html", env=before, timeout=600))
     ok(skr_report("run", "params/budget_skr.yaml", "--format", "html", env=before,
                   timeout=600))
@@ -107,3 +107,34 @@ def test_status_after_the_publication_and_update(cycle):
     assert code == 0, {name: row["state"] for name, row in rows.items()}
     again = ok(skr_report("update", env=cycle["after"], timeout=300))
     assert "Everything is up to date: nothing to fetch or build." in again
+
+
+def test_the_rebuilt_report_says_what_changed(cycle):
+    """After the update (the test above): the previous version is kept beside the new one, and
+    the report's section "Ändringar sedan förra versionen" (HTML and PDF) names the flipped
+    statement and the largest changes; `skr-report diff` prints the same."""
+    from fixtures.pdf_checks import pdf_facts
+
+    folder = cycle["reports"] / "valfard-2463"
+    previous = json.loads((folder / "previous" / "manifest.json").read_text(encoding="utf-8"))
+    assert previous["data"]["years"] == [2022]
+    html = (folder / "valfard_i_hela_landet.html").read_text(encoding="utf-8")
+    start = html.index(">Ändringar sedan förra versionen<")
+    part = html[start:html.index('id="om-rapporten"')]
+    assert "Förra versionen: data för 2022" in part and "Den här versionen: data för 2023" in part
+    assert ("Mindre städer/tätorter har lägre resultat inom grundskolan: höll 2022 – håller "
+            "inte 2023.") in part
+    assert "Största ändringarna sedan förra versionen, värde för värde" in part
+    assert "+12,0" in part  # U15401 +12 for C6 Mindre stad/tätort, in the report's format
+    assert "Upplands Väsby (0114)" in part  # the U28408 row that went
+    assert "Oförändrade: Figur 5" in part
+    text = pdf_facts(folder / "valfard_i_hela_landet.pdf").text
+    assert "Ändringar sedan förra versionen" in text and "håller inte 2023" in text
+    diff = ok(skr_report("diff", str(folder / "previous"), str(folder), env=cycle["after"],
+                         timeout=120))
+    assert "Mindre städer/tätorter har lägre resultat inom grundskolan: höll 2022 – håller " \
+           "inte 2023." in diff
+    assert "| Figur 1 |" in diff and "+12,0" in diff
+    budget = (cycle["reports"] / "budget_skr" / "budget.html").read_text(encoding="utf-8")
+    assert "Ändringar sedan förra versionen" in budget
+    assert not (cycle["reports"] / "valfard_2022" / "previous").exists()

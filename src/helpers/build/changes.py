@@ -30,20 +30,21 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from helpers.formatting import format_number
+from helpers.formatting import format_number, swedish_date
 
 MANIFEST = "manifest.json"
 TABLES = "tables"
 FIGURES = "figures"
 CLAIM = "Påstående i rapporten"
 VERDICT = "Stöds av data"
+NAME_COLUMNS = {"kommun": "kommunnamn"}
+"""Code columns and the column beside them that names the code."""
 OCCURRENCE = "#"
 """Key column added when rows can only be matched by their order among equal keys."""
 REL_TOL = 1e-9
@@ -56,8 +57,6 @@ VERDICT_TENSES = {
     "kan inte prövas": ("kunde inte prövas", "kan inte prövas"),
 }
 """A verdict of the statements table in the past (previous version) and present tense."""
-MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-             "september", "oktober", "november", "december")
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 _INTEGER = re.compile(r"^[-+]?\d+$")
 _CODE = re.compile(r"^0\d")
@@ -68,13 +67,10 @@ _CODE = re.compile(r"^0\d")
 
 
 def _swedish_date(moment: str | None) -> str:
-    if not moment:
-        return ""
     try:
-        when = datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+        return swedish_date(moment)
     except ValueError:
         return str(moment)[:10]
-    return f"{when.day} {MONTHS_SV[when.month - 1]} {when.year}"
 
 
 @dataclass(frozen=True)
@@ -263,11 +259,16 @@ def compare_tables(name: str, old: pd.DataFrame | None, new: pd.DataFrame | None
     shown = [k for k in keys if k == OCCURRENCE
              or not (_constant(old, k) and _constant(new, k))] or keys
 
+    names = _names(old, new, shown)
+
     def row_label(index: Any) -> tuple[str, ...]:
         values = index if isinstance(index, tuple) else (index,)
         named = dict(zip(keys, values, strict=True))
         if OCCURRENCE in named:  # rows told apart by their order: "nr 2"
             named[OCCURRENCE] = f"nr {int(named[OCCURRENCE]) + 1}"
+        for column, by_code in names.items():  # "Motala (0583)" rather than "0583"
+            if by_code.get(named[column]):
+                named[column] = f"{by_code[named[column]]} ({named[column]})"
         return tuple(str(named[k]) for k in shown if str(named[k]) != "")
 
     result.removed = [row_label(i) for i in old_rows.index.difference(new_rows.index, sort=False)]
@@ -314,6 +315,17 @@ def _column_changes(name: str, column: str, before: pd.Series, after: pd.Series,
         cells.append(CellChange(name, row_label(matched[i]), column, before.iloc[i],
                                 after.iloc[i], delta, decimals))
     return cells, hidden
+
+
+def _names(old: pd.DataFrame, new: pd.DataFrame, keys: Sequence[str]) -> dict[str, dict]:
+    """Code → name for key columns that have a name column beside them (``kommun``,
+    ``kommunnamn``), so rows are labelled the way a reader knows them."""
+    found = {}
+    for column, name in NAME_COLUMNS.items():
+        if column in keys and all(c in f.columns for f in (old, new) for c in (column, name)):
+            both = pd.concat([old[[column, name]], new[[column, name]]])
+            found[column] = dict(zip(both[column], both[name], strict=True))
+    return found
 
 
 def _size_order(cell: CellChange) -> tuple[int, float]:
@@ -425,10 +437,14 @@ def _ordered(labels: set[str]) -> list[str]:
 
 
 def compare(before: Path, after: Path, *, keys: Mapping[str, Sequence[str]] | None = None,
-            labels: Mapping[str, str] | None = None) -> Changes:
+            labels: Mapping[str, str] | None = None,
+            after_manifest: Mapping[str, Any] | None = None) -> Changes:
     """The changes from the variant folder ``before`` to ``after``; ``keys`` and ``labels`` by
-    table file name (``figur1.csv``) override what is inferred."""
-    old, new = Version.read(before), Version.read(after)
+    table file name (``figur1.csv``) override what is inferred; ``after_manifest`` stands in
+    for the manifest of a folder that has none yet (a build's staging folder)."""
+    old = Version.read(before)
+    new = Version(Path(after), after_manifest) if after_manifest is not None \
+        else Version.read(after)
     keys, labels = keys or {}, labels or {}
     old_tables, new_tables = old.tables(), new.tables()
     tables, verdicts = [], []
@@ -450,17 +466,18 @@ def compare(before: Path, after: Path, *, keys: Mapping[str, Sequence[str]] | No
     return Changes(old, new, tables, figures, verdicts)
 
 
-def compare_folders(before: Path, after: Path) -> Changes:
+def compare_folders(before: Path, after: Path,
+                    after_manifest: Mapping[str, Any] | None = None) -> Changes:
     """:func:`compare` with the key columns and labels the report declared for its tables (the
     manifests' ``tables``; the newer version's where both say)."""
-    declared: dict[str, Any] = {}
-    for folder in (before, after):
-        declared.update(Version.read(folder).manifest.get("tables") or {})
+    declared: dict[str, Any] = dict(Version.read(before).manifest.get("tables") or {})
+    declared.update((after_manifest if after_manifest is not None
+                     else Version.read(after).manifest).get("tables") or {})
     keys = {Path(csv).name: list(entry["keys"]) for csv, entry in declared.items()
             if isinstance(entry, Mapping) and entry.get("keys")}
     labels = {Path(csv).name: str(entry["label"]) for csv, entry in declared.items()
               if isinstance(entry, Mapping) and entry.get("label")}
-    return compare(before, after, keys=keys, labels=labels)
+    return compare(before, after, keys=keys, labels=labels, after_manifest=after_manifest)
 
 
 __all__ = [

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pandas as pd
+
 from helpers.build.changes import Changes, TableChange, number_text
 from helpers.formatting import escape_markdown, format_number, unescape_markdown
 
@@ -64,9 +66,28 @@ def table_summary(table: TableChange) -> str:
     return text + (f"; {moved}" if moved else "") + "."
 
 
-def markdown(changes: Changes, *, heading: str = "## Ändringar sedan förra versionen",
-             per_table: int = 3, limit: int = 12) -> str:
-    """The Swedish section of a rebuilt report (Markdown; every text from data escaped)."""
+def _figure_files(figures: dict[str, str]) -> str:
+    """``{"figur1.png": "ändrad", "figur1.svg": "ändrad"}`` → "figur1 (png/svg): ändrad"
+    (Markdown, names escaped)."""
+    by_state: dict[str, dict[str, list[str]]] = {}
+    for name, state in figures.items():
+        stem, _, suffix = name.rpartition(".")
+        by_state.setdefault(state, {}).setdefault(stem or name, []).append(suffix)
+    parts = []
+    for state, stems in by_state.items():
+        files = ", ".join(f"{escape_markdown(stem)} ({'/'.join(map(escape_markdown, kinds))})"
+                          for stem, kinds in stems.items())
+        parts.append(f"{files}: {state}")
+    return "; ".join(parts)
+
+
+LARGEST_COLUMNS = ["Underlag", "Rad", "Kolumn", "Förra versionen", "Den här versionen",
+                   "Ändring"]
+LARGEST_TITLE = "Största ändringarna sedan förra versionen, värde för värde"
+
+
+def intro(changes: Changes, heading: str = "## Ändringar sedan förra versionen") -> str:
+    """The section's start (Markdown): the two versions, what changed, changed verdicts."""
     lines = [heading, "",
              f"Förra versionen: {changes.before.describe()}. Den här versionen: "
              f"{changes.after.describe()}.", ""]
@@ -83,22 +104,29 @@ def markdown(changes: Changes, *, heading: str = "## Ändringar sedan förra ver
         lines += [f"- {escape_markdown(v.claim)} {v.text(before_when, after_when)}."
                   .replace(". höll", ": höll").replace(". kunde", ": kunde")
                   for v in changes.verdicts]
-    largest = changes.largest(per_table, limit)
-    if largest:
-        lines += ["", "**Största ändringarna, värde för värde**", "",
-                  "| Underlag | Rad | Kolumn | Förra versionen | Den här versionen | Ändring |",
-                  "|---|---|---|---:|---:|---:|"]
-        labels = {t.name: t.label for t in changes.tables}
-        for cell in largest:
-            lines.append(
-                f"| {escape_markdown(labels.get(cell.table, cell.table))} "
-                f"| {escape_markdown(' · '.join(cell.row))} | {escape_markdown(cell.column)} "
-                f"| {escape_markdown(number_text(cell.before, cell.decimals))} "
-                f"| {escape_markdown(number_text(cell.after, cell.decimals))} "
-                f"| {_signed(cell.delta, cell.decimals)} |")
+    return "\n".join(lines) + "\n"
+
+
+def largest_frame(changes: Changes, per_table: int = 3, limit: int = 12) -> pd.DataFrame:
+    """The largest changes as a table of text (:data:`LARGEST_COLUMNS`), numbers in the report's
+    format; no rows when no number changed."""
+    labels = {t.name: t.label for t in changes.tables}
+    rows = [(labels.get(cell.table, cell.table), " · ".join(cell.row), cell.column,
+             number_text(cell.before, cell.decimals), number_text(cell.after, cell.decimals),
+             _signed(cell.delta, cell.decimals))
+            for cell in ([] if changes.unchanged else changes.largest(per_table, limit))]
+    return pd.DataFrame(rows, columns=LARGEST_COLUMNS)
+
+
+def details(changes: Changes) -> str:
+    """The section's end (Markdown): rows that appeared or went, one line per changed table
+    and the figure files."""
+    if changes.unchanged:
+        return ""
+    lines: list[str] = []
     moved_rows = [t for t in changes.changed_tables if t.added or t.removed]
     if moved_rows:
-        lines += ["", "**Rader som tillkom eller försvann**", ""]
+        lines += ["**Rader som tillkom eller försvann**", ""]
         for table in moved_rows:
             parts = []
             if table.added:
@@ -106,11 +134,32 @@ def markdown(changes: Changes, *, heading: str = "## Ändringar sedan förra ver
             if table.removed:
                 parts.append(f"försvann: {_rows(table.removed)}")
             lines.append(f"- {escape_markdown(table.label)}: " + "; ".join(parts) + ".")
-    lines += ["", "**Per underlag**", ""]
+        lines.append("")
+    lines += ["**Per underlag**", ""]
     lines += [f"- {table_summary(t)}" for t in changes.changed_tables]
-    figures = [f"{name} ({state})" for name, state in changes.figures.items()]
-    if figures:
-        lines.append(f"- Figurfiler: {escape_markdown(', '.join(figures))}.")
+    if changes.figures:
+        lines.append(f"- Figurfiler: {_figure_files(changes.figures)}.")
+    return "\n".join(lines) + "\n"
+
+
+def _pipe_table(frame: pd.DataFrame) -> list[str]:
+    lines = ["| " + " | ".join(frame.columns) + " |", "|:---|:---|:---|---:|---:|---:|"]
+    lines += ["| " + " | ".join([*(escape_markdown(str(v)) for v in row[:-1]), str(row[-1])])
+              + " |" for row in frame.itertuples(index=False)]  # the change: computed here
+    return lines
+
+
+def markdown(changes: Changes, *, heading: str = "## Ändringar sedan förra versionen",
+             per_table: int = 3, limit: int = 12) -> str:
+    """The whole section as one Markdown text (every text from data escaped); the report shows
+    the same with the table as one of its tables (:mod:`.previous`)."""
+    lines = [intro(changes, heading).rstrip("\n")]
+    largest = largest_frame(changes, per_table, limit)
+    if len(largest):
+        lines += ["", f"**{LARGEST_TITLE}**", "", *_pipe_table(largest)]
+    rest = details(changes)
+    if rest:
+        lines += ["", rest.rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -120,4 +169,5 @@ def text(changes: Changes) -> str:
     return unescape_markdown(plain.replace("**", ""))
 
 
-__all__ = ["markdown", "table_summary", "text"]
+__all__ = ["LARGEST_COLUMNS", "LARGEST_TITLE", "details", "intro", "largest_frame", "markdown",
+           "table_summary", "text"]

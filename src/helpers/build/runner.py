@@ -36,6 +36,7 @@ from helpers.build.index import write_index
 from helpers.build.kernel import KernelSession, kernel_env
 from helpers.build.manifest import tables_of, write_manifest
 from helpers.build.parameters import ParamsFile
+from helpers.build.previous import changes_cells, keep_previous
 from helpers.build.publish import STAGING_DIR_NAME, clear_failure, publish, record_failure
 from helpers.build.variant import (
     FORMATS,
@@ -171,20 +172,33 @@ def _staging_folder(reports_dir: Path, variant: str) -> Path:
 
 def _execute(variant: Variant, nb: Any, parameters: Mapping[str, Any], staging: Path, *,
              session: KernelSession, settings: RunSettings) -> Any:
-    """Run the notebook in ``staging`` and write its cleaned copy there; a failing cell is
-    recorded and raised as :class:`VariantFailed`."""
+    """Run the notebook in ``staging``; the cleaned notebook. A failing cell is recorded and
+    raised as :class:`VariantFailed`."""
     try:
         executed = session.execute(nb, parameters, staging, timeout=settings.cell_timeout)
     except Exception as exc:
         failure = _failure(variant, exc, nb)
         record_failure(settings.reports_dir, variant.name, str(failure))
         raise failure from exc
-    cleaned = clean_notebook(executed)
+    return clean_notebook(executed)
+
+
+def _add_changes(variant: Variant, cleaned: Any, staging: Path, target: Path,
+                 settings: RunSettings) -> None:
+    """Keep the published version in ``staging/previous/`` when the data changed (or take the
+    kept one over) and end the report with what changed since (:mod:`.previous`); then write
+    the notebook as exported."""
+    digests = variant_data_digests(variant, settings.processed_dir)
+    previous = keep_previous(target, staging, digests, variant.year)
+    if previous is not None:
+        now = {"data": {"years": [variant.year] if variant.year is not None else [],
+                        "fetched_at": variant.source.get("fetched_at")},
+               "tables": tables_of(cleaned)}
+        cleaned.cells.extend(changes_cells(previous, staging, now, cleaned))
     # nbformat.writes' layout (indent 1, sorted keys) without re-validating the schema
     (staging / f"{variant.report}.ipynb").write_text(
         json.dumps(cleaned, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
         encoding="utf-8")
-    return cleaned
 
 
 def _export(variant: Variant, cleaned: Any, info: Any, staging: Path,
@@ -213,12 +227,12 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
     try:
         cleaned = _execute(variant, nb, parameters, staging, session=session,
                            settings=settings)
+        _add_changes(variant, cleaned, staging, target, settings)
         csv_files = sorted(p.relative_to(staging).as_posix()
                            for p in (staging / "tables").glob("*.csv"))
         info = variant_info(variant, parameters, settings, csv_files)
         files = _export(variant, cleaned, info, staging, formats, exporter, settings)
         inputs = inputs or inputs_digest(variant, settings=settings, notice=settings.notice)
-        variant_data_digests(variant, settings.processed_dir)
         built = {f.name: inputs for f in files}
         build, data = manifest_fields(variant)
         tables = tables_of(cleaned)

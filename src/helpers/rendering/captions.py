@@ -94,10 +94,11 @@ def show_figure(image: Any, *, number: int, title: str, alt: str, csv: str | Non
         number, title, alt, csv=csv, source=source, keys=keys, width_mm=width_mm, files=files))
 
 
-def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
-               source: str | None = KOLADA_SOURCE_LINE, index: bool = False,
-               keys: Sequence[str] | None = None) -> None:
-    """Display a DataFrame (or ready HTML) as "Tabell N: title" with an escaped HTML table."""
+def table_bundle(table: Any, *, number: int, title: str, csv: str | None = None,
+                 source: str | None = KOLADA_SOURCE_LINE, index: bool = False,
+                 keys: Sequence[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The display data and caption metadata of a table: what :func:`show_table` displays, and
+    what a build adds to an executed notebook as an output (``build.previous``)."""
     bundle: dict[str, Any] = {}
     if hasattr(table, "to_html"):
 
@@ -108,8 +109,17 @@ def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
         bundle[TABLE_MIME] = table_data(shown, missing="saknas")
     else:
         html_text, text = str(table), f"Tabell {number}: {title}"
-    display({"text/html": html_text, "text/plain": text, **bundle}, raw=True,
-            metadata=table_metadata(number, title, csv=csv, source=source, keys=keys))
+    return ({"text/html": html_text, "text/plain": text, **bundle},
+            table_metadata(number, title, csv=csv, source=source, keys=keys))
+
+
+def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
+               source: str | None = KOLADA_SOURCE_LINE, index: bool = False,
+               keys: Sequence[str] | None = None) -> None:
+    """Display a DataFrame (or ready HTML) as "Tabell N: title" with an escaped HTML table."""
+    data, metadata = table_bundle(table, number=number, title=title, csv=csv, source=source,
+                                  index=index, keys=keys)
+    display(data, raw=True, metadata=metadata)
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
