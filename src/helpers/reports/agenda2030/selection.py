@@ -57,7 +57,8 @@ def build_selection(meta: AgendaMeta, goal_map: pd.DataFrame, values: pd.DataFra
             "senaste_ar": int(latest[kpi]) if kpi in latest.index else None,
             "tackning": int(coverage.get(kpi, 0)),
             "antal_enheter": len(units),
-            "konfidens": goals.at[kpi, "confidence"] if kpi in goals.index else "",
+            "konfidens": CONFIDENCE_SV.get(goals.at[kpi, "confidence"], goals.at[kpi, "confidence"])
+            if kpi in goals.index else "",
             "kalla_malkarta": goals.at[kpi, "source"] if kpi in goals.index else "",
             "status": status,
         })
@@ -84,7 +85,7 @@ def count_per_goal(selection: pd.DataFrame) -> pd.DataFrame:
 def selection_display(selection: pd.DataFrame) -> pd.DataFrame:
     """The selection as shown: goal, id, title, gender split, latest year, coverage, and the
     goal-map confidence where it is not high; missing members say so."""
-    confidence = selection["konfidens"].where(selection["konfidens"] != "high", "")
+    confidence = selection["konfidens"].where(selection["konfidens"] != CONFIDENCE_SV["high"], "")
     return pd.DataFrame({
         "Mål": [f"{g} {n}" if pd.notna(g) else n
                 for g, n in zip(selection["mal"], selection["malnamn"], strict=True)],
@@ -94,11 +95,11 @@ def selection_display(selection: pd.DataFrame) -> pd.DataFrame:
         "Senaste år": [str(y) if pd.notna(y) else "saknas" for y in selection["senaste_ar"]],
         "Täckning": [f"{t} av {n}" for t, n in zip(selection["tackning"],
                                                    selection["antal_enheter"], strict=True)],
-        "Målkoppling (om ej säker)": confidence.map(_confidence_sv),
+        "Målkoppling (om ej säker)": confidence,
         "Status": selection["status"],
     })
 
 
-def _confidence_sv(value: str) -> str:
-    return {"": "", "high (disputed)": "hög (omstridd)", "medium": "medel", "low": "låg"}.get(
-        value, value)
+CONFIDENCE_SV = {"high": "hög", "high (disputed)": "hög (omstridd)", "medium": "medel",
+                 "low": "låg"}
+"""The goal map's confidence codes in Swedish (the published CSV and the table)."""
