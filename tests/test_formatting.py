@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import formatting
 from helpers.formatting import (
     MINUS,
     THOUSANDS_SEP,
@@ -106,3 +107,23 @@ def test_ordinary_names_stay_readable():
     for name in ("Malung-Sälen", "Mindre stad/tätort", "Nettokostnadsavvikelse (%)",
                  "Upplands Väsby"):
         assert escape_markdown(name) == name
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Arbetslöshet 16-65 år", "Arbetslöshet 16–65 år"),
+    ("Invånare, 0-19 år, med låg", "Invånare, 0–19 år, med låg"),
+    ("grundskola F-9", "grundskola F–9"),
+    ("(n = 290)", "(n\u00a0=\u00a0290)"),
+    ("6,0 % och 21 kr", "6,0\u00a0% och 21\u00a0kr"),
+    ('svarat "Mycket lätt"', "svarat ”Mycket lätt”"),
+    ('kod `"a" 1-2 år` kvar', 'kod `"a" 1-2 år` kvar'),  # code spans as written
+    ("2020-21, N01951/N02993, U23584 (-2022), 65+ år", "2020-21, N01951/N02993, U23584 (-2022), "
+                                                       "65+ år"),
+])
+def test_typeset_gives_swedish_typography(text, expected):
+    assert formatting.typeset(text) == expected
+
+
+def test_counts_in_running_text():
+    assert [formatting.count_words(n) for n in (2, 11, 12, 13, 33)] == [
+        "två", "elva", "tolv", "13", "33"]

@@ -83,3 +83,45 @@ def _backslashed(match: re.Match[str]) -> str:
 def unescape_markdown(text: str) -> str:
     """The text :func:`escape_markdown` escaped (for plain-text uses such as alt text)."""
     return _MARKDOWN_ESCAPED.sub(r"\1", text)
+
+
+# --- Swedish typography of the text a reader sees -----------------------------------------------
+
+NBSP = "\u00a0"
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+_AGE_RANGE = re.compile(r"(?<![\d.,/-])(\d{1,3})-(\d{1,3})(?=\+?\s*år\b)")
+_GRADE_RANGE = re.compile(r"\b([FK])-(\d)\b")
+_N_EQUALS = re.compile(r"\bn = (?=[\d−-])")
+_UNIT_AFTER_NUMBER = re.compile(r"(\d) (?=(?:%|‰|kr|mkr|procentenheter|procent)(?![\w]))")
+
+
+def typeset(text: str) -> str:
+    """Swedish typography for text a reader sees (Markdown or plain), outside code spans: an en
+    dash in age and grade ranges ("16–65 år", "F–9"), no-break spaces inside values ("n = 290",
+    "6,0 %", "21 kr" never break across lines) and one quotation style, the Swedish ”…”."""
+    parts = []
+    last = 0
+    for span in _CODE_SPAN.finditer(text):
+        parts.append(_typeset_prose(text[last:span.start()]))
+        parts.append(span.group(0))
+        last = span.end()
+    parts.append(_typeset_prose(text[last:]))
+    return "".join(parts)
+
+
+def _typeset_prose(text: str) -> str:
+    text = _AGE_RANGE.sub("\\1–\\2", text)
+    text = _GRADE_RANGE.sub("\\1–\\2", text)
+    text = _N_EQUALS.sub(f"n{NBSP}={NBSP}", text)
+    text = _UNIT_AFTER_NUMBER.sub(f"\\1{NBSP}", text)
+    return text.replace('"', "”").replace("“", "”").replace("„", "”")
+
+
+_NUMBER_WORDS = ("noll", "en", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio",
+                 "elva", "tolv")
+
+
+def count_words(n: int) -> str:
+    """A count in running text, as Swedish writes it: words up to twelve ("elva"), digits
+    above ("33")."""
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else format_number(n)

@@ -37,6 +37,7 @@ from IPython.display import Markdown, display
 
 from helpers import paths
 from helpers.domain import KOLADA_SOURCE_LINE
+from helpers.formatting import typeset
 from helpers.params import ParamsError, registered_model
 from helpers.rendering.captions import show_figure, show_table
 from helpers.rendering.figure_files import FigureFiles, figure_pdf, files_of
@@ -120,8 +121,9 @@ class ReportNotebook:
                 self.show(*item)
 
     def text(self, markdown: str) -> None:
-        """Swedish text, written in Markdown."""
-        display(Markdown(markdown))
+        """Swedish text, written in Markdown (Swedish typography: :func:`~helpers.formatting.
+        typeset`)."""
+        display(Markdown(typeset(markdown)))
 
     def figure(self, figure: Figure) -> Path:
         """Write ``figures/<name>.svg``, ``.pdf`` and ``.png`` (+ ``.txt`` alt text) and the data
@@ -136,8 +138,9 @@ class ReportNotebook:
             self.written.append(folder / f"{name}.{suffix}")
         (folder / f"{name}.txt").write_text(figure.alt + "\n", encoding="utf-8")
         csv = self._write_csv(figure.data, name)
-        show_figure(shown, number=figure.number, title=figure.title, alt=figure.alt, csv=csv,
-                    source=figure.source, width_mm=width_mm,
+        show_figure(shown, number=figure.number, title=typeset(figure.title),
+                    alt=typeset(figure.alt), csv=csv, source=_typeset(figure.source),
+                    width_mm=width_mm,
                     files=[f"figures/{name}.{suffix}" for suffix in blobs], keys=figure.keys)
         self._note(figure.note)
         return folder / f"{name}.{next(iter(blobs))}"
@@ -147,8 +150,8 @@ class ReportNotebook:
         notes; returns the CSV."""
         data = table.shown if table.data is None else table.data
         csv = self._write_csv(data, table.file_name)
-        show_table(table.shown, number=table.number, title=table.title, csv=csv,
-                   source=table.source, index=table.index, keys=table.keys)
+        show_table(typeset_frame(table.shown), number=table.number, title=typeset(table.title),
+                   csv=csv, source=_typeset(table.source), index=table.index, keys=table.keys)
         self._note(table.note)
         return self.output_dir / csv
 
@@ -176,6 +179,24 @@ def _figure_files(figure: Figure) -> tuple[dict[str, bytes], str | bytes, float 
     pdf = figure_pdf(files.svg, f"Figur {figure.number}: {figure.title}", figure.alt)
     blobs = {"svg": files.svg, "pdf": pdf, "png": files.png}
     return blobs, files.svg.decode("utf-8"), files.width_mm
+
+
+def _typeset(text: str | None) -> str | None:
+    return typeset(text) if text else text
+
+
+def typeset_frame(frame: Any) -> Any:
+    """A shown table with Swedish typography in its text cells and headers (the CSV keeps the
+    data as written)."""
+    if not hasattr(frame, "map"):
+        return frame
+
+    def cell(value: Any) -> Any:
+        return typeset(value) if isinstance(value, str) else value
+
+    out = frame.map(cell).rename(columns=cell, index=cell)
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def _close(fig: Any) -> None:
