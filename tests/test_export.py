@@ -282,3 +282,61 @@ def test_html_tables_align_words_left_and_numbers_right():
     out = clean_html("<table><tr><td>Förskola</td><td>1\u202f234,5</td><td>−3</td></tr></table>")
     assert '<td class="text">Förskola</td>' in out
     assert "<td>1\u202f234,5</td>" in out and "<td>−3</td>" in out
+
+
+def test_parameters_are_a_swedish_table_for_every_report():
+    from helpers.build.registry import known_reports, model_for
+
+    for name in ("valfard_i_hela_landet", "agenda2030", "budget"):
+        assert name in known_reports()
+        model = model_for(name)
+        fields = [key for key in model.model_fields if key != "report"]
+        missing = [key for key in fields if key not in model.parameter_labels]
+        assert not missing, f"{name}: no Swedish name for {missing}"
+    from helpers.reports.valfard import ValfardParams
+
+    rows = dict(provenance.parameter_rows(ValfardParams, {
+        "report": "valfard_i_hela_landet", "kommun": "2463", "year": 2022,
+        "kommungruppering": 2023, "storleksklasser": [0, 6000, 100000], "skuld_geo": "SE",
+        "skuld_sektorer": ["S13", "S1313"], "skuld_ar": None}, place="Åsele (2463)"))
+    assert rows == {
+        "Kommun": "Åsele (2463)", "Dataår": "2022",
+        "Kommuntyp": "SKR:s kommungruppsindelning 2023",
+        "Storleksklasser, nedre gräns (invånare)": "0, 6\u202f000, 100\u202f000",
+        "Tabell 1: land": "Sverige (SE)",
+        "Tabell 1: sektorer": "offentliga sektorn (S13), kommunsektorn (S1313)",
+        "Tabell 1: år": "alla år med data"}
+    from helpers.reports.agenda2030 import Agenda2030Params
+
+    rows = dict(provenance.parameter_rows(Agenda2030Params, {
+        "report": "agenda2030", "kommun": None, "onskad_riktning": {"N00401": "lägre",
+                                                                    "N17461": "högre"}}))
+    assert rows["Kommun eller region"] == "ingen"
+    assert rows["Önskad riktning"] == "högre är önskvärt: N17461; lägre är önskvärt: N00401"
+
+
+def test_the_closing_source_line_names_each_source_once_with_what_rests_on_it():
+    skr = ("Källa: Sveriges Kommuner och Regioner (SKR), Verksamhetsplan med budget 2024, "
+           "s. 19.")
+    items = [("table", 1, skr), ("table", 2, "Egen kontroll av de publicerade talen. " + skr),
+             ("table", 3, "Källa: Kolada (RKA), egna beräkningar. Data avser 2022."),
+             ("figure", 1, "Källa: Kolada (RKA), egna beräkningar. Data avser 2022."),
+             ("figure", 2, "Källa: Kolada (RKA), egna beräkningar. Data avser 2021.")]
+    assert provenance.citation(items) == (
+        "Tabell 1–2: Sveriges Kommuner och Regioner (SKR), Verksamhetsplan med budget 2024, "
+        "s. 19. Tabell 3 och figur 1–2: Kolada (RKA), egna beräkningar.")
+    assert provenance.number_ranges([7, 1, 2, 3, 5, 6]) == "1–3, 5–7"
+
+
+def test_provenance_rows_are_swedish_without_json_or_a_doubled_source():
+    info = provenance.ReportInfo(report="prov", variant="prov", title="Prov",
+                                 parameters={"kommun": None, "year": 2022},
+                                 provenance={"snapshot": "x", "source": "Kolada (RKA)",
+                                             "base_url": "uppspelad av en lokal server"},
+                                 command="skr-report run params/prov.yaml")
+    rows = dict(info.provenance_rows())
+    assert "Parametrar" not in rows
+    assert rows["Källhänvisning"] == "Kolada (RKA), egna beräkningar."
+    assert rows["Byggs om med"] == "skr-report run params/prov.yaml"
+    assert not [v for v in rows.values() if "replay" in v or "{" in v]
+    assert "replay" not in provenance.kolada_fallback_notice("https://api.kolada.se/v3")

@@ -107,7 +107,8 @@ def variant_info(variant: Variant, parameters: Mapping[str, Any], settings: RunS
     """The title block and provenance of a variant (``rendering.provenance.report_info``)."""
     return report_info(variant.params, variant=variant.name, year=variant.year,
                        kpis=variant.kpis, source=variant.source, place=variant.place,
-                       parameters=parameters, fallback=settings.notice, csv_files=csv_files)
+                       parameters=parameters, fallback=settings.notice, csv_files=csv_files,
+                       command=variant.command)
 
 
 def manifest_fields(variant: Variant) -> tuple[dict[str, Any], dict[str, Any]]:

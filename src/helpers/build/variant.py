@@ -91,6 +91,16 @@ class Variant:
             return path.as_posix()
 
     @property
+    def command(self) -> str:
+        """The command that builds this variant again: ``skr-report run <file>`` with the
+        command line's kommun and year (the colophon of "Om rapporten" shows it)."""
+        parts = ["skr-report", "run", self.params_file]
+        for key in ("kommun", "year"):
+            if self.overrides.get(key) is not None:
+                parts += [f"--{key}", str(self.overrides[key])]
+        return " ".join(parts)
+
+    @property
     def year_fixed(self) -> bool:
         """True when the parameters fix the year; False when it follows the latest data."""
         return self.params.year is not None

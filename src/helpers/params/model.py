@@ -95,6 +95,13 @@ class ReportParams(BaseModel):
     has a value; "any" = a year in which at least one has (reports whose indicators each have
     their own latest year)."""
 
+    parameter_labels: ClassVar[dict[str, str]] = {"kommun": "Kommun", "year": "Dataår"}
+    """The parameters' names for the reader, in Swedish ("Om rapporten" shows them as a table);
+    report models add theirs (``{**ReportParams.parameter_labels, ...}``)."""
+    parameter_unset: ClassVar[dict[str, str]] = {"kommun": "ingen (hela landet)",
+                                                 "year": "senaste år med data"}
+    """What an unset (None) parameter means, in Swedish; default "inte angiven"."""
+
     report: str
     kommun: str | None = None
     year: int | None = None
@@ -149,6 +156,13 @@ class ReportParams(BaseModel):
         data = {key: namespace[key] for key in cls.model_fields if key in namespace}
         data.setdefault("report", cls.report_name)
         return cls.model_validate(data)
+
+    @classmethod
+    def parameter_text(cls, key: str, value: Any) -> str | None:
+        """A parameter's value as the reader sees it, in Swedish; None: the general form (lists
+        joined by commas, ja/nej, decimal comma). Report models override it for values that
+        need words (codes, classes)."""
+        return None
 
     def required_kpis(self) -> list[str]:
         """The KPI ids this parameter set needs fetched (report models override)."""

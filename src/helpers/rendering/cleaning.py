@@ -77,6 +77,16 @@ def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value or "")
 
 
+def caption_sources(nb: Any) -> list[tuple[str, int, str]]:
+    """(kind, number, source line) of every numbered figure and table, in order."""
+    found = []
+    for _cell, output in _outputs(nb):
+        meta = (output.get("metadata") or {}).get(SKR) or {}
+        if meta.get("kind") in ("figure", "table") and meta.get("number"):
+            found.append((meta["kind"], int(meta["number"]), str(meta.get("source") or "")))
+    return found
+
+
 def annotate_captions(nb: Any) -> Any:
     """Number figures and tables in order of appearance and give each an anchor and alt text.
 

@@ -8,10 +8,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from helpers.rendering.cleaning import annotate_captions, clean_notebook, extract_title
+from helpers.rendering.cleaning import (
+    annotate_captions,
+    caption_sources,
+    clean_notebook,
+    extract_title,
+)
 from helpers.rendering.html import html_exporter, insert_toc, link_csv_mentions
 from helpers.rendering.pdf import TypstExporter, compile_pdf
-from helpers.rendering.provenance import ReportInfo
+from helpers.rendering.provenance import ReportInfo, citation
 
 
 class Exporter:
@@ -45,7 +50,10 @@ class Exporter:
         title = extract_title(nb)
         if not info.title:
             info.title = title or info.report.replace("_", " ")
-        return annotate_captions(nb)
+        nb = annotate_captions(nb)
+        if not info.citation:
+            info.citation = citation(caption_sources(nb))
+        return nb
 
     def to_html(self, nb: Any, info: ReportInfo) -> str:
         """The reviewer HTML of an executed notebook (cleaned and annotated here)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from helpers import __version__, paths
 from helpers.domain import EUROSTAT_SOURCE_LINE, KOLADA_SOURCE_LINE
-from helpers.formatting import MONTHS_SV, swedish_date
+from helpers.formatting import MONTHS_SV, format_number, swedish_date
 
 _MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august",
               "september", "october", "november", "december")
@@ -129,13 +129,75 @@ def git_commit(root: Path = paths.PROJ_ROOT) -> str:
 
 
 def _format_value(value: Any) -> str:
+    """A value in Swedish: lists joined by commas, ja/nej, decimal comma, "–" for none."""
     if isinstance(value, list | tuple):
         return ", ".join(_format_value(v) for v in value) or "–"
     if isinstance(value, Mapping):
-        return ", ".join(f"{k}: {_format_value(v)}" for k, v in value.items())
+        return ", ".join(f"{k}: {_format_value(v)}" for k, v in value.items()) or "–"
     if value is None:
         return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if isinstance(value, float):
+        return format_number(value, 0 if value.is_integer() else 2)
     return str(value)
+
+
+def parameter_rows(model: Any, parameters: Mapping[str, Any],
+                   place: str | None = None) -> list[tuple[str, str]]:
+    """The parameters of a report as the reader sees them: (Swedish name, Swedish value), in
+    the model's order; ``place`` names the kommun or region ("Åsele (2463)")."""
+    labels = getattr(model, "parameter_labels", {}) or {}
+    unset = getattr(model, "parameter_unset", {}) or {}
+    fields = list(getattr(model, "model_fields", {}) or parameters)
+    rows = []
+    for key in [k for k in fields if k in parameters and k != "report"]:
+        value = parameters[key]
+        if key == "kommun" and value is not None and place:
+            text = place
+        elif value is None:
+            text = unset.get(key, "inte angiven")
+        else:
+            custom = model.parameter_text(key, value) if hasattr(model, "parameter_text") else None
+            text = custom if custom is not None else _format_value(value)
+        rows.append((labels.get(key, key), text))
+    return rows
+
+
+_SOURCE = re.compile(r"Källa: (.*)$", re.DOTALL)
+_DATA_YEAR = re.compile(r"\s*Data avser [^.]*\.")
+
+
+def citation(items: Sequence[tuple[str, int, str]]) -> str:
+    """The closing source line of a report from its figures' and tables' source lines
+    ((kind "figure"/"table", number, source)): each source once, with what rests on it
+    ("Tabell 1–2: Sveriges Kommuner och Regioner (SKR), … Tabell 3: Kolada (RKA), egna
+    beräkningar. …"); the data year is left out (it is in each caption)."""
+    by_source: dict[str, dict[str, list[int]]] = {}
+    for kind, number, source in items:
+        found = _SOURCE.search(source or "")
+        text = _DATA_YEAR.sub("", found.group(1) if found else (source or "")).strip()
+        if text:
+            by_source.setdefault(text, {}).setdefault(kind, []).append(int(number))
+    parts = []
+    for text, kinds in by_source.items():
+        what = [f"{'figur' if kind == 'figure' else 'tabell'} {number_ranges(numbers)}"
+                for kind, numbers in sorted(kinds.items(), key=lambda k: k[0] != "table")]
+        label = " och ".join(what)
+        parts.append(f"{label[0].upper()}{label[1:]}: {text}")
+    return " ".join(parts)
+
+
+def number_ranges(numbers: Sequence[int]) -> str:
+    """``[1, 2, 3, 5, 7, 8]`` → ``"1–3, 5, 7–8"`` (en dashes)."""
+    ordered = sorted(set(numbers))
+    runs: list[list[int]] = []
+    for n in ordered:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 @dataclass
@@ -155,6 +217,12 @@ class ReportInfo:
     parameters: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
     csv_files: list[str] = field(default_factory=list)
+    parameter_rows: list[tuple[str, str]] = field(default_factory=list)
+    """The parameters in Swedish (:func:`parameter_rows`); "Om rapporten" shows them as a table."""
+    command: str = ""
+    """The command that builds the variant again (the colophon's last line)."""
+    citation: str = ""
+    """The closing source line (:func:`citation`, from the notebook's captions at export)."""
 
     @property
     def source_date_epoch(self) -> int:
@@ -179,13 +247,13 @@ class ReportInfo:
         rows.append(("Nyckeltal (KPI)", _format_value(p.get("kpis") or [])))
         if p.get("years"):
             rows.append(("År", _format_value(p["years"])))
-        rows.append(("Parametrar", json.dumps(self.parameters, ensure_ascii=False,
-                                              sort_keys=True)))
         rows.append(("Variant", self.variant))
         rows.append(("Programversion", f"skr-report {p.get('package_version', __version__)}, "
                                        f"git {p.get('git_commit') or git_commit()}"))
-        rows.append(("Källhänvisning", KOLADA_SOURCE_LINE + (
-            f" Tabell 1: {EUROSTAT_SOURCE_LINE}" if eurostat else "")))
+        rows.append(("Källhänvisning", self.citation or _source_text(KOLADA_SOURCE_LINE) + (
+            f" Tabell 1: {_source_text(EUROSTAT_SOURCE_LINE)}" if eurostat else "")))
+        if self.command:
+            rows.append(("Byggs om med", self.command))
         return rows
 
     def pdf_meta(self) -> dict[str, Any]:
@@ -196,12 +264,19 @@ class ReportInfo:
         document_title = self.title + (f" – {self.subtitle}" if self.subtitle else "")
         return {"title": self.title, "subtitle": self.subtitle or "",
                 "dateline": self.dateline or "", "document_title": document_title,
-                "notice": str(self.provenance.get("notice") or ""), "provenance": rows}
+                "notice": str(self.provenance.get("notice") or ""), "provenance": rows,
+                "parameters": [[label, value] for label, value in self.parameter_rows]}
 
     def resources(self) -> dict[str, Any]:
         return {"title": self.title, "subtitle": self.subtitle, "dateline": self.dateline,
                 "report": self.report, "variant": self.variant, "provenance": self.provenance,
-                "provenance_rows": self.provenance_rows(), "csv_files": list(self.csv_files)}
+                "provenance_rows": self.provenance_rows(), "csv_files": list(self.csv_files),
+                "parameter_rows": list(self.parameter_rows)}
+
+
+def _source_text(line: str) -> str:
+    """A source line without its "Källa: " (the provenance row is called Källhänvisning)."""
+    return line.removeprefix("Källa: ")
 
 
 def kolada_text(source: Mapping[str, Any]) -> str:
@@ -223,27 +298,28 @@ def kolada_fallback_notice(url: str) -> str:
     """The notice of every report built on the recorded snapshot because Kolada at ``url``
     could not be reached."""
     return (f"Kolada ({url}) kunde inte nås när rapporten byggdes. Data kommer därför från den "
-            "inspelade ögonblicksbilden av Kolada (../shared/kolada) via en lokal replay-server; "
-            "dataårgången nedan är ögonblicksbildens.")
+            "inspelade ögonblicksbilden av Kolada (../shared/kolada), uppspelad av en lokal "
+            "server; dataårgången nedan är ögonblicksbildens.")
 
 
 def _notice(source: Mapping[str, Any], eurostat: Mapping[str, Any] | None,
             fallback: str | None) -> str | None:
     notices = [fallback] if fallback else []
     if source.get("snapshot") and not fallback:
-        notices.append("Data kommer från en inspelad ögonblicksbild av Kolada (via en lokal "
-                       "replay-server), inte direkt från api.kolada.se. Ögonblicksbildens "
+        notices.append("Data kommer från en inspelad ögonblicksbild av Kolada (uppspelad av en "
+                       "lokal server), inte direkt från api.kolada.se. Ögonblicksbildens "
                        "dataårgång anges nedan.")
     if eurostat and eurostat["snapshot"]:
-        notices.append("Tabell 1 bygger på inspelade Eurostat-data (../shared/eurostat) via en "
-                       "lokal replay-server, inte på Eurostats API; inspelningens årgång anges "
-                       "nedan.")
+        notices.append("Tabell 1 bygger på inspelade Eurostat-data (../shared/eurostat), "
+                       "uppspelade av en lokal server, inte på Eurostats API; inspelningens "
+                       "årgång anges nedan.")
     return " ".join(notices) or None
 
 
 def report_info(params: Any, *, variant: str, year: int | None, kpis: Sequence[str],
                 source: Mapping[str, Any], place: str | None, parameters: Mapping[str, Any],
-                fallback: str | None = None, csv_files: Sequence[str] = ()) -> ReportInfo:
+                fallback: str | None = None, csv_files: Sequence[str] = (),
+                command: str = "") -> ReportInfo:
     """Title block and provenance of a report built from validated ``params`` (a
     ``ReportParams``): ``place`` names its kommun or region ("Åsele (2463)"), ``fallback`` is
     the notice when a recording stood in for Kolada (:func:`kolada_fallback_notice`)."""
@@ -255,7 +331,8 @@ def report_info(params: Any, *, variant: str, year: int | None, kpis: Sequence[s
     provenance = {
         "source": "Kolada (RKA), inspelad ögonblicksbild" if snapshot else "Kolada (RKA)",
         # the replay server's port changes from run to run: not part of the report
-        "base_url": "lokal replay-server (Kolada v3)" if snapshot else source.get("base_url"),
+        "base_url": "uppspelad av en lokal server (Kolada v3)" if snapshot
+        else source.get("base_url"),
         "snapshot": _snapshot_text(source) if snapshot else None,
         "eurostat": eurostat,
         "fetched_at": source.get("fetched_at"),
@@ -267,7 +344,9 @@ def report_info(params: Any, *, variant: str, year: int | None, kpis: Sequence[s
     }
     return ReportInfo(report=params.report, variant=variant, title=type(params).title or "",
                       subtitle=subtitle, dateline=dateline, parameters=dict(parameters),
-                      provenance=provenance, csv_files=list(csv_files))
+                      provenance=provenance, csv_files=list(csv_files),
+                      parameter_rows=parameter_rows(type(params), parameters, place),
+                      command=command)
 
 
 def _snapshot_text(source: Mapping[str, Any]) -> str:
@@ -284,7 +363,7 @@ def eurostat_provenance(source: Mapping[str, Any] | None) -> dict[str, Any] | No
     recorded = bool(source.get("snapshot"))
     if recorded:
         vintage = eurostat_recording_text(source.get("snapshot_vintage"))
-        where = "inspelning via lokal replay-server"
+        where = "inspelning, uppspelad av en lokal server"
         short = f"Eurostat ({datasets}), inspelning"
     else:
         updated = _swedish_when(source.get("updated"))

@@ -25,8 +25,8 @@ from pydantic_core import PydanticCustomError
 
 from helpers import datasets, paths
 from helpers.domain import KOLADA_SOURCE_LINE, POPULATION_KPI
+from helpers.formatting import count_words, format_number
 from helpers.formatting import escape_markdown as md
-from helpers.formatting import format_number
 from helpers.params import ReportParams, register_report
 from helpers.rendering.notebook import Table
 
@@ -104,6 +104,23 @@ class BudgetParams(ReportParams):
     """
 
     title: ClassVar[str] = "Budgettabeller"
+    parameter_labels: ClassVar[dict[str, str]] = {
+        **ReportParams.parameter_labels,
+        "kommun": "Kommun (markerad i avgiftstabellerna)",
+        "year": "Befolkningsår",
+        "medlemsavgift_skanes_kr_per_invanare": "Skånes Kommuner: avgift per invånare",
+        "medlemsavgift_skanes_index_procent": "Skånes Kommuner: indexering",
+        "medlemsavgift_skanes_ar": "Skånes Kommuner: avgiftsår",
+        "medlemsavgift_familjen_helsingborg_kr_per_invanare":
+            "Familjen Helsingborg: avgift per invånare",
+        "medlemsavgift_familjen_helsingborg_index_procent": "Familjen Helsingborg: indexering",
+        "medlemsavgift_familjen_helsingborg_ar": "Familjen Helsingborg: avgiftsår",
+    }
+    parameter_unset: ClassVar[dict[str, str]] = {
+        **ReportParams.parameter_unset, "kommun": "ingen",
+        "medlemsavgift_skanes_kr_per_invanare": "inte angiven (tabellen tas inte fram)",
+        "medlemsavgift_skanes_index_procent": "ingen",
+        "medlemsavgift_familjen_helsingborg_index_procent": "ingen"}
 
     medlemsavgift_skanes_kr_per_invanare: PositiveKr | None
     medlemsavgift_skanes_index_procent: IndexProcent | None = None
@@ -123,6 +140,14 @@ class BudgetParams(ReportParams):
                 "for Skånes Kommuner, so none is assumed. Fix: give the fee in kr per invånare, "
                 "or write `medlemsavgift_skanes_kr_per_invanare: null` to leave that table out.")
         return data
+
+    @classmethod
+    def parameter_text(cls, key: str, value: Any) -> str | None:
+        if value is not None and key.endswith("_kr_per_invanare"):
+            return f"{format_number(value, 2)}\u00a0kr"
+        if value is not None and key.endswith("_index_procent"):
+            return f"{format_number(value, 1)}\u00a0%"
+        return None
 
     def required_kpis(self) -> list[str]:
         return [POPULATION_KPI]
@@ -380,10 +405,10 @@ def fee_table(kommuner: pd.DataFrame, members: Sequence[str], kr_per_invanare: f
 
 NO_SKANES_FEE_TEXT = (
     "**Ingen avgift angiven.** Källan (Skånes Kommuner, Strategisk inriktning 2024–2027) anger "
-    "att medlemsavgiften baseras på antalet invånare i de 33 medlemskommunerna och kan "
-    "indexeras med högst SKR:s prisindex för kommunal verksamhet, men inte avgiften per "
-    "invånare. Parametern `medlemsavgift_skanes_kr_per_invanare` är inte angiven, så tabellen "
-    "tas inte fram (ingen avgift antas).")
+    "att medlemsavgiften baseras på antalet invånare i medlemskommunerna och kan indexeras med "
+    "högst SKR:s prisindex för kommunal verksamhet, men inte avgiften per invånare. Ingen "
+    "avgift per invånare är angiven i rapportens parametrar, så tabellen tas inte fram (ingen "
+    "avgift antas); parametrarna står under ”Om rapporten”.")
 
 
 @dataclass(frozen=True)
@@ -396,6 +421,8 @@ class FeeOrganisation:
     members: Callable[[pd.DataFrame], list[str]]
     table_name: str
     """The file name of its CSV (``tables/<table_name>.csv``)."""
+    members_text: str = "medlemskommunerna"
+    """How the intro names the members after their number ("kommunerna i Skåne län")."""
 
     def fee(self, params: BudgetParams) -> tuple[float | None, float | None, int | None]:
         """Fee per inhabitant, index percentage and fee year from the parameters."""
@@ -405,7 +432,7 @@ class FeeOrganisation:
 
 
 SKANES_KOMMUNER = FeeOrganisation("skanes", "Skånes Kommuner", skanes_kommuner_members,
-                                  "medlemsavgift_skanes_kommuner")
+                                  "medlemsavgift_skanes_kommuner", "kommunerna i Skåne län")
 FAMILJEN_HELSINGBORG = FeeOrganisation(
     "familjen_helsingborg", "Familjen Helsingborg", familjen_helsingborg_members,
     "medlemsavgift_familjen_helsingborg")
@@ -419,16 +446,19 @@ def fee_section(params: BudgetParams, kommuner: pd.DataFrame, year: int,
     (only Skånes Kommuner may have none), the sentence saying none was given. Tables are
     numbered from 3 in :data:`FEE_ORGANISATIONS` order, counting only those with a fee."""
     fee, index, fee_year = organisation.fee(params)
+    members = organisation.members(kommuner)
+    intro = (f"Avgift per invånare × befolkning (N01951) i var och en av de "
+             f"{count_words(len(members))} {organisation.members_text}, eventuellt indexerad med "
+             "en angiven procentsats.")
     if fee is None:
-        return [NO_SKANES_FEE_TEXT]
+        return [intro, NO_SKANES_FEE_TEXT]
     shown_before = FEE_ORGANISATIONS[:FEE_ORGANISATIONS.index(organisation)]
     number = 3 + sum(other.fee(params)[0] is not None for other in shown_before)
-    members = organisation.members(kommuner)
     shown, data = fee_table(kommuner, members, fee, index, year)
     if params.kommun is not None and params.kommun in members:
         chosen = shown["Kod"] == params.kommun
         shown.loc[chosen, "Kommun"] = shown.loc[chosen, "Kommun"] + " ◀"
-    return [medlemsavgift_text(shown, organisation.name, year, fee_year),
+    return [intro, medlemsavgift_text(shown, organisation.name, year, fee_year),
             Table(shown, number, f"Medlemsavgift per kommun – {organisation.name}", data=data,
                   name=organisation.table_name,
                   source=f"{KOLADA_SOURCE_LINE} Befolkning 31 december {year} (N01951); "

@@ -34,6 +34,17 @@ class Agenda2030Params(ReportParams):
     """
 
     title: ClassVar[str] = "Agenda 2030: lokala nyckeltal"
+    parameter_labels: ClassVar[dict[str, str]] = {
+        **ReportParams.parameter_labels,
+        "kommun": "Kommun eller region",
+        "level": "Nivå",
+        "liknande": "Jämförelsegrupp (Liknande kommuner eller regioner)",
+        "onskad_riktning": "Önskad riktning",
+        "antal_utmarkande": "Antal nyckeltal i ”Det som sticker ut”",
+    }
+    parameter_unset: ClassVar[dict[str, str]] = {
+        **ReportParams.parameter_unset, "kommun": "ingen",
+        "liknande": "ingen", "year": "senaste år med data per nyckeltal"}
     years_rule: ClassVar[str] = "any"
     """Each indicator has its own latest year: the report's data year is the latest year in which
     any of its KPIs has data (``FetchResult.years_with_data(how="any")``), not a common year."""
@@ -42,6 +53,16 @@ class Agenda2030Params(ReportParams):
     liknande: str | None = None
     onskad_riktning: dict[KpiId, Literal["högre", "lägre"]] = Field(default_factory=dict)
     antal_utmarkande: int = Field(default=10, ge=1, le=100)
+
+    @classmethod
+    def parameter_text(cls, key: str, value: Any) -> str | None:
+        if key == "onskad_riktning" and isinstance(value, Mapping):
+            if not value:
+                return "inte angiven för något nyckeltal"
+            by_direction = {d: [k for k, v in value.items() if v == d] for d in ("högre", "lägre")}
+            return "; ".join(f"{d} är önskvärt: {', '.join(kpis)}"
+                             for d, kpis in by_direction.items() if kpis)
+        return None
 
     @classmethod
     def unit_types(cls, data: Mapping[str, Any]) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from helpers.datasets import (
     EurostatRequest,
     validate_size_limits,
 )
+from helpers.formatting import format_number
 from helpers.params import ParamsError, ReportParams, format_years, register_report
 from helpers.reports.valfard.spec import (
     DEBT_DATASET,
@@ -27,6 +28,16 @@ class ValfardParams(ReportParams):
     """Parameters of "Välfärd i hela landet" (``params/valfard*.yaml``)."""
 
     title: ClassVar[str] = "Välfärd i hela landet"
+    parameter_labels: ClassVar[dict[str, str]] = {
+        **ReportParams.parameter_labels,
+        "kommungruppering": "Kommuntyp",
+        "storleksklasser": "Storleksklasser, nedre gräns (invånare)",
+        "skuld_geo": "Tabell 1: land",
+        "skuld_sektorer": "Tabell 1: sektorer",
+        "skuld_ar": "Tabell 1: år",
+    }
+    parameter_unset: ClassVar[dict[str, str]] = {**ReportParams.parameter_unset,
+                                                 "skuld_ar": "alla år med data"}
 
     kommungruppering: Literal[2023, 2017] = 2023
     storleksklasser: list[int] = Field(default_factory=lambda: list(DEFAULT_SIZE_LIMITS))
@@ -72,6 +83,18 @@ class ValfardParams(ReportParams):
             raise ValueError("an empty list of years. Fix: leave skuld_ar out for every year "
                              "with data, or list years such as [2021, 2022, 2023, 2024].")
         return sorted(set(value))
+
+    @classmethod
+    def parameter_text(cls, key: str, value: object) -> str | None:
+        if key == "kommungruppering":
+            return f"SKR:s kommungruppsindelning {value}"
+        if key == "storleksklasser" and isinstance(value, list):
+            return ", ".join(format_number(v) for v in value)
+        if key == "skuld_geo":
+            return {"SE": "Sverige (SE)"}.get(str(value), str(value))
+        if key == "skuld_sektorer" and isinstance(value, list):
+            return ", ".join(f"{SECTORS.get(code, code).lower()} ({code})" for code in value)
+        return None
 
     def required_kpis(self) -> list[str]:
         return required_kpis()
