@@ -147,6 +147,20 @@ def skr_report(*args: str, env: dict[str, str], umask: int | None = None,
                           timeout=timeout, check=False, preexec_fn=preexec)
 
 
+@pytest.fixture(scope="session")
+def built(kolada_server, tmp_path_factory) -> Path:
+    """`skr-report report-all --format html,pdf`, as `make report` runs it, into a temporary
+    reports folder (data from the replay server); built once per test worker (tests that use it
+    share the xdist group ``built_reports``)."""
+    root = tmp_path_factory.mktemp("make-report")
+    env = {**os.environ, "KOLADA_BASE_URL": kolada_server.base_url,
+           "EUROSTAT_BASE_URL": kolada_server.eurostat_base_url,
+           "SKR_DATA_DIR": str(root / "data"), "SKR_REPORTS_DIR": str(root / "reports")}
+    done = skr_report("report-all", "--format", "html,pdf", env=env, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root / "reports"
+
+
 @pytest.fixture
 def user_env(kolada_server, tmp_path) -> dict[str, str]:
     """A user's environment: both APIs at the replay server, data and reports in tmp_path."""

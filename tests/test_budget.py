@@ -217,8 +217,10 @@ def test_medlemsavgift_on_snapshot(processed, tmp_path):
     total = csv.loc[csv["kommunnamn"] == "Summa", "avgift_kr"].item()
     assert total == pytest.approx(12.5 * 1.03 * population[skane].sum())
     assert csv["avgift_per_invanare_kr"].tolist() == pytest.approx([12.875] * 34)
-    assert "12,50 kr per invånare" in parts[0] and "3,0 %" in parts[0]
-    assert parts[1].number == 3
+    assert parts[0].startswith("Avgift per invånare × befolkning (N01951) i var och en av de "
+                               "33 kommunerna i Skåne län")  # counted from the members
+    assert "12,50 kr per invånare" in parts[1] and "3,0 %" in parts[1]
+    assert parts[2].number == 3
 
     parts = budget.fee_section(params, kommuner, year, budget.FAMILJEN_HELSINGBORG)
     ReportNotebook(params, tmp_path).show(parts)
@@ -226,9 +228,10 @@ def test_medlemsavgift_on_snapshot(processed, tmp_path):
                       dtype={"kommun": str})
     total = csv.loc[csv["kommunnamn"] == "Summa", "avgift_kr"].item()
     assert total == pytest.approx(21 * population[family].sum())
-    assert "21,00 kr per invånare (2025)" in parts[0]
-    assert parts[1].shown["Kommun"].str.endswith("◀").sum() == 1  # Helsingborg marked
-    assert parts[1].number == 4
+    assert "de elva medlemskommunerna" in parts[0]
+    assert "21,00 kr per invånare (2025)" in parts[1]
+    assert parts[2].shown["Kommun"].str.endswith("◀").sum() == 1  # Helsingborg marked
+    assert parts[2].number == 4
 
 
 def test_skanes_without_fee_says_so(processed, tmp_path):
@@ -237,6 +240,7 @@ def test_skanes_without_fee_says_so(processed, tmp_path):
     kommuner = load_kommuner(2022, processed_dir=processed.processed_dir)
     params = budget.BudgetParams(report="budget", medlemsavgift_skanes_kr_per_invanare=None)
     parts = budget.fee_section(params, kommuner, 2022, budget.SKANES_KOMMUNER)
-    assert parts == [budget.NO_SKANES_FEE_TEXT] and "Ingen avgift angiven" in parts[0]
+    assert parts[1:] == [budget.NO_SKANES_FEE_TEXT] and "Ingen avgift angiven" in parts[1]
+    assert "medlemsavgift_" not in " ".join(parts)  # no parameter name for the reader
     family = budget.fee_section(params, kommuner, 2022, budget.FAMILJEN_HELSINGBORG)
-    assert family[1].number == 3  # no gap in the numbering
+    assert family[2].number == 3  # no gap in the numbering

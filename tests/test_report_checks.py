@@ -10,11 +10,9 @@ its mark must go, and from then on the test guards it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from conftest import skr_report
 from fixtures import axe
 from fixtures.a11y import html_findings, pdf_findings
 from fixtures.axe import BEST_PRACTICE, WCAG21_AA, axe_violations, overflow_violations
@@ -40,19 +38,6 @@ def cases(names, failing: set[str], reason: str) -> list:
     not a crash) for ``reason``."""
     mark = pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
     return [pytest.param(n, marks=mark) if n in failing else n for n in names]
-
-
-@pytest.fixture(scope="module")
-def built(kolada_server, tmp_path_factory) -> Path:
-    """`skr-report report-all --format html,pdf`, as `make report` runs it, into a temporary
-    reports folder (data from the replay server)."""
-    root = tmp_path_factory.mktemp("make-report")
-    env = {**os.environ, "KOLADA_BASE_URL": kolada_server.base_url,
-           "EUROSTAT_BASE_URL": kolada_server.eurostat_base_url,
-           "SKR_DATA_DIR": str(root / "data"), "SKR_REPORTS_DIR": str(root / "reports")}
-    done = skr_report("report-all", "--format", "html,pdf", env=env, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return root / "reports"
 
 
 def report_file(built: Path, page: str, suffix: str) -> Path:

@@ -251,7 +251,7 @@ def test_missing_and_substituted_variables_are_named(national):
     density = csv[csv["rad_kpi"] == "N02937"]
     assert set(density["rad_data"]) == {"N01951/N02993"}
     shown = blocks["tabell2"].shown
-    row = shown.loc["Invånare 25-64 år med låg utbildningsnivå, andel"]
+    row = shown.loc["Invånare 25–64 år med låg utbildningsnivå, andel"]
     assert (row == "saknas i data").sum() == 3
     assert "N03920 (ersätter N03932)" in set(shown["Nyckeltal"])
     notes = blocks["tabell2"].note
@@ -283,7 +283,7 @@ def test_kommun_sentence_compares_with_its_own_group(asele, raw):
     values = per_kommun(raw, "N15001", 2022)
     mean = values[values.index.isin(members)].mean()
     own = values[ASELE]
-    expected = f"grundskola F-9 {valfard.fmt(own)} % (gruppens medelvärde {valfard.fmt(mean)} %)"
+    expected = f"grundskola F–9 {valfard.fmt(own)} % (gruppens medelvärde {valfard.fmt(mean)} %)"
     assert expected in line
 
 

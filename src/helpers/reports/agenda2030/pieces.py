@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from helpers.reports.agenda2030.nulage import (
 from helpers.reports.agenda2030.params import Agenda2030Params
 from helpers.reports.agenda2030.selection import build_selection, count_per_goal, selection_display
 from helpers.reports.agenda2030.spec import (
+    GOAL_MAP_FILES,
+    GOAL_NAMES,
     STATUS_SERVED,
     load_goal_map,
 )
@@ -208,11 +211,54 @@ def source_text(report: AgendaReport) -> str:
             "nyckeltal).")
 
 
+def intro_text(report: AgendaReport) -> str:
+    """What the selection is, with its numbers counted from the data: how many indicators the
+    Kolada group has, how many are divided by gender, how many goals."""
+    selection = report.selection
+    units = "kommuner" if report.params.level == "kommun" else "regioner"
+    group = report.meta.members["group_id"].iloc[0] if len(report.meta.members) else ""
+    divided = int((selection["konsuppdelad"] == "ja").sum())
+    goal_map = GOAL_MAP_FILES[report.params.level].name
+    return (f"RKA:s urval av nyckeltal för Agenda 2030 (avsnittet ”Lokala och regionala "
+            f"nyckeltal för Agenda 2030”) för {units}: {len(selection)} nyckeltal i Kolada-gruppen "
+            f"{md(group)}, byggda på offentlig statistik; {divided} av dem är könsuppdelade. "
+            f"Kolada har gruppen utan koppling till målen. Kopplingen till de {len(GOAL_NAMES)} "
+            f"målen kommer från projektets målkarta ({md(goal_map)}), sammanställd ur offentliga "
+            "källor med källa och säkerhet per nyckeltal; säkerheten visas där den inte är hög.")
+
+
+def standing_out_intro(report: AgendaReport) -> str:
+    """What "Det som sticker ut" shows, naming the units it compares."""
+    units = "kommuner" if report.params.level == "kommun" else "regioner"
+    return (f"De nyckeltal där värdet avviker mest från jämförelsegruppen, mätt i "
+            f"standardavvikelser mellan alla {units}. En stor avvikelse är inte i sig bra eller "
+            "dålig.")
+
+
+_GROUP_YEAR = re.compile(r", (\d{4})$")
+
+
+def liknande_year_text(report: AgendaReport) -> str:
+    """Why the comparison group is named with a later year than the data: Kolada keeps only
+    RKA's current Liknande groups (empty when the years agree)."""
+    if not report.liknande_label:
+        return ""
+    title = report.liknande_label.removesuffix(" (medel)")
+    found = _GROUP_YEAR.search(title)
+    years = report.selection["senaste_ar"].dropna()
+    if not found or not len(years) or int(found.group(1)) <= int(years.max()):
+        return ""
+    units = "kommuner" if report.params.level == "kommun" else "regioner"
+    return (f" Jämförelsegruppen {md(title)} är RKA:s indelning från {found.group(1)}, den som "
+            f"Kolada har i dag (äldre indelningar finns inte kvar där); samma {units} jämförs "
+            f"därför för alla år, också för data från {report.data_years}.")
+
+
 def nulage_text(report: AgendaReport) -> str:
     """What the nulägesanalys compares with, in Swedish."""
     if report.nulage is None:
-        return ("Ingen kommun eller region är angiven i parametrarna (`kommun`): "
-                "nulägesanalysen tas inte fram.")
+        return ("Ingen kommun eller region är angiven i parametrarna: nulägesanalysen tas inte "
+                "fram.")
     level = "kommuner" if report.params.level == "kommun" else "regioner"
     text = (f"För varje nyckeltal: senaste värde för {md(report.unit_label)}, Riket (0000), "
             f"{md(report.group_label.removesuffix(' (medel)'))} (ovägt medelvärde)")
@@ -223,4 +269,4 @@ def nulage_text(report: AgendaReport) -> str:
              f"nyckeltalet är könsuppdelat. Avvikelsen anges i standardavvikelser mellan alla "
              f"{level} från {md(report.comparison_label)}. Högt värde är inte alltid bra: se "
              f"avsnittet om vad som sticker ut.")
-    return text
+    return text + liknande_year_text(report)

@@ -20,6 +20,14 @@ class ResolvedVariable:
     used: str | None  # what the values are: a KPI id, "N01951/N02993", or None when missing
     note: str
 
+    @property
+    def label(self) -> str:
+        """The row's name: what the values shown are (a substitute's own name when used)."""
+        var = self.variable
+        if var.substitute_label and self.used == var.substitute:
+            return var.substitute_label
+        return var.label
+
 
 def resolve_variable(var: Variable, wide: pd.DataFrame) -> ResolvedVariable:
     """The values of a table variable: the KPI itself, a derivation, a substitute, or missing."""
@@ -86,10 +94,10 @@ def correlation_table(
 def _table_record(typ, row, col, value, n, note, kommun=None) -> dict:
     return {
         "typ": typ,
-        "rad": row.variable.label if row else None,
+        "rad": row.label if row else None,
         "rad_kpi": row.variable.kpi if row else None,
         "rad_data": row.used if row else None,
-        "kolumn": col.variable.label if col else None,
+        "kolumn": col.label if col else None,
         "kolumn_kpi": col.variable.kpi if col else None,
         "kolumn_data": col.used if col else None,
         "varde": value,

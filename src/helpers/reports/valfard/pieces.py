@@ -60,7 +60,7 @@ def debt_table(data: ValfardData) -> Table:
     shown.index.name, shown.columns.name = None, "År"  # one header row, "År" in its corner
     sub = [code for code in sectors if code != "S13"]
     note = [
-        f"Offentlig bruttoskuld (konsoliderad, Maastrichtdefinitionen; Eurostats na_item GD) i "
+        f"Offentlig bruttoskuld (konsoliderad, Maastrichtdefinitionen; Eurostats kod GD) i "
         f"procent av BNP, {md(data.skuld_geo)}. År med värde: {span_text(skuld, sectors)}. "
         "– = värde saknas i Eurostats data; inget år är skattat eller ifyllt.",
     ]

@@ -10,7 +10,7 @@ from helpers.domain import EUROSTAT_DEBT_DATASET, POPULATION_KPI
 
 KVALITETSINDEX: dict[str, str] = {
     "U11404": "Förskola",
-    "U15401": "Kommunal grundskola F-9",
+    "U15401": "Kommunal grundskola F–9",
     "U17401": "Kommunal gymnasieskola",
     "U20404": "Äldreomsorg",
     "U28408": "LSS boende och daglig verksamhet",
@@ -19,7 +19,7 @@ KVALITETSINDEX: dict[str, str] = {
 
 
 NETTOKOSTNADSAVVIKELSE: dict[str, str] = {
-    "N15001": "Grundskola F-9",
+    "N15001": "Grundskola F–9",
     "N30001": "Individ- och familjeomsorg",
     "N20900": "Äldreomsorg",
     "N00097": "Totalt exkl. LSS",
@@ -70,6 +70,8 @@ class Variable:
     kpi: str
     substitute: str | None = None
     substitute_text: str = ""
+    substitute_label: str = ""
+    """The row's name when the substitute is shown (it names what the values are)."""
     derive: tuple[str, str] | None = None
     derive_text: str = ""
 
@@ -77,10 +79,11 @@ class Variable:
 STRUCTURAL_VARIABLES: tuple[Variable, ...] = (
     Variable("Invånare", "N01951"),
     Variable(
-        "Arbetslöshet 16-65 år",
+        "Arbetslöshet 16–65 år",
         "N03932",
         substitute="N03920",
-        substitute_text="N03920 Arbetslösa av befolkningen, 18-65 år, andel (%)",
+        substitute_text="N03920 Arbetslösa av befolkningen, 18–65 år, andel (%)",
+        substitute_label="Arbetslöshet 18–65 år",
     ),
     Variable("Demografisk försörjningskvot", "N00927"),
     Variable("Inpendling", "N02276"),
@@ -90,8 +93,8 @@ STRUCTURAL_VARIABLES: tuple[Variable, ...] = (
         derive=("N01951", "N02993"),
         derive_text="N01951 Invånare / N02993 Landareal (km²)",
     ),
-    Variable("Invånare 25-64 år med låg utbildningsnivå, andel", "N01721"),
-    Variable("Sammanräknad förvärvsinkomst 20-64 år, median", "N00906"),
+    Variable("Invånare 25–64 år med låg utbildningsnivå, andel", "N01721"),
+    Variable("Sammanräknad förvärvsinkomst 20–64 år, median", "N00906"),
     Variable("Tätortsgrad", "N00954"),
     Variable("Utpendling", "N02279"),
     Variable("Andel elever med föräldrar med eftergymnasial utb.", "N15820"),
@@ -100,7 +103,7 @@ STRUCTURAL_VARIABLES: tuple[Variable, ...] = (
 
 
 NKA_VARIABLES: tuple[Variable, ...] = (
-    Variable("NKA grundskola F-9", "N15001"),
+    Variable("NKA grundskola F–9", "N15001"),
     Variable("NKA individ- och familjeomsorg", "N30001"),
     Variable("NKA äldreomsorg", "N20900"),
 )
@@ -108,7 +111,7 @@ NKA_VARIABLES: tuple[Variable, ...] = (
 
 TABLE2_COLUMNS: tuple[Variable, ...] = (
     Variable("Kvalitetsindex ekonomiskt bistånd", "U31401"),
-    Variable("Kvalitetsindex kommunal grundskola F-9", "U15401"),
+    Variable("Kvalitetsindex kommunal grundskola F–9", "U15401"),
     Variable("Kvalitetsindex äldreomsorg", "U20404"),
 )
 
