@@ -110,9 +110,10 @@ def test_ordinary_names_stay_readable():
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("Arbetslöshet 16-65 år", "Arbetslöshet 16–65 år"),
-    ("Invånare, 0-19 år, med låg", "Invånare, 0–19 år, med låg"),
-    ("grundskola F-9", "grundskola F–9"),
+    ("Arbetslöshet 16-65 år", "Arbetslöshet 16–\u206065 år"),
+    ("Invånare, 0-19 år, med låg", "Invånare, 0–\u206019 år, med låg"),
+    ("grundskola F-9", "grundskola F–\u20609"),
+    ("klasserna 6\u202f000–9\u202f999", "klasserna 6\u202f000–\u20609\u202f999"),
     ("(n = 290)", "(n\u00a0=\u00a0290)"),
     ("6,0 % och 21 kr", "6,0\u00a0% och 21\u00a0kr"),
     ('svarat "Mycket lätt"', "svarat ”Mycket lätt”"),

@@ -93,12 +93,16 @@ _AGE_RANGE = re.compile(r"(?<![\d.,/-])(\d{1,3})-(\d{1,3})(?=\+?\s*år\b)")
 _GRADE_RANGE = re.compile(r"\b([FK])-(\d)\b")
 _N_EQUALS = re.compile(r"\bn = (?=[\d−-])")
 _UNIT_AFTER_NUMBER = re.compile(r"(\d) (?=(?:%|‰|kr|mkr|procentenheter|procent)(?![\w]))")
+_RANGE_DASH = re.compile(r"(?<=[\dF])–(?=\d)")
+WORD_JOINER = "\u2060"
+"""Keeps a range together: no line break after the en dash of "6 000–9 999" or "F–9"."""
 
 
 def typeset(text: str) -> str:
     """Swedish typography for text a reader sees (Markdown or plain), outside code spans: an en
-    dash in age and grade ranges ("16–65 år", "F–9"), no-break spaces inside values ("n = 290",
-    "6,0 %", "21 kr" never break across lines) and one quotation style, the Swedish ”…”."""
+    dash in age and grade ranges ("16–65 år", "F–9"), no line break inside values ("n = 290",
+    "6,0 %", "21 kr" and ranges such as "6 000–9 999" keep together) and one quotation style,
+    the Swedish ”…”."""
     parts = []
     last = 0
     for span in _CODE_SPAN.finditer(text):
@@ -112,6 +116,7 @@ def typeset(text: str) -> str:
 def _typeset_prose(text: str) -> str:
     text = _AGE_RANGE.sub("\\1–\\2", text)
     text = _GRADE_RANGE.sub("\\1–\\2", text)
+    text = _RANGE_DASH.sub("–" + WORD_JOINER, text)
     text = _N_EQUALS.sub(f"n{NBSP}={NBSP}", text)
     text = _UNIT_AFTER_NUMBER.sub(f"\\1{NBSP}", text)
     return text.replace('"', "”").replace("“", "”").replace("„", "”")

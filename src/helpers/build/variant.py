@@ -93,8 +93,10 @@ class Variant:
     @property
     def command(self) -> str:
         """The command that builds this variant again: ``skr-report run <file>`` with the
-        command line's kommun and year (the colophon of "Om rapporten" shows it)."""
-        parts = ["skr-report", "run", self.params_file]
+        command line's kommun and year (the colophon of "Om rapporten" shows it). A parameter
+        file outside the project is named by its file name only (no local folders in a report)."""
+        file = self.params_file
+        parts = ["skr-report", "run", Path(file).name if Path(file).is_absolute() else file]
         for key in ("kommun", "year"):
             if self.overrides.get(key) is not None:
                 parts += [f"--{key}", str(self.overrides[key])]

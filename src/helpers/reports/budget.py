@@ -120,7 +120,9 @@ class BudgetParams(ReportParams):
         **ReportParams.parameter_unset, "kommun": "ingen",
         "medlemsavgift_skanes_kr_per_invanare": "inte angiven (tabellen tas inte fram)",
         "medlemsavgift_skanes_index_procent": "ingen",
-        "medlemsavgift_familjen_helsingborg_index_procent": "ingen"}
+        "medlemsavgift_familjen_helsingborg_index_procent": "ingen",
+        "medlemsavgift_skanes_ar": "inte angivet",
+        "medlemsavgift_familjen_helsingborg_ar": "inte angivet"}
 
     medlemsavgift_skanes_kr_per_invanare: PositiveKr | None
     medlemsavgift_skanes_index_procent: IndexProcent | None = None

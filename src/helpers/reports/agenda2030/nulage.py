@@ -18,6 +18,7 @@ from helpers.reports.agenda2030.spec import (
     BETTER,
     RIKET,
     STATUS_SERVED,
+    TREND_MIN_VALUES,
     TREND_YEARS,
     WORSE,
 )
@@ -30,7 +31,7 @@ def _t_values(values: pd.DataFrame) -> pd.DataFrame:
 def _trend(series: pd.Series, year: int) -> float:
     """Least-squares slope per year over ``year - 4 … year`` (at least 3 values), else NaN."""
     window = series[(series.index > year - TREND_YEARS) & (series.index <= year)]
-    if len(window) < 3:
+    if len(window) < TREND_MIN_VALUES:
         return np.nan
     return float(np.polyfit(window.index.astype(float), window.to_numpy(float), 1)[0])
 
@@ -169,7 +170,7 @@ def nulage_display(nulage: pd.DataFrame, group_label: str, liknande_label: str |
     out["Rang"] = [f"{r} av {n}" if pd.notna(r) else "saknas" for r, n in
                    zip(nulage["rang"], nulage["antal"], strict=True)]
     out["Percentil"] = nulage["percentil"].map(lambda x: format_number(x, 0))
-    out["Trend/år (5 år)"] = nulage["trend_per_ar"].map(_value_text)
+    out[f"Trend/år ({TREND_YEARS} år)"] = nulage["trend_per_ar"].map(_value_text)
     out["K − M"] = nulage["skillnad_k_m"].map(lambda x: "" if pd.isna(x) else _value_text(x))
     out["Avvikelse (SD)"] = nulage["avvikelse_sd"].map(lambda x: format_number(x, 1))
     out["Bedömning"] = nulage["bedomning"]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from helpers import datasets, paths
 from helpers.domain import KOLADA_SOURCE_LINE
+from helpers.formatting import count_words
 from helpers.formatting import escape_markdown as md
 from helpers.rendering.figure_files import files_of
 from helpers.rendering.notebook import Figure, Table
@@ -27,6 +28,8 @@ from helpers.reports.agenda2030.spec import (
     GOAL_MAP_FILES,
     GOAL_NAMES,
     STATUS_SERVED,
+    TREND_MIN_VALUES,
+    TREND_YEARS,
     load_goal_map,
 )
 
@@ -265,7 +268,8 @@ def nulage_text(report: AgendaReport) -> str:
     if report.liknande_label:
         text += f", {md(report.liknande_label.removesuffix(' (medel)'))} (ovägt medelvärde)"
     text += (f"; rang bland alla {level} med värde (1 = högst värde) och percentil; trend per "
-             f"år över de fem senaste åren (minst tre värden); skillnaden kvinnor − män där "
+             f"år över de {count_words(TREND_YEARS)} senaste åren (minst "
+             f"{count_words(TREND_MIN_VALUES)} värden); skillnaden kvinnor − män där "
              f"nyckeltalet är könsuppdelat. Avvikelsen anges i standardavvikelser mellan alla "
              f"{level} från {md(report.comparison_label)}. Högt värde är inte alltid bra: se "
              f"avsnittet om vad som sticker ut.")

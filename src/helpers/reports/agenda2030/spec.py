@@ -47,6 +47,8 @@ RIKET = "0000"
 
 
 TREND_YEARS = 5
+TREND_MIN_VALUES = 3
+"""A trend needs at least this many values in its years."""
 
 
 LIKNANDE_PREFIX = {"kommun": "Liknande kommuner", "region": "Liknande regioner"}
