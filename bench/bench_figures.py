@@ -7,9 +7,9 @@ variants of "Välfärd i hela landet" Figur 1–4 (the only figures that differ 
     ``spread_figure`` + ``render_png`` — a 1210 px PNG, the kommun's marks drawn over the
     cached pixels of the rest;
 (b) after: ``helpers.rendering.figures.spread_figure`` — the print-size SVG composed from the
-    shared base and the kommun's overlay, and the 300 ppi PNG from the base's cached pixels with
-    the overlay laid over them — and the figure PDF (Typst from the SVG, ``figure_pdf``), split
-    into marks + SVG, PNG and PDF;
+    shared base and the kommun's overlay, and the PNG (``PNG_PPI``) from the base's cached
+    pixels with the overlay laid over them — and the figure PDF (Typst from the SVG,
+    ``figure_pdf``), split into marks + SVG, PNG and PDF;
 (c) what a worker draws once: the four bases of (b), Figur 5–7 (every variant shares them) and
     Agenda 2030 Figur 1 (one variant each);
 (d) byte-identical re-runs: the files of (b) for two kommuner, written by two processes.
@@ -193,6 +193,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=20)
     parser.add_argument("--before", default="d76cd64", help="commit of the 'before' figures")
     parser.add_argument("--cpu", action="store_true", help="CPU time instead of wall time")
+    parser.add_argument("--ppi", type=int, help="PNG resolution (default: the package's)")
     parser.add_argument("--emit", help=argparse.SUPPRESS)
     parser.add_argument("--codes", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -200,14 +201,18 @@ def main() -> None:
         emit(Path(args.emit), args.codes.split(","))
         return
     CLOCK = time.process_time if args.cpu else time.perf_counter
+    if args.ppi:
+        figure_files.PNG_PPI = args.ppi
     results: dict = {"load_before": os.getloadavg(), "clock": "cpu" if args.cpu else "wall",
-                     "sample": args.sample, "before_commit": args.before}
+                     "sample": args.sample, "before_commit": args.before,
+                     "png_ppi": figure_files.PNG_PPI}
     spreads = spreads_for(SAMPLE[:args.sample])
     print(f"(a) before ({args.before}): spread_figure + render_png, Figur 1–4 …")
     a = before(old_figures(args.before), spreads)
     results["a_before"] = {"per_variant": med(a), "all": a}
     print(f"    {med(a):.3f} s per variant")
-    print("(b) after: composed SVG, 300 ppi PNG, figure PDF (Typst), Figur 1–4 …")
+    print(f"(b) after: composed SVG, {figure_files.PNG_PPI} ppi PNG, figure PDF (Typst), "
+          "Figur 1–4 …")
     b, bases = after(spreads)
     results["b_after"] = {**{k: med(v) for k, v in b.items()}, "bases_once": round(bases, 3)}
     print(f"    {results['b_after']}")

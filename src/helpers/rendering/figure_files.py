@@ -1,6 +1,6 @@
 """A drawn figure as the files a report needs: SVG (text kept as text, drawn at its printed size,
 so a font size in it is the printed size), PDF (the SVG through Typst: tagged PDF/UA-1, the
-package's fonts embedded, text kept as text) and PNG (300 ppi at the printed size).
+package's fonts embedded, text kept as text) and PNG (200 ppi at the printed size).
 
 Composing: a figure that differs between kommun variants only by the kommun's marks is drawn
 once without them (the *base*); per variant only the marks are drawn, on a transparent figure
@@ -27,8 +27,11 @@ from PIL import Image
 from helpers.rendering.figure_style import MM, print_style
 from helpers.rendering.fonts import fonts
 
-PNG_PPI = 300
-"""The PNG files' resolution at the printed size (the PDF and the HTML use the SVG)."""
+PNG_PPI = 200
+"""The PNG files' resolution at the printed size. The PDF and the HTML use the SVG, so the PNG
+is the bitmap for Word/PowerPoint users and HTML readers without SVG; 200 ppi rather than 300
+keeps the 290-variant batch within its time (PNG encoding was most of a variant's figure cost:
+docs/NOTES.md)."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,9 @@ def svg_of(fig: Figure, transparent: bool = False) -> str:
     return _METADATA.sub("", buffer.getvalue(), count=1)
 
 
-def rgba_of(fig: Figure, ppi: int = PNG_PPI) -> Image.Image:
-    """The figure's pixels at ``ppi`` (Agg)."""
+def rgba_of(fig: Figure, ppi: int | None = None) -> Image.Image:
+    """The figure's pixels at ``ppi`` (default :data:`PNG_PPI`; Agg)."""
+    ppi = ppi or PNG_PPI
     dpi = fig.get_dpi()
     fig.set_dpi(ppi)
     try:
@@ -71,8 +75,9 @@ def rgba_of(fig: Figure, ppi: int = PNG_PPI) -> Image.Image:
         fig.set_dpi(dpi)
 
 
-def png_bytes(image: Image.Image, ppi: int = PNG_PPI) -> bytes:
+def png_bytes(image: Image.Image, ppi: int | None = None) -> bytes:
     """PNG bytes without text chunks (no version, no date); the resolution recorded."""
+    ppi = ppi or PNG_PPI
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="PNG", compress_level=1, dpi=(ppi, ppi))
     return buffer.getvalue()
@@ -107,8 +112,8 @@ class Pixels:
     """A base figure's pixels at ``ppi``, rendered once; :meth:`png` lays an overlay figure of
     the same size over them."""
 
-    def __init__(self, base: Figure, ppi: int = PNG_PPI):
-        self.ppi = ppi
+    def __init__(self, base: Figure, ppi: int | None = None):
+        self.ppi = ppi or PNG_PPI
         self.figure = base
         self.base = rgba_of(base, ppi)
         self._plain: bytes | None = None
