@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,10 +41,18 @@ BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
 
 
+CPU: list[float] = []
+"""CPU seconds (user + system) of each timed command and its children, in order: on a machine
+shared with other work, wall time grows with the load, CPU time much less."""
+
+
 def timed(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> tuple[float, str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if done.returncode not in ok:
         raise SystemExit(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout[-2000:]}\n"
                          f"{done.stderr[-2000:]}")
@@ -51,8 +60,11 @@ def timed(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> tu
 
 
 def spread(values: list[float]) -> dict[str, float]:
+    """Wall seconds of the last ``len(values)`` timed commands, and their CPU seconds."""
+    cpu = CPU[-len(values):]
     return {"median_s": round(statistics.median(values), 3), "min_s": round(min(values), 3),
-            "max_s": round(max(values), 3), "runs": len(values)}
+            "max_s": round(max(values), 3), "cpu_median_s": round(statistics.median(cpu), 3),
+            "runs": len(values)}
 
 
 def main() -> None:
