@@ -195,3 +195,19 @@ def test_a_signal_while_publishing_waits_until_the_swap_is_done(how):
     assert stopped.value.published == "valfard-0114"
     assert stopped.value.exit_code == 128 + how
     assert signal.getsignal(how) is previous  # the handler is restored
+
+
+@pytest.mark.slow
+def test_report_all_stopped_while_planning_on_the_recordings(started, user_env):
+    """No API answers: report-all plans on the recordings through its own replay server, and
+    one SIGTERM then ends it (the server with it) before any variant is built."""
+    user_env.update(KOLADA_BASE_URL="http://127.0.0.1:9/v3",
+                    EUROSTAT_BASE_URL="http://127.0.0.1:9/eurostat/api/dissemination")
+    run = started("report-all", "--format", "html")
+    run.wait_until(lambda: "through a local replay server" in run.output(), timeout=120)
+    time.sleep(0.5)
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.proc.wait(GONE_WITHIN) == 143, run.output()
+    run.wait_for_the_tree()
+    assert not run.staging() and not run.published()
+    assert "Stopped by SIGTERM: no variant was built" in run.output()

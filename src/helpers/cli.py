@@ -348,9 +348,15 @@ def batch(params_file: str, kommuner: str, jobs: int | None, formats: tuple[str,
 def report_all(formats: tuple[str, ...], jobs: int | None, force: bool) -> None:
     """Build every params/*.yaml (HTML and PDF); falls back to the recorded snapshot when Kolada
     cannot be reached."""
-    from helpers.build.batch import build_all_params
+    from helpers.build.record import build_unchanged
 
-    _finish(build_all_params(formats=formats, jobs=jobs, force=force))
+    # nothing changed since the last run: decided from digests, no data read, no server asked
+    result = None if force else build_unchanged(formats)
+    if result is None:
+        from helpers.build.batch import build_all_params
+
+        result = build_all_params(formats=formats, jobs=jobs, force=force)
+    _finish(result)
 
 
 def _finish(result: Any) -> None:

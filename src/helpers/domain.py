@@ -24,3 +24,7 @@ MISSING_IN_DATA = "saknas i data"
 
 NO_VALUES = "inga värden"
 """A group of kommuner none of which has a value."""
+
+CAPTION_KEY = "skr"
+"""The output-metadata key of the caption convention (``rendering.captions``), which manifests
+and the exporters read."""

@@ -12,8 +12,10 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # only the annotation: a light command (status, make report's check) need
+    import pandas as pd  # not load pandas to write a text file
 
 FILE_MODE = 0o666
 """The mode ``open()`` asks for; the kernel applies the umask."""

@@ -46,6 +46,7 @@ from helpers.build.manifest import read_manifest
 from helpers.build.options import check_jobs, resolve_kommuner
 from helpers.build.parameters import ParamsFile, read_params
 from helpers.build.publish import STAGING_DIR_NAME, record_failure
+from helpers.build.record import write_record
 from helpers.build.runner import build_variant, variant_for
 from helpers.build.stopping import (
     Stopped,
@@ -339,7 +340,9 @@ def build_all_params(params_dir: Path | None = None, formats: Sequence[str] = ("
                      force: bool = False, progress: bool = True,
                      base_url: str | None = None) -> BatchResult:
     """Build every ``params/*.yaml`` as it stands (what ``make report`` runs), falling back to
-    the recordings for each source that cannot be reached (every report then says so)."""
+    the recordings for each source that cannot be reached (every report then says so). The plan
+    is recorded (:mod:`.record`) so that the next run can tell that nothing changed without
+    reading any data."""
     started = time.perf_counter()
     settings = settings or RunSettings()
     formats = normalize_formats(formats)
@@ -358,6 +361,11 @@ def build_all_params(params_dir: Path | None = None, formats: Sequence[str] = ("
                 continue
             variants.extend(found)
             invalid.update(bad)
+        if not invalid:  # the next run can tell from this that nothing changed
+            for variant in variants:
+                variant_data_digests(variant, settings.processed_dir)
+            write_record(files, variants, client.used | eurostat_client.used,
+                         settings.processed_dir, settings.notice)
     result = build_many(variants, formats, jobs=jobs, settings=settings, force=force,
                         progress=progress, invalid=invalid)
     result.seconds = time.perf_counter() - started

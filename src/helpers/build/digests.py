@@ -4,11 +4,11 @@ parameters, the processed data it reads, the package's code and version, the not
 The data digest covers what the variant reads, not whole files: a KPI's rows up to the
 variant's year, the kommun table of its year, its Eurostat tables, the kind of source. A
 fixed-year variant is therefore not rebuilt when a later year arrives, and is when its own
-rows change."""
+rows change. The light part (file and code digests, the inputs hash, the up-to-date check)
+is :mod:`.inputs`, which ``make report``'s check imports without pandas or nbformat."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from functools import cache
@@ -16,37 +16,18 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import helpers
-from helpers import __version__, paths
-from helpers.build.manifest import read_manifest
+from helpers import __version__
+from helpers.build.inputs import (
+    _sha256_bytes,
+    code_digest,
+    combined,
+    file_digest,
+    inputs_of,
+    is_up_to_date,
+)
 from helpers.build.variant import RunSettings, Variant
 from helpers.datasets.values import read_period_digests, rows_digest
 from helpers.sources.identity import source_id_of
-
-
-def _sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@cache
-def _file_digest(path: str, mtime_ns: int, size: int) -> str:
-    return _sha256_bytes(Path(path).read_bytes())
-
-
-def file_digest(path: Path) -> str:
-    stat = path.stat()
-    return _file_digest(str(path), stat.st_mtime_ns, stat.st_size)
-
-
-def code_digest() -> str:
-    """sha256 over the package's Python sources and templates (and its version)."""
-    root = Path(helpers.__file__).parent
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted([*root.rglob("*.py"), *paths.TEMPLATES_DIR.rglob("*")]):
-        if path.is_file():
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(file_digest(path).encode())
-    return digest.hexdigest()
 
 
 def data_digests(kpis: Iterable[str], processed_dir: Path, eurostat: Iterable[str] = (),
@@ -90,11 +71,6 @@ def data_digest(kpis: Iterable[str], processed_dir: Path, eurostat: Iterable[str
     return combined(data_digests(kpis, processed_dir, eurostat, year))
 
 
-def combined(digests: dict[str, str]) -> str:
-    """One sha256 over a variant's :func:`data_digests`."""
-    return _sha256_bytes(json.dumps(digests, sort_keys=True).encode())
-
-
 def variant_data_digests(variant: Variant, processed_dir: Path) -> dict[str, str]:
     """:func:`data_digests` of a variant (kept on it once computed: a batch computes them once
     per kind of variant, before the variants go to the workers)."""
@@ -120,31 +96,11 @@ def _stable_source(processed_dir: Path) -> dict[str, Any]:
 
 def inputs_digest(variant: Variant, *, data: str | None = None, code: str | None = None,
                   settings: RunSettings | None = None, notice: str | None = None) -> str:
-    """The content hash deciding whether a variant is up to date."""
+    """The content hash deciding whether a variant is up to date (:func:`.inputs.inputs_of`)."""
     settings = settings or RunSettings()
-    payload = {
-        "notebook": file_digest(variant.notebook),
-        "parameters": variant.parameters,
-        "data": data or combined(variant_data_digests(variant, settings.processed_dir)),
-        "code": code or code_digest(),
-        "notice": notice,
-    }
-    return _sha256_bytes(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode())
-
-
-def is_up_to_date(out_dir: Path, inputs: str, formats: Iterable[str], report: str) -> bool:
-    """True when ``out_dir`` holds a manifest with these inputs and every requested output."""
-    manifest = read_manifest(out_dir)
-    if not manifest or manifest.get("inputs_sha256") != inputs:
-        return False
-    outputs = manifest.get("outputs", {})
-    built_from = manifest.get("built_from") or {}
-    for name in [f"{report}.{fmt}" for fmt in formats] + [f"{report}.ipynb"]:
-        if name not in outputs or not (out_dir / name).is_file():
-            return False
-        if built_from.get(name, inputs) != inputs:  # kept from a run on other inputs
-            return False
-    return True
+    return inputs_of(file_digest(variant.notebook), variant.parameters,
+                     data or combined(variant_data_digests(variant, settings.processed_dir)),
+                     code or code_digest(), notice)
 
 
 @cache
@@ -157,3 +113,7 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             continue
     return found
+
+
+__all__ = ["code_digest", "combined", "data_digest", "data_digests", "file_digest",
+           "inputs_digest", "is_up_to_date", "variant_data_digests", "versions"]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from helpers.rendering.captions import SKR
+from helpers.domain import CAPTION_KEY as SKR
 from helpers.rendering.provenance import ReportInfo
 
 

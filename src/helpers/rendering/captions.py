@@ -26,10 +26,10 @@ from typing import Any
 
 from IPython.display import display
 
-from helpers.domain import KOLADA_SOURCE_LINE
+from helpers.domain import CAPTION_KEY, KOLADA_SOURCE_LINE
 from helpers.rendering.table_data import TABLE_MIME, table_data
 
-SKR = "skr"
+SKR = CAPTION_KEY
 """The output-metadata key of the caption convention."""
 
 

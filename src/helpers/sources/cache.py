@@ -50,6 +50,10 @@ class RawCache:
         folder = self.root / slug(entity)
         return folder / f"{digest}.json", folder / f"{digest}.meta.json"
 
+    def path_of(self, key: str) -> Path:
+        """The file that holds the body for ``key`` (it may not exist)."""
+        return self._paths(key)[0]
+
     def get(self, key: str) -> bytes | None:
         body, _ = self._paths(key)
         try:

@@ -99,6 +99,9 @@ class CachedApiClient:
         self.cache = RawCache(Path(cache_dir) / namespace)
         self._fetched_at: set[str] = set()
         self._vintages: set[str] = set()
+        self.used: set[Path] = set()
+        """The raw cache files of every response this client used (read or written): what
+        ``make report`` checks to know that nothing changed without asking any server."""
         self._fetched_lock = threading.Lock()
         self._session = self._make_session(retries, backoff_factor)
 
@@ -178,6 +181,8 @@ class CachedApiClient:
         if body is not None:
             self.stats.add(cache_hits=1)
             self._remember(self.cache.meta(key))
+            with self._fetched_lock:
+                self.used.add(self.cache.path_of(key))
             return self._parse_cached(body, key)
         if self.offline:
             missing.append(key)
@@ -229,6 +234,8 @@ class CachedApiClient:
             meta["snapshot"] = vintage
         self.cache.put(key, body, meta)
         self._remember(meta)
+        with self._fetched_lock:
+            self.used.add(self.cache.path_of(key))
         return payload
 
     def _request(self, url: str, started: float) -> requests.Response:
