@@ -114,9 +114,13 @@ def test_insert_toc_lists_headings_figures_and_tables():
     page = ('<nav><!--skr-toc--></nav><main><h2 id="A">A<a class="anchor-link" href="#A">¶</a>'
             '</h2><figure class="skr-figure" id="figur-1"><img alt="x"><figcaption>'
             '<span class="caption-label">Figur 1:</span> Titel<span>k</span></figcaption>'
-            '</figure></main><section class="provenance" id="om-rapporten"><h2 id="p">P</h2>')
+            '</figure><div class="skr-table" id="tabell-2"><div class="table-wrap"><table>'
+            '<caption id="c"><span class="caption-text"><span class="caption-label">Tabell 2:'
+            '</span> Korrelationer</span></caption></table></div></div></main>'
+            '<section class="provenance" id="om-rapporten"><h2 id="p">P</h2>')
     toc = html.insert_toc(page)
     assert '<a href="#A">A</a>' in toc and '<a href="#figur-1">Figur 1: Titel</a>' in toc
+    assert '<a href="#tabell-2">Tabell 2: Korrelationer</a>' in toc
     assert '<a href="#p">' not in toc and toc.count("om-rapporten") == 2
 
 
@@ -280,5 +284,5 @@ def test_html_tables_align_words_left_and_numbers_right():
     from helpers.rendering.html import clean_html
 
     out = clean_html("<table><tr><td>Förskola</td><td>1\u202f234,5</td><td>−3</td></tr></table>")
-    assert '<td class="text">Förskola</td>' in out
-    assert "<td>1\u202f234,5</td>" in out and "<td>−3</td>" in out
+    assert "<td>Förskola</td>" in out
+    assert '<td class="num">1\u202f234,5</td>' in out and '<td class="num">−3</td>' in out

@@ -87,8 +87,11 @@ class Table:
     note: str = ""
     """Swedish text (Markdown) shown under the table."""
     index: bool = False
+    """Show the frame's index (its first column(s), the row headers)."""
     keys: tuple[str, ...] | None = None
     """Columns of the data CSV that tell its rows apart (see :attr:`Figure.keys`)."""
+    group: str | None = None
+    """A column of ``shown`` whose values become row groups (a heading row over each run)."""
 
     @property
     def file_name(self) -> str:
@@ -148,7 +151,8 @@ class ReportNotebook:
         data = table.shown if table.data is None else table.data
         csv = self._write_csv(data, table.file_name)
         show_table(table.shown, number=table.number, title=table.title, csv=csv,
-                   source=table.source, index=table.index, keys=table.keys)
+                   source=table.source, index=table.index, keys=table.keys,
+                   group=table.group)
         self._note(table.note)
         return self.output_dir / csv
 
