@@ -130,7 +130,12 @@ def test_kommun_variant_marks_asele(executed):
     for name in ["tabell2", "tabell3"]:
         csv = pd.read_csv(out / "tables" / f"{name}.csv", dtype={"kommun": str})
         assert set(csv.loc[csv["typ"] == "kommunvarde", "kommun"]) == {"2463"}
-        assert "Åsele (värde)" in outputs_text(cells[name])
+        assert "Åseles egna värden för variablerna står i tabell 5" in outputs_text(cells[name])
+    # the kommun's own values, each in its unit, in a table of their own at the end
+    own = outputs_text(cells["egna-varden"])
+    assert "Tabell 5:" in own and "Åseles värden för variablerna i tabell 2 och 3" in own
+    csv = pd.read_csv(out / "tables" / "tabell5.csv", dtype={"kommun": str})
+    assert set(csv["kommun"]) == {"2463"} and "enhet" in csv.columns
 
 
 @pytest.mark.slow
@@ -139,6 +144,7 @@ def test_national_variant_marks_no_kommun(executed):
     csv = pd.read_csv(out / "tables" / "figur1.csv", dtype={"kommun": str})
     assert not csv["vald_kommun"].astype(bool).any()
     assert "Åsele" not in outputs_text(cells_by_tag(nb)["titel"])
+    assert "Tabell 5" not in outputs_text(cells_by_tag(nb)["egna-varden"])
 
 
 # --- bad parameters stop before the notebook ---------------------------------------------------

@@ -113,7 +113,7 @@ def selection_table(report: AgendaReport) -> Table:
     longer serves named under it."""
     return Table(selection_display(report.selection), 2, "RKA:s urval av nyckeltal, per mål",
                  data=report.selection, name="agenda2030_urval", source=source_text(report),
-                 note=missing_text(report))
+                 note=missing_text(report), group="Mål")
 
 
 def nulage_table(report: AgendaReport) -> Table | str:
@@ -124,7 +124,7 @@ def nulage_table(report: AgendaReport) -> Table | str:
                            report.unit_label or "")
     return Table(shown, 3, f"Nulägesanalys för {report.unit_label}",
                  data=report.nulage.assign(enhet=report.params.kommun), name="agenda2030_nulage",
-                 source=source_text(report))
+                 source=source_text(report), group="Mål")
 
 
 def nulage_figure(report: AgendaReport) -> Figure | None:
@@ -155,12 +155,21 @@ def standing_out_table(report: AgendaReport) -> Table | str:
     chosen = standing_out(report.nulage, report.params.antal_utmarkande)
     shown = nulage_display(chosen, report.group_label, report.liknande_label,
                            report.unit_label or "")
-    shown = shown[["Mål", "Id", "Nyckeltal", "År", report.unit_label or "",
+    shown = shown.assign(Mål=chosen["mal"].astype(str))
+    shown = shown[["Nyckeltal", "Id", "Mål", "År", report.unit_label or "",
                    *([report.liknande_label] if report.liknande_label else
                      [report.group_label]), "Avvikelse (SD)", "Bedömning"]]
+    judged = (chosen["bedomning"] != "").any()
+    note = VALUES_NOTE if judged else (
+        f"{VALUES_NOTE} Ingen av dem har en önskad riktning i parametrarna, så ingen bedömning "
+        "som bättre eller sämre görs (kolumnen Bedömning utelämnas).")
     return Table(shown, 4, "Nyckeltalen som avviker mest från jämförelsegruppen",
                  data=chosen.assign(enhet=report.params.kommun), name="agenda2030_utmarkande",
-                 source=source_text(report))
+                 source=source_text(report), note=note)
+
+
+VALUES_NOTE = ("Värdena är avrundade till en decimal (enheten står i nyckeltalets namn); "
+               "CSV-filen har alla decimaler. saknas = inget värde i Kolada.")
 
 
 NO_NULAGE_TEXT = "*Ingen nulägesanalys: ingen kommun eller region angiven.*"
@@ -222,5 +231,5 @@ def nulage_text(report: AgendaReport) -> str:
              f"år över de fem senaste åren (minst tre värden); skillnaden kvinnor − män där "
              f"nyckeltalet är könsuppdelat. Avvikelsen anges i standardavvikelser mellan alla "
              f"{level} från {md(report.comparison_label)}. Högt värde är inte alltid bra: se "
-             f"avsnittet om vad som sticker ut.")
+             f"avsnittet om vad som sticker ut. {VALUES_NOTE}")
     return text

@@ -13,8 +13,8 @@ from helpers.rendering.figure_files import files_once, frame_digest
 from helpers.rendering.figures import Marked, SpreadStyle, spread_figure
 from helpers.rendering.notebook import Figure, Table
 from helpers.rendering.table_figures import correlation_heatmap, line_figure
-from helpers.rendering.tables import correlation_display, n_range, notes
-from helpers.reports.valfard.correlations import correlation_table
+from helpers.rendering.tables import correlation_display, n_range, notes, own_values_display
+from helpers.reports.valfard.correlations import correlation_table, resolve_variable
 from helpers.reports.valfard.data import ValfardData
 from helpers.reports.valfard.debt import (
     debt_alt_text,
@@ -149,8 +149,8 @@ def title(data: ValfardData) -> str:
         f"storleksklasserna {classes}."
     )
     if data.kommun is not None:
-        text += (f" {md(data.kommun_label)} är markerad i figurerna och har en egen rad i "
-                 "tabellerna.")
+        text += (f" {md(data.kommun_label)} är markerad i figurerna; kommunens egna värden för "
+                 f"variablerna i tabell 2 och 3 står i tabell {OWN_VALUES_TABLE}.")
     return text
 
 
@@ -236,14 +236,56 @@ def table(data: ValfardData, number: int) -> Table:
     long = correlation_table(data.wide, rows, columns, year=data.year, kommun=data.kommun)
     low, high = n_range(long)
     counts = f"{low}–{high}" if low != high else f"{low}"
+    own = (f" {genitive(md(data.kommun_label))} egna värden för variablerna står i tabell "
+           f"{OWN_VALUES_TABLE}." if data.kommun is not None else "")
     note = "\n".join([
         f"Pearsons korrelationskoefficient över kommuner med värde på båda variablerna; "
-        f"{counts} kommuner per korrelation (kolumnen n i `tables/tabell{number}.csv`).",
+        f"{counts} kommuner per korrelation (kolumnen n i `tables/tabell{number}.csv`). "
+        f"saknas = inga värden i Kolada.{own}",
         "",
         *[f"- {md(n)}" for n in notes(long)],
     ])  # fmt: skip
-    return Table(correlation_display(long, data.kommun_label), number, heading, data=long,
+    return Table(correlation_display(long), number, heading, data=long,
                  source=source_line(data.year), note=note, index=True)
+
+
+def genitive(name: str) -> str:
+    """Swedish genitive of a place name: "Åseles", but "Borås" and "Hagfors" unchanged."""
+    return name if name[-1:].lower() in "sxz" else f"{name}s"
+
+
+OWN_VALUES_TABLE = 5
+"""The kommun's own values of the variables of tables 2–3 (kommun variants only), after
+Tabell 4."""
+
+
+def own_values(data: ValfardData) -> list[str | Table] | None:
+    """Tabell 5 in a kommun variant: the kommun's own value of every variable of tables 2–3,
+    each with its unit; None for the whole country."""
+    if data.kommun is None:
+        return None
+    variables = list(dict.fromkeys([*TABLE2_ROWS, *TABLE2_COLUMNS, *TABLE3_ROWS,
+                                    *TABLE3_COLUMNS]))
+    resolved = [resolve_variable(v, data.wide) for v in variables]
+    own = pd.DataFrame({
+        "variabel": [r.variable.label for r in resolved],
+        "kpi": [r.variable.kpi for r in resolved],
+        "data": [r.used for r in resolved],
+        "enhet": [r.variable.unit for r in resolved],
+        "varde": [float(r.values.get(data.kommun, float("nan"))) for r in resolved],
+    }).assign(kommun=data.kommun, ar=data.year)
+    label = md(data.kommun_label)
+    text = (f"## {genitive(label)} värden för tabellernas variabler\n\n"
+            f"Värdena för {label} {data.year} av variablerna i tabell 2 och 3, var och en i sin "
+            "enhet. De står här och inte i korrelationstabellerna, där alla tal är "
+            "korrelationskoefficienter.")
+    note = ("Värdena är avrundade till en decimal; CSV-filen har alla decimaler. saknas = "
+            "inget värde i Kolada.")
+    shown = own_values_display(own, f"{data.kommun_label} {data.year}")
+    caption = f"{genitive(data.kommun_label)} värden för variablerna i tabell 2 och 3"
+    return [text, Table(shown, OWN_VALUES_TABLE, caption, data=own,
+                        name=f"tabell{OWN_VALUES_TABLE}", source=source_line(data.year),
+                        note=note)]
 
 
 def statements(data: ValfardData) -> Table:
