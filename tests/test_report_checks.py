@@ -30,8 +30,8 @@ PAGES = [*REPORTS, "index"]
 
 FLOW = "issue 17: Välfärd (Åsele) Tabell 4 splits a row and leaves its last rows alone"
 PDF_A11Y = "issue 20: alt texts of 300–3 000 characters repeated in the text; empty TH"
-HTML_A11Y = "issue 20: tables without <caption>, th without scope, empty th, long alt texts"
-AXE = "issues 17/20: scrollable-region-focusable, empty-table-header; index: no main landmark"
+HTML_A11Y = "issue 20: long alt texts repeated in the text (Välfärd); index: table without caption"
+AXE = "issue 19: the index has no main landmark and content outside landmarks"
 REFLOW = "issue 17: the index's table makes the page 596 px wide at 400 px"
 
 
@@ -52,6 +52,8 @@ def built(kolada_server, tmp_path_factory) -> Path:
            "SKR_DATA_DIR": str(root / "data"), "SKR_REPORTS_DIR": str(root / "reports")}
     done = skr_report("report-all", "--format", "html,pdf", env=env, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
+    # the PDF layout settled (the tables' keep-together decisions read the previous pass)
+    assert "did not converge" not in done.stderr, done.stderr[-3000:]
     return root / "reports"
 
 
@@ -79,7 +81,7 @@ def test_pdf_figures_and_tables_are_usable_with_a_screen_reader(built, page):
     assert found == [], "\n".join(map(str, found))
 
 
-@pytest.mark.parametrize("page", cases(PAGES, set(PAGES), HTML_A11Y))
+@pytest.mark.parametrize("page", cases(PAGES, {"valfard", "valfard-2463", "index"}, HTML_A11Y))
 def test_html_figures_and_tables_are_usable_with_a_screen_reader(built, page):
     found = html_findings(report_file(built, page, ".html"))
     assert found == [], "\n".join(map(str, found))
@@ -87,7 +89,7 @@ def test_html_figures_and_tables_are_usable_with_a_screen_reader(built, page):
 
 @pytest.mark.browser
 @pytest.mark.skipif(not axe.AXE_JS.is_file(), reason=axe.MISSING)
-@pytest.mark.parametrize("page", cases(PAGES, set(PAGES), AXE))
+@pytest.mark.parametrize("page", cases(PAGES, {"index"}, AXE))
 def test_html_has_no_axe_violations_at_any_width(built, browser, page):
     url = report_file(built, page, ".html").as_uri()
     found = axe_violations(browser, url, tags=WCAG21_AA + BEST_PRACTICE)
