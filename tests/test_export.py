@@ -99,6 +99,29 @@ def test_extract_title_takes_the_first_h1_out_of_the_body():
     assert nb.cells[0].source == "Text."
 
 
+def test_figure_is_linked_to_its_long_description(tmp_path):
+    """The text under a figure (statements, group means, n) is its long description: the HTML
+    image names it with aria-describedby (a screen reader reads it as the image's description),
+    and the alt text stays short."""
+    from helpers.rendering.export import Exporter
+
+    png = base64.b64encode(_png(text=False)).decode()
+    nb = new_notebook(cells=[new_code_cell("", outputs=[
+        new_output("display_data", data={"image/png": png, "text/plain": "Figur 2"},
+                   metadata=captions.figure_metadata(2, "Spridning", "Punktdiagram per grupp.")),
+        new_output("display_data", data={"text/markdown": "- A1: medelvärde 27,8 (n = 3).",
+                                         "text/plain": "A1"},
+                   metadata=captions.description_metadata(2)),
+    ])])
+    nb.metadata["kernelspec"] = {"name": "skr-report", "display_name": "x", "language": "python"}
+    page = Exporter().to_html(nb, provenance.ReportInfo(report="r", variant="r", title="T"))
+    assert re.search(r'<img alt="Punktdiagram per grupp\." aria-describedby="figur-2-beskrivning"',
+                     page)
+    description = re.search(r'<div class="[^"]*skr-description[^"]*" id="figur-2-beskrivning">'
+                            r'(.*?)</div>', page, re.DOTALL)
+    assert description and "medelvärde 27,8 (n = 3)" in description.group(1)
+
+
 def test_clean_html_escapes_scripts_and_keeps_tables():
     dirty = ('<style>td {color: red}</style><table><thead><tr><th scope="col">KPI</th></tr>'
              '</thead><tbody><tr><td onclick="x()">A<script>alert(1)</script></td></tr></tbody>'
@@ -172,6 +195,7 @@ def test_html_export_is_swedish_offline_and_codeless(built_fixture):
     # on a narrow screen, with links to its files
     assert re.search(r'<div aria-label="Figur 1[^"]*" class="figure-scroll" role="region" '
                      r'tabindex="0">\s*<img alt="Stapeldiagram[^"]*" '
+                     r'(?:aria-describedby="figur-1-beskrivning" )?'
                      r'src="data:image/svg\+xml;base64,[^"]+" style="min-width: [\d.]+mm"/?>',
                      page)
     for suffix in ("svg", "pdf", "png"):

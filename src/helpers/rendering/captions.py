@@ -96,6 +96,18 @@ def show_figure(image: Any, *, number: int, title: str, alt: str, csv: str | Non
         number, title, alt, csv=csv, source=source, keys=keys, width_mm=width_mm, files=files))
 
 
+def description_metadata(number: int) -> dict[str, Any]:
+    """The ``{"skr": …}`` output metadata of the text that describes figure ``number`` in full
+    (the statements, group means and n under it): the exporters link the figure to it."""
+    return {SKR: {"kind": "description", "number": int(number)}}
+
+
+def show_description(markdown: str, *, number: int) -> None:
+    """Display the long description of figure ``number`` (Swedish Markdown, shown under it)."""
+    display({"text/markdown": markdown, "text/plain": markdown}, raw=True,
+            metadata=description_metadata(number))
+
+
 def table_bundle(table: Any, *, number: int, title: str, csv: str | None = None,
                  source: str | None = KOLADA_SOURCE_LINE, index: bool = False,
                  keys: Sequence[str] | None = None,

@@ -38,7 +38,7 @@ from IPython.display import Markdown, display
 from helpers import paths
 from helpers.domain import KOLADA_SOURCE_LINE
 from helpers.params import ParamsError, registered_model
-from helpers.rendering.captions import show_figure, show_table
+from helpers.rendering.captions import show_description, show_figure, show_table
 from helpers.rendering.figure_files import FigureFiles, figure_pdf, files_of
 from helpers.rendering.tables import hide_default_index, write_csv
 
@@ -62,7 +62,8 @@ class Figure:
     name: str | None = None
     source: str | None = KOLADA_SOURCE_LINE
     note: str = ""
-    """Swedish text (Markdown) shown under the figure."""
+    """Swedish text (Markdown) shown under the figure: its long description (the statements,
+    group means and n), which the alt text does not repeat; the HTML links the image to it."""
     keys: tuple[str, ...] | None = None
     """Columns of the data CSV that tell its rows apart (what ``skr-report diff`` and the
     section "Ändringar sedan förra versionen" match rows on); None: inferred."""
@@ -142,7 +143,8 @@ class ReportNotebook:
         show_figure(shown, number=figure.number, title=figure.title, alt=figure.alt, csv=csv,
                     source=figure.source, width_mm=width_mm,
                     files=[f"figures/{name}.{suffix}" for suffix in blobs], keys=figure.keys)
-        self._note(figure.note)
+        if figure.note:  # the long description, linked to the figure by the exporters
+            show_description(figure.note, number=figure.number)
         return folder / f"{name}.{next(iter(blobs))}"
 
     def table(self, table: Table) -> Path:

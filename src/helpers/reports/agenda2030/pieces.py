@@ -11,6 +11,7 @@ import pandas as pd
 from helpers import datasets, paths
 from helpers.domain import KOLADA_SOURCE_LINE
 from helpers.formatting import escape_markdown as md
+from helpers.formatting import format_number
 from helpers.rendering.figure_files import files_of
 from helpers.rendering.notebook import Figure, Table
 from helpers.reports.agenda2030.figure import draw_nulage
@@ -138,14 +139,24 @@ def nulage_figure(report: AgendaReport) -> Figure | None:
     data = shown[["mal", "malnamn", "kpi", "titel", "avvikelse_sd"]].assign(
         riket_avvikelse_sd=(shown["riket"] - shown["jamforelse"]) / shown["sd"],
         enhet=report.params.kommun)
-    alt = (f"Punktdiagram, en ruta per Agenda 2030-mål. Varje nyckeltal är en punkt som visar hur "
-           f"många standardavvikelser (mellan alla enheter) {unit} ligger från "
-           f"{report.comparison_label}; ringar visar Riket.")
+    alt = nulage_alt(shown, unit)
     note = ("Figuren visar per mål hur långt från jämförelsegruppens medelvärde värdet ligger, i "
             "standardavvikelser mellan alla enheter (prick), och var Riket ligger (ring).")
     return Figure(files, 1, f"Nuläge per mål för {unit}: avvikelse från {report.comparison_label}",
                   alt, data=data, name="agenda2030_nulage_figur", source=source_text(report),
                   note=note)
+
+
+def nulage_alt(shown: pd.DataFrame, unit: str) -> str:
+    """Figur 1's alt text: what it is and its main message (how many indicators lie more than
+    one standard deviation from the comparison group, and the furthest); Tabell 3 and 4 hold
+    every value."""
+    far = shown[shown["avvikelse_sd"].abs() > 1]
+    top = shown.loc[shown["avvikelse_sd"].abs().idxmax()]
+    return (f"Punktdiagram per Agenda 2030-mål: varje nyckeltals avvikelse från "
+            f"jämförelsegruppen i standardavvikelser, {unit} som punkt, Riket som ring. "
+            f"{len(far)} av {len(shown)} ligger mer än en standardavvikelse bort; längst bort "
+            f"{top['kpi']} ({format_number(top['avvikelse_sd'], 1)}).")
 
 
 def standing_out_table(report: AgendaReport) -> Table | str:

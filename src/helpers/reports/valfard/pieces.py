@@ -8,9 +8,8 @@ import pandas as pd
 
 from helpers.domain import EUROSTAT_SOURCE_LINE, KOLADA_SOURCE_LINE
 from helpers.formatting import escape_markdown as md
-from helpers.formatting import format_number, unescape_markdown
 from helpers.rendering.figure_files import files_once, frame_digest
-from helpers.rendering.figures import Marked, SpreadStyle, spread_figure
+from helpers.rendering.figures import MAX_ALT, Marked, SpreadStyle, spread_alt, spread_figure
 from helpers.rendering.notebook import Figure, Table
 from helpers.rendering.table_figures import correlation_heatmap, line_figure
 from helpers.rendering.tables import correlation_display, n_range, notes, own_values_display
@@ -30,6 +29,7 @@ from helpers.reports.valfard.sentences import (
     fmt,
     largest_spread_sentence,
     lower_first,
+    main_message,
     spec_statements,
     spread_sentences,
 )
@@ -83,7 +83,7 @@ def debt_figure(data: ValfardData) -> Figure:
     series = {sector_label(code): skuld[skuld["sector"] == code].set_index("year")["value"]
               for code in sectors}
     title = "Offentlig bruttoskuld i procent av BNP (tabell 1 som diagram)"
-    alt = f"Figur {DEBT_FIGURE}: {title}. {debt_alt_text(skuld, sectors, data.skuld_geo)}"
+    alt = debt_alt_text(skuld, sectors, data.skuld_geo)
     files = files_once(("debt", *frame_digest(skuld), tuple(sectors)),
                        lambda: line_figure(series, value_label="Procent av BNP"))
     note = (f"Land: {md(data.skuld_geo)}. Samma värden som tabell 1 (`tables/tabell1.csv`); "
@@ -106,7 +106,7 @@ def heatmap(data: ValfardData, number: int) -> Figure:
     values = values.where(counts >= 3)
     figure_number = HEATMAP_FIGURES[number]
     title = f"Korrelationerna i tabell {number} som värmekarta ({data.year})"
-    alt = f"Figur {figure_number}: {title}. {heatmap_alt_text(values, counts, number)}"
+    alt = heatmap_alt_text(values, number)
     files = files_once(("heatmap", *frame_digest(values, counts)),
                        lambda: correlation_heatmap(values, counts))
     note = (f"Samma korrelationer som tabell {number}: blått negativt, rött positivt samband, "
@@ -115,22 +115,17 @@ def heatmap(data: ValfardData, number: int) -> Figure:
     return Figure(files, figure_number, title, alt, source=source_line(data.year), note=note)
 
 
-def heatmap_alt_text(values: pd.DataFrame, counts: pd.DataFrame, number: int) -> str:
+def heatmap_alt_text(values: pd.DataFrame, number: int) -> str:
+    """What the heatmap is and its main message: the strongest correlation (the table before
+    it holds every value)."""
+    text = (f"Värmekarta över korrelationerna i tabell {number}: blått för negativa, rött för "
+            "positiva samband.")
     stacked = values.stack().dropna()
-    n = counts.where(values.notna()).stack().dropna()
-    parts = [f"Värmekarta över korrelationerna i tabell {number}, {len(values.index)} rader "
-             f"och {len(values.columns)} kolumner"]
     if len(stacked):
-        top, low = stacked.idxmax(), stacked.idxmin()
-        parts.append(f"starkast positiva: {top[0]} och {lower_first(top[1])} "
-                     f"({fmt(stacked[top], 2)})")
-        parts.append(f"starkast negativa: {low[0]} och {lower_first(low[1])} "
-                     f"({fmt(stacked[low], 2)})")
-        parts.append(f"n = {format_number(n.min())}–{format_number(n.max())} kommuner per cell")
-    missing = values.index[values.isna().all(axis=1)]
-    if len(missing):
-        parts.append(f"saknas i data: {', '.join(missing)}")
-    return "; ".join(parts) + "."
+        row, column = stacked.abs().idxmax()
+        text += (f" Starkast samband har {lower_first(row)} och {lower_first(column)} "
+                 f"({fmt(stacked[(row, column)], 2)}).")
+    return text
 
 
 def source_line(year: int) -> str:
@@ -192,12 +187,13 @@ def figure(data: ValfardData, number: int) -> Figure:
     sentences = spread_sentences(spread, spec.units)
     if spec.style.bars:
         sentences.insert(len(spec.indicators), largest_spread_sentence(spread, spec.units))
+    message = main_message(spread, spec.units)
+    if len(spread_alt(spec.style, spread.grouping, message, _marked(spread))) > MAX_ALT:
+        message = main_message(spread, spec.units, codes=True)
     drawn = spread_figure(
         spread.points, spread.summary, spread.overall, indicators=spec.indicators,
-        groups=spread.groups, style=spec.style, title=f"Figur {number}: {spec.title}",
-        subtitle=_subtitle(data, spread), source=source_line(data.year),
-        group_label=spread.grouping, marked=_marked(spread),
-        description=_plain(" ".join(sentences)),
+        groups=spread.groups, style=spec.style, group_label=spread.grouping,
+        marked=_marked(spread), description=message,
     )  # fmt: skip
     note = "\n".join([
         "Streckad linje: medelvärdet över alla kommuner med värde (ovägt). n = antal kommuner "
@@ -210,15 +206,6 @@ def _marked(spread: GroupSpread) -> Marked | None:
     if spread.kommun is None:
         return None
     return Marked(spread.kommun, spread.kommun_label, spread.kommun_group)
-
-
-def _subtitle(data: ValfardData, spread: GroupSpread) -> str:
-    return f"År {data.year}. Grupper: {lower_first(spread.grouping)}"
-
-
-def _plain(text: str) -> str:
-    """Markdown sentences as plain text (the figure's description)."""
-    return unescape_markdown(text.replace("**", ""))
 
 
 TABLES: dict[int, tuple[str, tuple[Variable, ...], tuple[Variable, ...]]] = {
