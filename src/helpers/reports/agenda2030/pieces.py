@@ -44,6 +44,10 @@ class AgendaReport:
     liknande_label: str | None
     comparison_label: str
     data_years: str
+    group_column: str = ""
+    """The group mean's column header in Tabell 3–4: short ("Kommungrupp C7 (medel)"); the
+    text before the table names the group in full."""
+    liknande_column: str | None = None
 
 
 def build_report(params: Agenda2030Params,
@@ -65,7 +69,7 @@ def build_report(params: Agenda2030Params,
     else:
         group_label, comparison = "Alla regioner (medel)", "regionernas medelvärde"
     report = AgendaReport(params, meta, selection, None, None, group_label, None, comparison,
-                          data_years)
+                          data_years, group_column=group_label)
     if params.kommun is None:
         return report
     group = _kommungrupp_of(params.kommun, folder) if params.level == "kommun" else None
@@ -75,9 +79,12 @@ def build_report(params: Agenda2030Params,
         liknande_members = list(liknande_rows["member_id"])
         title = liknande_rows["group_title"].iloc[0] if len(liknande_rows) else params.liknande
         report.liknande_label = f"{title} (medel)"
+        level = "kommuner" if params.level == "kommun" else "regioner"
+        report.liknande_column = f"Liknande {level} (medel)"
         report.comparison_label = f"medelvärdet för {title}"
     if group is not None:
         report.group_label = f"Kommungrupp {group[0]} {group[1]} (medel)"
+        report.group_column = f"Kommungrupp {group[0]} (medel)"
     report.unit_label = meta.unit_name(params.kommun)
     report.nulage = build_nulage(params.kommun, selection, values, meta.unit_codes(),
                                  group[2] if group else None, liknande_members,
@@ -121,7 +128,7 @@ def nulage_table(report: AgendaReport) -> Table | str:
     """Tabell 3: the nulägesanalys (a sentence saying why not, when no unit is given)."""
     if report.nulage is None:
         return NO_NULAGE_TEXT
-    shown = nulage_display(report.nulage, report.group_label, report.liknande_label,
+    shown = nulage_display(report.nulage, report.group_column, report.liknande_column,
                            report.unit_label or "")
     return Table(shown, 3, f"Nulägesanalys för {report.unit_label}",
                  data=report.nulage.assign(enhet=report.params.kommun), name="agenda2030_nulage",
@@ -164,12 +171,12 @@ def standing_out_table(report: AgendaReport) -> Table | str:
     if report.nulage is None:
         return NO_NULAGE_TEXT
     chosen = standing_out(report.nulage, report.params.antal_utmarkande)
-    shown = nulage_display(chosen, report.group_label, report.liknande_label,
+    shown = nulage_display(chosen, report.group_column, report.liknande_column,
                            report.unit_label or "")
     shown = shown.assign(Mål=chosen["mal"].astype(str))
     shown = shown[["Nyckeltal", "Id", "Mål", "År", report.unit_label or "",
-                   *([report.liknande_label] if report.liknande_label else
-                     [report.group_label]), "Avvikelse (SD)", "Bedömning"]]
+                   *([report.liknande_column] if report.liknande_column else
+                     [report.group_column]), "Avvikelse (SD)", "Bedömning"]]
     judged = (chosen["bedomning"] != "").any()
     note = VALUES_NOTE if judged else (
         f"{VALUES_NOTE} Ingen av dem har en önskad riktning i parametrarna, så ingen bedömning "
@@ -228,6 +235,13 @@ def source_text(report: AgendaReport) -> str:
             "nyckeltal).")
 
 
+def _column_named(label: str, column: str | None) -> str:
+    """"; kolumnen Kommungrupp C7" where the table's header is shorter than the name."""
+    if not column or column == label:
+        return ""
+    return f"; i tabellerna {md(column.removesuffix(' (medel)'))}"
+
+
 def nulage_text(report: AgendaReport) -> str:
     """What the nulägesanalys compares with, in Swedish."""
     if report.nulage is None:
@@ -235,9 +249,11 @@ def nulage_text(report: AgendaReport) -> str:
                 "nulägesanalysen tas inte fram.")
     level = "kommuner" if report.params.level == "kommun" else "regioner"
     text = (f"För varje nyckeltal: senaste värde för {md(report.unit_label)}, Riket (0000), "
-            f"{md(report.group_label.removesuffix(' (medel)'))} (ovägt medelvärde)")
+            f"{md(report.group_label.removesuffix(' (medel)'))} (ovägt medelvärde"
+            f"{_column_named(report.group_label, report.group_column)})")
     if report.liknande_label:
-        text += f", {md(report.liknande_label.removesuffix(' (medel)'))} (ovägt medelvärde)"
+        text += (f", {md(report.liknande_label.removesuffix(' (medel)'))} (ovägt medelvärde"
+                 f"{_column_named(report.liknande_label, report.liknande_column)})")
     text += (f"; rang bland alla {level} med värde (1 = högst värde) och percentil; trend per "
              f"år över de fem senaste åren (minst tre värden); skillnaden kvinnor − män där "
              f"nyckeltalet är könsuppdelat. Avvikelsen anges i standardavvikelser mellan alla "
