@@ -158,6 +158,8 @@ def built(kolada_server, tmp_path_factory) -> Path:
            "SKR_DATA_DIR": str(root / "data"), "SKR_REPORTS_DIR": str(root / "reports")}
     done = skr_report("report-all", "--format", "html,pdf", env=env, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
+    # the PDF layout settled (the tables' keep-together decisions read the previous pass)
+    assert "did not converge" not in done.stderr, done.stderr[-3000:]
     return root / "reports"
 
 

@@ -263,8 +263,19 @@ def test_region_variant(processed, tmp_path):
     assert set(written["enhet"]) == {"0012"}
     for suffix in ("svg", "pdf", "png"):
         assert (tmp_path / "figures" / f"agenda2030_nulage_figur.{suffix}").stat().st_size > 10_000
-    assert "Region Skåne" in (tmp_path / "figures" / "agenda2030_nulage_figur.txt").read_text(
-        encoding="utf-8")
+    alt = (tmp_path / "figures" / "agenda2030_nulage_figur.txt").read_text(encoding="utf-8")
+    assert "Region Skåne som punkt" in alt and len(alt.strip()) <= 250
+    # its main message is computed: how many lie more than one SD away, and the furthest
+    shown = nulage.dropna(subset=["avvikelse_sd"])
+    far = int((shown["avvikelse_sd"].abs() > 1).sum())
+    top = shown.loc[shown["avvikelse_sd"].abs().idxmax(), "kpi"]
+    assert f"{far} av {len(shown)} ligger mer än en standardavvikelse bort" in alt
+    assert f"längst bort {top} (" in alt
+    # the tables: goals as row groups, the KPI title the row header, one decimal per column
+    table = agenda.nulage_table(report)
+    assert table.group == "Mål" and list(table.shown.columns[:3]) == ["Mål", "Nyckeltal", "Id"]
+    values = table.shown["Riket"][table.shown["Riket"] != "saknas"]
+    assert values.str.fullmatch(r"−?[\d\u202f]+,\d").all()
 
 
 def test_without_kommun_only_the_selection(processed, tmp_path):

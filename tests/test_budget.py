@@ -116,9 +116,11 @@ def test_source_names_document_and_page(rr):
 def test_written_csvs(rr, tmp_path):
     table = budget.published_table(rr)
     display = table.shown
-    assert display.at[4, "Budget 2023"] == "1\u202f158"
-    assert display.at[12, "Budget 2023"] == "\u22121\u202f253"
-    assert display.at[0, "Budget 2023"] == ""  # heading row stays blank
+    assert display.at[3, "Budget 2023"] == "1\u202f158"
+    assert display.at[10, "Budget 2023"] == "\u22121\u202f253"
+    # the headings without amounts head row groups that run to their sum, not blank rows
+    assert "Intäkter" not in set(display["Rad"]) and table.group == "Del"
+    assert list(display["Del"]) == ["Intäkter"] * 4 + ["Kostnader"] * 7 + [""] * 6
     assert table.source == rr.attrs["source"]  # SKR's document, not Kolada
     ReportNotebook(None, tmp_path).show(table, budget.check_table(rr))
     written = pd.read_csv(tmp_path / "tables" / "budget_skr.csv")

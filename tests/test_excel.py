@@ -96,16 +96,15 @@ def test_published_budget_table_numbers_are_the_published_numbers(tmp_path):
     assert [c.value for c in sheet[HEADER_ROW]] == list(table.shown.columns)
     assert sheet.freeze_panes == f"A{HEADER_ROW + 1}"
     rows = body(sheet)
-    assert len(rows) == len(table.data)
-    assert list(table.data.columns) == list(table.shown.columns)
-    for cells, (label, *data) in zip(rows, table.data.itertuples(index=False), strict=True):
-        assert cells[0].value == label and cells[0].data_type == "s"
-        for cell, value in zip(cells[1:], data, strict=True):
-            if pd.isna(value):
-                assert cell.value is None  # a heading row ("Intäkter", "Kostnader")
-            else:
-                assert cell.data_type == "n" and cell.value == value
-    minus = next(c for row in rows for c in row[1:] if isinstance(c.value, int) and c.value < 0)
+    # the headings without amounts are the "Del" column (row groups in HTML and PDF)
+    amounts = table.data[table.data.drop(columns="Rad").notna().any(axis=1)]
+    assert len(rows) == len(amounts)
+    assert ["Del", *table.data.columns] == list(table.shown.columns)
+    for cells, (label, *data) in zip(rows, amounts.itertuples(index=False), strict=True):
+        assert cells[1].value == label and cells[1].data_type == "s"
+        for cell, value in zip(cells[2:], data, strict=True):
+            assert cell.data_type == "n" and cell.value == value
+    minus = next(c for row in rows for c in row[2:] if isinstance(c.value, int) and c.value < 0)
     assert minus.number_format == number_format(0)
     footer = [sheet.cell(HEADER_ROW + len(rows) + 2 + i, 1).value for i in range(2)]
     assert footer == [table.source, "Oavrundade värden: tables/budget_skr.csv"]
@@ -114,8 +113,7 @@ def test_published_budget_table_numbers_are_the_published_numbers(tmp_path):
 
 def test_correlation_table_on_snapshot(processed_data, tmp_path):
     """Tabell 2 for Åsele: the row labels (index) lead, KPI ids are text, correlations are
-    numbers shown with the report's two decimals, "saknas i data" stays text, the kommun's own
-    values keep their decimals."""
+    numbers shown with the report's two decimals, "saknas" stays text."""
     data = valfard.load_data(
         valfard.ValfardParams(report="valfard_i_hela_landet", kommun="2463"), processed_data)
     table = valfard.table(data, 2)
@@ -127,22 +125,31 @@ def test_correlation_table_on_snapshot(processed_data, tmp_path):
     assert [r[0].value for r in rows] == list(table.shown.index)
     long = table.data[table.data["typ"] == "korrelation"]
     numbers = 0
-    assert rows[-1][0].value == "Åsele (värde)" and rows[-1][1].value is None
-    for cells in rows[:-1]:
+    for cells in rows:
         assert cells[1].data_type == "s"  # "N15001", "N03920 (ersätter N03932)"
         for cell, column in zip(cells[2:5], header[2:5], strict=True):
             shown = table.shown.loc[cells[0].value, column]
-            if shown == "saknas i data":
-                assert cell.value == "saknas i data"
+            if shown == "saknas":
+                assert cell.value == "saknas"
                 continue
             raw = long[(long["rad"] == cells[0].value) & (long["kolumn"] == column)]["varde"]
             assert cell.data_type == "n" and cell.number_format == number_format(2)
             assert cell.value == pytest.approx(raw.item(), abs=0.005 + 1e-12)
             numbers += 1
     assert numbers >= 30
-    own = {r[0].value: r[5] for r in rows}
-    assert own["Invånare"].value == 2782 and own["Invånare"].number_format == number_format(0)
     assert sheet.cell(HEADER_ROW + len(rows) + 2, 1).value == table.source
+
+
+def test_own_values_table_numbers_keep_their_decimals(processed_data, tmp_path):
+    """Tabell 5 for Åsele: the kommun's own values are numbers with the table's one decimal,
+    their units text beside them."""
+    data = valfard.load_data(
+        valfard.ValfardParams(report="valfard_i_hela_landet", kommun="2463"), processed_data)
+    table = valfard.own_values(data)[-1]
+    rows = body(load_workbook(write(table, tmp_path)).active)
+    own = {r[0].value: r for r in rows}
+    assert own["Invånare"][2].value == "antal"
+    assert own["Invånare"][3].value == 2782 and own["Invånare"][3].number_format == number_format(1)
 
 
 def test_fee_table_codes_are_text_and_population_numbers(processed_data, tmp_path):
@@ -156,7 +163,7 @@ def test_fee_table_codes_are_text_and_population_numbers(processed_data, tmp_pat
     rows = body(load_workbook(path).active)
     assert len(rows) == len(members) + 1  # and the Summa row
     for cells, (_, expected) in zip(rows, data.iterrows(), strict=True):
-        code, population, fee = cells[0], cells[2], cells[3]
+        code, population, fee = cells[1], cells[2], cells[3]
         if expected["kommunnamn"] == "Summa":
             assert code.value is None
         else:
@@ -164,7 +171,7 @@ def test_fee_table_codes_are_text_and_population_numbers(processed_data, tmp_pat
             assert code.number_format == "@"
         assert population.data_type == "n" and population.value == expected["befolkning"]
         assert fee.value == pytest.approx(expected["avgift_kr"], abs=0.5)
-    assert {r[0].value for r in rows[:-1]} == set(members)
+    assert {r[1].value for r in rows[:-1]} == set(members)
 
 
 # --- frames of raw numbers (a figure's data) -----------------------------------------------------
@@ -245,10 +252,10 @@ def test_widths_fit_the_text_and_long_text_wraps(tmp_path):
     table = budget.check_table(budget.load_resultatrakning())
     sheet = load_workbook(write(table, tmp_path)).active
     widths = {c: sheet.column_dimensions[c].width for c in "ABCDEFG"}
-    assert widths["D"] == 60  # "Delar": long formulas, capped and wrapped
+    assert widths["G"] == 60  # "Delar": long formulas, capped and wrapped
     assert widths["A"] >= len("Resultat efter finansiella poster")
     assert widths["C"] < 20  # "Publicerad summa" over short numbers
-    wrapped = sheet.cell(HEADER_ROW + 4, 4)
+    wrapped = sheet.cell(HEADER_ROW + 4, 7)
     assert wrapped.alignment.wrap_text and sheet.row_dimensions[HEADER_ROW + 4].height > 15
 
 

@@ -99,6 +99,29 @@ def test_extract_title_takes_the_first_h1_out_of_the_body():
     assert nb.cells[0].source == "Text."
 
 
+def test_figure_is_linked_to_its_long_description(tmp_path):
+    """The text under a figure (statements, group means, n) is its long description: the HTML
+    image names it with aria-describedby (a screen reader reads it as the image's description),
+    and the alt text stays short."""
+    from helpers.rendering.export import Exporter
+
+    png = base64.b64encode(_png(text=False)).decode()
+    nb = new_notebook(cells=[new_code_cell("", outputs=[
+        new_output("display_data", data={"image/png": png, "text/plain": "Figur 2"},
+                   metadata=captions.figure_metadata(2, "Spridning", "Punktdiagram per grupp.")),
+        new_output("display_data", data={"text/markdown": "- A1: medelvärde 27,8 (n = 3).",
+                                         "text/plain": "A1"},
+                   metadata=captions.description_metadata(2)),
+    ])])
+    nb.metadata["kernelspec"] = {"name": "skr-report", "display_name": "x", "language": "python"}
+    page = Exporter().to_html(nb, provenance.ReportInfo(report="r", variant="r", title="T"))
+    assert re.search(r'<img alt="Punktdiagram per grupp\." aria-describedby="figur-2-beskrivning"',
+                     page)
+    description = re.search(r'<div class="[^"]*skr-description[^"]*" id="figur-2-beskrivning">'
+                            r'(.*?)</div>', page, re.DOTALL)
+    assert description and "medelvärde 27,8 (n = 3)" in description.group(1)
+
+
 def test_clean_html_escapes_scripts_and_keeps_tables():
     dirty = ('<style>td {color: red}</style><table><thead><tr><th scope="col">KPI</th></tr>'
              '</thead><tbody><tr><td onclick="x()">A<script>alert(1)</script></td></tr></tbody>'
@@ -114,9 +137,13 @@ def test_insert_toc_lists_headings_figures_and_tables():
     page = ('<nav><!--skr-toc--></nav><main><h2 id="A">A<a class="anchor-link" href="#A">¶</a>'
             '</h2><figure class="skr-figure" id="figur-1"><img alt="x"><figcaption>'
             '<span class="caption-label">Figur 1:</span> Titel<span>k</span></figcaption>'
-            '</figure></main><section class="provenance" id="om-rapporten"><h2 id="p">P</h2>')
+            '</figure><div class="skr-table" id="tabell-2"><div class="table-wrap"><table>'
+            '<caption id="c"><span class="caption-text"><span class="caption-label">Tabell 2:'
+            '</span> Korrelationer</span></caption></table></div></div></main>'
+            '<section class="provenance" id="om-rapporten"><h2 id="p">P</h2>')
     toc = html.insert_toc(page)
     assert '<a href="#A">A</a>' in toc and '<a href="#figur-1">Figur 1: Titel</a>' in toc
+    assert '<a href="#tabell-2">Tabell 2: Korrelationer</a>' in toc
     assert '<a href="#p">' not in toc and toc.count("om-rapporten") == 2
 
 
@@ -168,6 +195,7 @@ def test_html_export_is_swedish_offline_and_codeless(built_fixture):
     # on a narrow screen, with links to its files
     assert re.search(r'<div aria-label="Figur 1[^"]*" class="figure-scroll" role="region" '
                      r'tabindex="0">\s*<img alt="Stapeldiagram[^"]*" '
+                     r'(?:aria-describedby="figur-1-beskrivning" )?'
                      r'src="data:image/svg\+xml;base64,[^"]+" style="min-width: [\d.]+mm"/?>',
                      page)
     for suffix in ("svg", "pdf", "png"):
@@ -280,8 +308,8 @@ def test_html_tables_align_words_left_and_numbers_right():
     from helpers.rendering.html import clean_html
 
     out = clean_html("<table><tr><td>Förskola</td><td>1\u202f234,5</td><td>−3</td></tr></table>")
-    assert '<td class="text">Förskola</td>' in out
-    assert "<td>1\u202f234,5</td>" in out and "<td>−3</td>" in out
+    assert "<td>Förskola</td>" in out
+    assert '<td class="num">1\u202f234,5</td>' in out and '<td class="num">−3</td>' in out
 
 
 def test_parameters_are_a_swedish_table_for_every_report():

@@ -41,8 +41,7 @@ def spread():
 
 def draw(spread, **kwargs):
     points, summary, overall = spread
-    options = {"indicators": INDICATORS, "groups": GROUPS, "title": "Figur 9: Test",
-               "subtitle": "År 2022", "source": "Källa: Kolada (RKA), egna beräkningar.",
+    options = {"indicators": INDICATORS, "groups": GROUPS,
                "group_label": "Kommuntyp", "style": SpreadStyle("Index (0–100)", (0, 100))}
     return spread_figure(points, summary, overall, **(options | kwargs))
 
@@ -117,13 +116,16 @@ def test_a_long_kommun_name_is_shortened_but_the_message_and_group_stay(spread):
     assert " ".join(name.split()) in result.alt_text  # the full name stays in the alt text
 
 
-def test_alt_text_has_title_description_and_source(spread):
-    result = draw(spread, description="Lägst medelvärde har A1.")
-    assert result.alt_text.startswith("Figur 9: Test. År 2022.")
-    assert "Lägst medelvärde har A1." in result.alt_text
-    assert result.alt_text.endswith("Källa: Kolada (RKA), egna beräkningar.")
+def test_alt_text_says_what_the_figure_is_and_its_main_message(spread):
+    """Not the caption (title, year, source): what kind of figure, over which groups, and the
+    one message the caller computed; the marked kommun named."""
+    result = draw(spread, description="lägst medelvärde har A1.")
+    assert result.alt_text == ("Punktdiagram per kommuntyp och mått med gruppmedelvärden; "
+                               "lägst medelvärde har A1.")
     marked = draw(spread, marked=ASELE)
-    assert marked.alt_text.endswith("Åsele (C8 Landsbygdskommun) är markerad med en stjärna.")
+    assert marked.alt_text.endswith("Åsele är markerad med stjärna.")
+    bars = draw(spread, style=SpreadStyle("Avvikelse (%)", bars=True, zero_line=True))
+    assert bars.alt_text.startswith("Staplar och punkter per kommuntyp och mått")
 
 
 def test_bars_and_zero_line_for_cost_deviations(spread):

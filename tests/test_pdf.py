@@ -21,23 +21,41 @@ def test_table_data_hides_a_default_index_and_keeps_a_named_one():
     plain = pd.DataFrame({"Nyckeltal": ["a", None], "Värde": ["1\u202f234,5", "−5"]})
     assert table_data.table_data(plain) == {
         "header": [["Nyckeltal", "Värde"]], "body": [["a", "1\u202f234,5"], ["", "−5"]],
-        "index_columns": 0}
+        "index_columns": 1, "align": ["left", "right"], "groups": []}
     assert table_data.table_data(plain, missing="saknas")["body"][1] == ["saknas", "−5"]
     named = plain.set_index("Nyckeltal")
     assert table_data.table_data(named)["header"] == [["Nyckeltal", "Värde"]]
     assert table_data.table_data(named)["index_columns"] == 1
+    # one header row: MultiIndex levels joined, the corner named by columns.name
     wide = pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("A", "x"), ("A", "y")]))
-    assert table_data.table_data(wide)["header"] == [["A", "A"], ["x", "y"]]
+    assert table_data.table_data(wide)["header"] == [["A x", "A y"]]
+    years = pd.DataFrame({"S13": ["68,8"]}, index=pd.Index(["1995"])).rename_axis(
+        columns="År")
+    assert table_data.table_data(years)["header"] == [["År", "S13"]]
 
 
-def test_table_layout_aligns_numbers_right_and_uses_smaller_type_for_many_columns():
-    narrow = pdf.table_layout([["Kommun", "Invånare"]], [["Åsele", "2\u202f782"],
-                                                          ["Höör", "saknas"]])
-    assert narrow["right"] == [[False, True], [False, True]] and narrow["head_right"] == [
-        False, True]
-    assert narrow["size"] == 9.0
-    wide = pdf.table_layout([list("ABCDEFGHIJKL")], [["x"] * 12])
-    assert wide["size"] < 9.0
+def test_table_model_groups_rows_drops_empty_columns_and_aligns_by_column():
+    frame = pd.DataFrame({"Mål": ["Mål 1", "Mål 1", "Mål 2"], "Nyckeltal": ["a", "b", "c"],
+                          "Rang": ["3 av 290", "saknas", "1 av 290"], "Värde": ["1,0", "", "2,5"],
+                          "Bedömning": ["", "", ""], "Status": ["i Kolada", "12", "i Kolada"]})
+    model = table_data.table_data(frame, group="Mål")
+    assert model["header"] == [["Nyckeltal", "Rang", "Värde", "Status"]]  # Bedömning: empty
+    assert model["groups"] == [[0, "Mål 1"], [2, "Mål 2"]]
+    assert model["align"] == ["left", "right", "right", "left"]
+    assert model["index_columns"] == 1
+    # headers break only between words
+    assert table_data.keep_together("Förändring 2023–2024") == "Förändring 2023\u2060–\u20602024"
+    assert table_data.keep_together("K − M") == "K\u00a0−\u00a0M"
+
+
+def test_table_layout_keeps_the_model_and_uses_smaller_type_for_many_columns():
+    model = table_data.table_data(pd.DataFrame({"Kommun": ["Åsele", "Höör"],
+                                                "Invånare": ["2\u202f782", "saknas"]}))
+    narrow = pdf.table_layout(model)
+    assert narrow["align"] == ["left", "right"] and narrow["header"] == ["Kommun", "Invånare"]
+    assert narrow["size"] == 9.0 and narrow["index_columns"] == 1 and narrow["groups"] == []
+    wide = pdf.table_layout({"header": [list("ABCDEFGHIJKL")], "body": [["x"] * 12]})
+    assert wide["size"] < 9.0 and wide["align"] == ["left"] * 12
 
 
 def test_markdown_goes_through_pandoc_once_and_is_cached(monkeypatch):
@@ -172,7 +190,8 @@ def test_valfard_pdf_is_accessible_and_agrees_with_the_html(built_reports):
     assert facts.header_cells >= 10  # header rows of Tabell 2, 3 and the statements
     text = " ".join(facts.text.split())
     for needle in ("Innehåll", "Figur 1:", "Figur 4:", "Tabell 2:", "Tabell 3:",
-                   "Källa: Kolada", "Åsele (värde)", "Om rapporten: data och versioner"):
+                   "Källa: Kolada", "Tabell 5: Åseles värden för variablerna i tabell 2 och 3",
+                   "Om rapporten: data och versioner"):
         assert needle in text, needle
     assert "Om rapporten" in facts.last_page_text
     assert text_outside_margins(path) == []
@@ -200,9 +219,11 @@ def test_agenda2030_pdf_fits_its_wide_tables_in_about_a_dozen_pages(built_report
     assert nulage, "the nulägesanalys table is on landscape pages"
     # its header row repeats on every page of the table
     assert all("Nyckeltal" in facts.page_texts[n - 1] for n in nulage)
-    # the Nyckeltal column is wide enough for a title on one or two lines, not one syllable
-    assert "N66077 Invånare, 0–19 år, med låg ekonomisk standard, andel (%) 2022" in " ".join(
-        facts.page_texts[nulage[0] - 1].replace("\u2060", "").split())
+    # the goals are row groups; the Nyckeltal column (the row header, first) is wide enough
+    # for a title on one or two lines, not one syllable
+    first = " ".join(facts.page_texts[nulage[0] - 1].replace("\u2060", "").split())
+    assert "Mål 1: Ingen fattigdom" in first
+    assert "Invånare, 0–19 år, med låg ekonomisk standard, andel (%) N66077 2022" in first
 
 
 def test_html_tables_without_the_data_bundle_are_read_with_a_real_parser():

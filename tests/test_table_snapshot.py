@@ -58,7 +58,7 @@ def _check(name: str, text: str) -> None:
 
 def test_table_html_matches_the_snapshot(monkeypatch, tmp_path):
     page = export.Exporter().to_html(_table_notebook(monkeypatch, tmp_path), _info())
-    figure = re.search(r'<figure class="skr-table".*?</figure>', page, re.DOTALL)
+    figure = re.search(r'<div class="skr-table".*?</p>\n</div>', page, re.DOTALL)
     assert figure is not None
     _check("table_kontroll.html", figure.group(0) + "\n")
 

@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.rendering.tables import correlation_display, format_value, n_range, notes, write_csv
+from helpers.rendering.tables import (
+    correlation_display,
+    format_value,
+    n_range,
+    notes,
+    own_values_display,
+    write_csv,
+)
 
 
 def long_table(with_kommun: bool = False) -> pd.DataFrame:
@@ -39,17 +46,29 @@ def test_correlations_formatted_missing_row_kept_and_data_named():
     assert list(shown.columns) == ["Nyckeltal", "Index A", "Index B"]
     assert shown.loc["Arbetslöshet", "Index A"] == "0,12"
     assert shown.loc["Arbetslöshet", "Index B"] == "\u22120,46"
-    assert list(shown.loc["Utbildning", ["Index A", "Index B"]]) == ["saknas i data"] * 2
+    # one word for a missing value in every table ("saknas"; the note says why)
+    assert list(shown.loc["Utbildning", ["Index A", "Index B"]]) == ["saknas"] * 2
     assert shown.loc["Arbetslöshet", "Nyckeltal"] == "N03920 (ersätter N03932)"
-    assert shown.loc["Utbildning", "Nyckeltal"] == "N01721 (saknas i data)"
+    assert shown.loc["Utbildning", "Nyckeltal"] == "N01721"
+    assert shown.index.name == "Variabel"
 
 
-def test_kommun_values_as_column_and_row():
-    shown = correlation_display(long_table(with_kommun=True), kommun_label="Åsele")
-    assert shown.loc["Arbetslöshet", "Åsele (värde)"] == "6,15"
-    assert shown.loc["Utbildning", "Åsele (värde)"] == "saknas"
-    assert shown.loc["Åsele (värde)", "Index A"] == "88,9"
-    assert shown.loc["Åsele (värde)", "Index B"] == "saknas"
+def test_kommun_values_stay_out_of_the_correlation_table():
+    """A kommun's own values have other units than r: they get a table of their own."""
+    shown = correlation_display(long_table(with_kommun=True))
+    assert list(shown.index) == ["Arbetslöshet", "Utbildning"]
+    assert list(shown.columns) == ["Nyckeltal", "Index A", "Index B"]
+
+
+def test_own_values_have_their_unit_and_one_number_of_decimals():
+    own = pd.DataFrame({"variabel": ["Invånare", "Arbetslöshet", "Utbildning"],
+                        "kpi": ["N01951", "N03932", "N01721"], "data": ["N01951", "N03920", None],
+                        "enhet": ["antal", "procent", "procent"], "varde": [2782, 6.153, np.nan]})
+    shown = own_values_display(own, "Åsele 2022")
+    assert list(shown.columns) == ["Variabel", "Nyckeltal", "Enhet", "Åsele 2022"]
+    assert list(shown["Åsele 2022"]) == ["2\u202f782,0", "6,2", "saknas"]
+    assert list(shown["Nyckeltal"]) == ["N01951", "N03920 (ersätter N03932)", "N01721"]
+    assert list(shown["Enhet"]) == ["antal", "procent", "procent"]
 
 
 def test_notes_and_n_range():

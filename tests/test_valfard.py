@@ -11,6 +11,7 @@ from conftest import VALFARD_KPIS
 
 from helpers.build.parameters import load_params
 from helpers.datasets import size_class_labels
+from helpers.formatting import format_number
 from helpers.params import ParamsError
 from helpers.rendering.notebook import ReportNotebook
 from helpers.reports import valfard
@@ -87,7 +88,9 @@ def shown(piece, out):
 
 def build(data, out):
     pieces = {n: shown(valfard.figure(data, n), out) for n in (1, 2, 3, 4)}
-    return pieces | {f"tabell{n}": shown(valfard.table(data, n), out) for n in (2, 3)}
+    own = valfard.own_values(data)
+    own_table = {"tabell5": shown(own, out)[-1]} if own is not None else {}
+    return pieces | {f"tabell{n}": shown(valfard.table(data, n), out) for n in (2, 3)} | own_table
 
 
 @pytest.fixture(scope="module")
@@ -201,9 +204,13 @@ def test_figures_written_with_alt_text_and_source(national):
     for number in (1, 2, 3, 4):
         for suffix in ("svg", "pdf", "png"):  # vector files for layout, and a bitmap
             assert (out / "figures" / f"figur{number}.{suffix}").stat().st_size > 10_000
-        alt = (out / "figures" / f"figur{number}.txt").read_text(encoding="utf-8")
-        assert alt.startswith(f"Figur {number}: {valfard.FIGURES[number].title}")
-        assert "Källa: Kolada (RKA), egna beräkningar." in alt and "2022" in alt
+        alt = (out / "figures" / f"figur{number}.txt").read_text(encoding="utf-8").strip()
+        # what the figure is and its one main message, short; not the caption, and none of
+        # the sentences of the long description under it (the note)
+        assert len(alt) <= 250 and ("Punktdiagram per " in alt or "Staplar och punkter" in alt)
+        assert "störst skillnad för " in alt
+        assert valfard.FIGURES[number].title not in alt and "Källa" not in alt
+        assert not any(s in blocks[number].note for s in alt.split(". ") if len(s) > 30)
         assert blocks[number].source == "Källa: Kolada (RKA), egna beräkningar. Data avser 2022."
         assert blocks[number].note.startswith("Streckad linje: medelvärdet över alla kommuner")
 
@@ -252,7 +259,7 @@ def test_missing_and_substituted_variables_are_named(national):
     assert set(density["rad_data"]) == {"N01951/N02993"}
     shown = blocks["tabell2"].shown
     row = shown.loc["Invånare 25–64 år med låg utbildningsnivå, andel"]
-    assert (row == "saknas i data").sum() == 3
+    assert (row == "saknas").sum() == 3
     assert "N03920 (ersätter N03932)" in set(shown["Nyckeltal"])
     notes = blocks["tabell2"].note
     assert "ersatt med N03920" in notes and "N01951 Invånare / N02993" in notes
@@ -271,7 +278,8 @@ def test_kommun_marked_in_every_figure_csv(asele, raw):
         for line in marked.itertuples():
             assert line.varde == pytest.approx(per_kommun(raw, line.kpi, 2022)[ASELE])
         assert "**Åsele**" in blocks[number].note
-        assert "Åsele" in (out / "figures" / f"figur{number}.txt").read_text(encoding="utf-8")
+        alt = (out / "figures" / f"figur{number}.txt").read_text(encoding="utf-8").strip()
+        assert alt.endswith("Åsele är markerad med stjärna.") and len(alt) <= 250
 
 
 def test_kommun_sentence_compares_with_its_own_group(asele, raw):
@@ -287,15 +295,27 @@ def test_kommun_sentence_compares_with_its_own_group(asele, raw):
     assert expected in line
 
 
-def test_kommun_row_in_tables(asele, raw):
+def test_kommun_values_in_a_table_of_their_own(asele, national, raw):
+    """The kommun's values keep their units (Tabell 5), not a row or column among the r."""
     _, out, blocks = asele
     csv = read_csv(out, "tabell3")
     own = csv[csv["typ"] == "kommunvarde"]
     assert set(own["kommun"]) == {ASELE}
     population = own[own["rad_kpi"] == "N01951"]["varde"].item()
     assert population == per_kommun(raw, "N01951", 2022)[ASELE]
-    shown = blocks["tabell3"].shown
-    assert "Åsele (värde)" in shown.columns and "Åsele (värde)" in shown.index
+    for number in (2, 3):
+        shown = blocks[f"tabell{number}"].shown
+        assert not any("Åsele" in str(c) for c in [*shown.columns, *shown.index])
+        assert "tabell 5" in blocks[f"tabell{number}"].note
+    table = blocks["tabell5"]
+    assert table.number == 5 and table.title == "Åseles värden för variablerna i tabell 2 och 3"
+    values = table.shown.set_index("Variabel")
+    assert values.loc["Invånare", "Enhet"] == "antal"
+    assert values.loc["Invånare", "Åsele 2022"] == format_number(population, 1)
+    assert values.loc["Sammanräknad förvärvsinkomst 20–64 år, median", "Enhet"] == "kronor"
+    data = read_csv(out, "tabell5")
+    assert data.set_index("kpi").loc["N01951", "varde"] == population
+    assert valfard.own_values(national[0]) is None  # the whole country has no own values
 
 
 def test_title_names_the_kommun(asele, national):

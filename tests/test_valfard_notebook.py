@@ -103,7 +103,11 @@ def test_notebook_runs_and_writes_every_output(executed, params_file):
         assert caption["width_mm"] == 160.0
         assert caption["files"] == [f"figures/{name}.{s}" for s in ("svg", "pdf", "png")]
         assert (caption["kind"], caption["number"]) == ("figure", int(name[-1]))
-        assert caption["alt"].startswith(f"Figur {name[-1]}: ")
+        assert 100 < len(caption["alt"]) <= 250 and "störst skillnad för" in caption["alt"]
+        # the long description follows, marked as figure N's (the HTML links the image to it)
+        described = [o for o in cells[name].outputs
+                     if o.get("metadata", {}).get("skr", {}).get("kind") == "description"]
+        assert [o.metadata["skr"]["number"] for o in described] == [int(name[-1])]
         assert caption["source"] == "Källa: Kolada (RKA), egna beräkningar. Data avser 2022."
         assert caption["csv"] == f"tables/{name}.csv"
     for name in TABLES:
@@ -130,7 +134,12 @@ def test_kommun_variant_marks_asele(executed):
     for name in ["tabell2", "tabell3"]:
         csv = pd.read_csv(out / "tables" / f"{name}.csv", dtype={"kommun": str})
         assert set(csv.loc[csv["typ"] == "kommunvarde", "kommun"]) == {"2463"}
-        assert "Åsele (värde)" in outputs_text(cells[name])
+        assert "Åseles egna värden för variablerna står i tabell 5" in outputs_text(cells[name])
+    # the kommun's own values, each in its unit, in a table of their own at the end
+    own = outputs_text(cells["egna-varden"])
+    assert "Tabell 5:" in own and "Åseles värden för variablerna i tabell 2 och 3" in own
+    csv = pd.read_csv(out / "tables" / "tabell5.csv", dtype={"kommun": str})
+    assert set(csv["kommun"]) == {"2463"} and "enhet" in csv.columns
 
 
 @pytest.mark.slow
@@ -139,6 +148,7 @@ def test_national_variant_marks_no_kommun(executed):
     csv = pd.read_csv(out / "tables" / "figur1.csv", dtype={"kommun": str})
     assert not csv["vald_kommun"].astype(bool).any()
     assert "Åsele" not in outputs_text(cells_by_tag(nb)["titel"])
+    assert "Tabell 5" not in outputs_text(cells_by_tag(nb)["egna-varden"])
 
 
 # --- bad parameters stop before the notebook ---------------------------------------------------
@@ -206,8 +216,9 @@ def test_tabell1_from_eurostat_with_figure_and_statement(executed, params_file):
     assert "summerar inte till S13" in note
     figure = _image(cells["tabell1_diagram"])
     assert figure["number"] == 5
-    assert figure["alt"].startswith("Figur 5: Offentlig bruttoskuld i procent av BNP")
-    assert "kommunsektorn (S1313) från 13,1 procent 2021 till 14,3 procent 2024" in figure["alt"]
+    assert figure["alt"].startswith("Linjediagram, bruttoskuld i procent av BNP för SE")
+    assert "kommunsektorn (S1313) 13,1 år 2021 och 14,3 år 2024" in figure["alt"]
+    assert len(figure["alt"]) <= 250
     assert (out / "figures" / "figur5.svg").is_file() and (out / "figures" / "figur5.png").is_file()
     claims = pd.read_csv(out / "tables" / "pastaenden.csv")
     row = claims[claims["Påstående i rapporten"].str.startswith("Kommunernas låneskuld")]
@@ -217,9 +228,9 @@ def test_tabell1_from_eurostat_with_figure_and_statement(executed, params_file):
         assert (out / "figures" / f"figur{figure_number}.svg").is_file()
         heat = _image(cells[f"tabell{number}_diagram"])
         assert heat["number"] == figure_number
-        assert heat["alt"].startswith(
-            f"Figur {figure_number}: Korrelationerna i tabell {number} som värmekarta")
-        assert "n = " in heat["alt"] and "," in heat["alt"]  # Swedish decimal comma
+        assert heat["alt"].startswith(f"Värmekarta över korrelationerna i tabell {number}")
+        assert "Starkast samband har " in heat["alt"] and "," in heat["alt"]  # decimal comma
+        assert len(heat["alt"]) <= 250
 
 
 def _prepare_with_eurostat(kolada_server, tmp_path, **overrides):

@@ -27,7 +27,9 @@ from typing import Any
 from IPython.display import display
 
 from helpers.domain import CAPTION_KEY, KOLADA_SOURCE_LINE
+from helpers.formatting import MISSING
 from helpers.rendering.table_data import TABLE_MIME, table_data
+from helpers.rendering.table_html import table_html
 
 SKR = CAPTION_KEY
 """The output-metadata key of the caption convention."""
@@ -94,19 +96,33 @@ def show_figure(image: Any, *, number: int, title: str, alt: str, csv: str | Non
         number, title, alt, csv=csv, source=source, keys=keys, width_mm=width_mm, files=files))
 
 
+def description_metadata(number: int) -> dict[str, Any]:
+    """The ``{"skr": …}`` output metadata of the text that describes figure ``number`` in full
+    (the statements, group means and n under it): the exporters link the figure to it."""
+    return {SKR: {"kind": "description", "number": int(number)}}
+
+
+def show_description(markdown: str, *, number: int) -> None:
+    """Display the long description of figure ``number`` (Swedish Markdown, shown under it)."""
+    display({"text/markdown": markdown, "text/plain": markdown}, raw=True,
+            metadata=description_metadata(number))
+
+
 def table_bundle(table: Any, *, number: int, title: str, csv: str | None = None,
                  source: str | None = KOLADA_SOURCE_LINE, index: bool = False,
-                 keys: Sequence[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+                 keys: Sequence[str] | None = None,
+                 group: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The display data and caption metadata of a table: what :func:`show_table` displays, and
-    what a build adds to an executed notebook as an output (``build.previous``)."""
+    what a build adds to an executed notebook as an output (``build.previous``). A DataFrame
+    becomes the table model (:mod:`.table_data`; ``group`` names a column whose values become
+    row groups) and the HTML built from it, the caption as its ``<caption>``."""
     bundle: dict[str, Any] = {}
     if hasattr(table, "to_html"):
-
-        html_text = table.to_html(index=index, escape=True, border=0, na_rep="saknas",
-                                  classes="skr-table-data")
-        text = table.to_string(index=index)
         shown = table if index else table.reset_index(drop=True)
-        bundle[TABLE_MIME] = table_data(shown, missing="saknas")
+        model = table_data(shown, missing=MISSING, group=group)
+        bundle[TABLE_MIME] = model
+        html_text = table_html(model, label=f"Tabell {number}", title=title)
+        text = table.to_string(index=index)
     else:
         html_text, text = str(table), f"Tabell {number}: {title}"
     return ({"text/html": html_text, "text/plain": text, **bundle},
@@ -115,10 +131,10 @@ def table_bundle(table: Any, *, number: int, title: str, csv: str | None = None,
 
 def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
                source: str | None = KOLADA_SOURCE_LINE, index: bool = False,
-               keys: Sequence[str] | None = None) -> None:
-    """Display a DataFrame (or ready HTML) as "Tabell N: title" with an escaped HTML table."""
+               keys: Sequence[str] | None = None, group: str | None = None) -> None:
+    """Display a DataFrame (or ready HTML) as "Tabell N: title" (see :func:`table_bundle`)."""
     data, metadata = table_bundle(table, number=number, title=title, csv=csv, source=source,
-                                  index=index, keys=keys)
+                                  index=index, keys=keys, group=group)
     display(data, raw=True, metadata=metadata)
 
 

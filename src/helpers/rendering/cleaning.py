@@ -125,7 +125,21 @@ def annotate_captions(nb: Any) -> Any:
             suffix = f": {meta['title']}" if meta["title"] else ""
             meta["alt"] = f"{word} {meta['number']}{suffix}"
         output.setdefault("metadata", {})[SKR] = meta
+    _link_descriptions(nb)
     return nb
+
+
+def _link_descriptions(nb: Any) -> None:
+    """Give each figure's long description (an output whose ``skr`` kind is "description") an
+    anchor, and the figure ``described_by`` naming it (the HTML's ``aria-describedby``)."""
+    figures = {}
+    for _cell, output in _outputs(nb):
+        meta = (output.get("metadata") or {}).get(SKR) or {}
+        if meta.get("kind") == "figure" and meta.get("number"):
+            figures[int(meta["number"])] = meta
+        elif meta.get("kind") == "description" and int(meta.get("number", 0)) in figures:
+            meta["anchor"] = f"figur-{int(meta['number'])}-beskrivning"
+            figures[int(meta["number"])]["described_by"] = meta["anchor"]
 
 
 _H1_LINE = re.compile(r"^# +(.+?)\s*#*\s*$", re.MULTILINE)

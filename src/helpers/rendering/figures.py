@@ -172,9 +172,6 @@ def spread_figure(
     indicators: dict[str, str],
     groups: list[str],
     style: SpreadStyle,
-    title: str,
-    subtitle: str,
-    source: str,
     group_label: str,
     marked: Marked | None = None,
     description: str = "",
@@ -182,8 +179,9 @@ def spread_figure(
     """Spread of values over kommuner per group, one panel per indicator (see the module).
 
     ``points`` has ``kommun, grupp, kpi, varde``; ``summary`` has ``kpi, grupp, n, medelvarde``;
-    ``overall`` has ``kpi, medelvarde``. ``title``, ``subtitle`` and ``source`` go into the alt
-    text only (the caption shows them); ``marked`` marks one kommun.
+    ``overall`` has ``kpi, medelvarde``. ``description`` is the figure's main message, for its
+    alt text (:func:`spread_alt`; the caption's title, year and source are not repeated there);
+    ``marked`` marks one kommun.
     """
     key = (*_digest(points, summary, overall), tuple(indicators.items()), tuple(groups), style,
            group_label, marked is not None)
@@ -199,10 +197,25 @@ def spread_figure(
                             *size_mm(base.pixels.figure))
     else:
         files = _with_marks(base, points, indicators, marked)
-    alt = f"{title}. {subtitle}. {description} {source}"
+    return FigureResult(files, spread_alt(style, group_label, description, marked))
+
+
+MAX_ALT = 250
+"""An alt text says what a figure is and its main message in about this many characters."""
+
+
+def spread_alt(style: SpreadStyle, group_label: str, message: str,
+               marked: Marked | None = None) -> str:
+    """The alt text of a spread figure: what it is and its one main message (``message``),
+    short (about 250 characters at most); the long description (every group's mean and n)
+    is the text under the figure, not repeated here. The caption (title, year, source) is not
+    repeated either."""
+    grouping = group_label.split(" (", 1)[0].lower()  # "Kommuntyp (SKR:s …)" → "kommuntyp"
+    kind = "Staplar och punkter" if style.bars else "Punktdiagram"
+    alt = f"{kind} per {grouping} och mått med gruppmedelvärden; {message}"
     if marked:
-        alt += f" {marked.label} är markerad med en stjärna."
-    return FigureResult(files, " ".join(alt.split()))
+        alt += f" {marked.name} är markerad med stjärna."
+    return " ".join(alt.split())
 
 
 def _digest(*frames: pd.DataFrame) -> list[int]:

@@ -5,6 +5,7 @@ contents and links to the CSV files."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -14,7 +15,9 @@ from nbconvert import HTMLExporter  # lazy: nbconvert is slow to import
 from traitlets.config import Config
 
 from helpers import paths
-from helpers.rendering.table_data import NUMERIC_CELL
+from helpers.rendering.captions import SKR
+from helpers.rendering.table_data import NUMERIC_CELL, TABLE_MIME, html_table_data
+from helpers.rendering.table_html import is_wide, table_html
 
 _ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "div", "dl",
@@ -47,20 +50,22 @@ _PLAIN_CELL = re.compile(r"<td>(.*?)</td>", re.DOTALL)
 
 
 def _align_cell(match: re.Match) -> str:
-    """Numbers align right (the table default); a cell of words gets class "text" (left)."""
+    """In an HTML table from an output (not built from a table model) a cell that reads as a
+    number gets class "num" (right-aligned); words stay left, the page's default."""
     content = match.group(1)
-    if NUMERIC_CELL.match(html.unescape(_TAGS.sub("", content)).strip()):
-        return match.group(0)
-    return f'<td class="text">{content}</td>'
+    if NUMERIC_CELL.match(html.unescape(_TAGS.sub("", content)).strip()) and content.strip():
+        return f'<td class="num">{content}</td>'
+    return match.group(0)
 
 
 _HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h\1>',
                       re.DOTALL)
 
 
-_FIG = re.compile(r'<figure class="skr-(figure|table)" id="([^"]+)">.*?<figcaption>'
-                  r'<span class="caption-label">(.*?)</span>\s*(.*?)(?:<span|<a|</figcaption>)',
-                  re.DOTALL)
+_FIG = re.compile(r'<(?:figure|div) class="skr-(figure|table)" id="([^"]+)">.*?'
+                  r'<(?:figcaption|caption)[^>]*>(?:<span class="caption-text">)?'
+                  r'<span class="caption-label">(.*?)</span>\s*(.*?)'
+                  r'(?:<span|<a|</figcaption>|</caption>)', re.DOTALL)
 
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -110,6 +115,40 @@ def insert_toc(page: str) -> str:
     return head + _toc(main) + tail
 
 
+def _model(data: dict[str, Any]) -> dict[str, Any]:
+    model = data.get(TABLE_MIME)
+    if isinstance(model, str):
+        model = json.loads(model)
+    return model or html_table_data("".join(data.get("text/html", "")))
+
+
+def table_block(output: Any) -> str:
+    """A displayed table as the page shows it, built from its table model: the ``<table>``
+    with its caption inside a keyboard-focusable scroll box named by the caption, then the
+    source line and the link to the CSV. A table without caption metadata is only the table."""
+    meta = (output.get("metadata") or {}).get(SKR) or {}
+    model = _model(output.get("data") or {})
+    if meta.get("kind") != "table" or not meta.get("number"):
+        return f'<div class="table-wrap">\n{table_html(model)}\n</div>'
+    anchor = html.escape(meta.get("anchor") or f"tabell-{meta['number']}")
+    caption_id = f"{anchor}-rubrik"
+    wide = " wide" if is_wide(model) else ""
+    lines = [f'<div class="skr-table" id="{anchor}">',
+             f'<div class="table-wrap{wide}" role="region" tabindex="0" '
+             f'aria-labelledby="{caption_id}">',
+             table_html(model, caption_id=caption_id, label=f"Tabell {meta['number']}",
+                        title=meta.get("title") or ""),
+             "</div>"]
+    if meta.get("source"):
+        lines.append(f'<p class="skr-source">{html.escape(meta["source"])}</p>')
+    if meta.get("csv"):
+        csv = html.escape(meta["csv"])
+        lines.append(f'<p class="skr-data-link"><a href="{csv}">Data bakom tabellen (CSV): '
+                     f"{csv}</a></p>")
+    lines.append("</div>")
+    return "\n".join(lines)
+
+
 def html_exporter() -> Any:
     """nbconvert's HTML exporter with the ``skr_html`` template: no code, no prompts, images
     embedded, outputs through :func:`clean_html`."""
@@ -120,4 +159,5 @@ def html_exporter() -> Any:
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, embed_images=True)
     exporter.register_filter("skr_clean_html", clean_html)
+    exporter.register_filter("skr_table", table_block)
     return exporter

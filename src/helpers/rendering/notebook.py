@@ -39,7 +39,7 @@ from helpers import paths
 from helpers.domain import KOLADA_SOURCE_LINE
 from helpers.formatting import typeset
 from helpers.params import ParamsError, registered_model
-from helpers.rendering.captions import show_figure, show_table
+from helpers.rendering.captions import show_description, show_figure, show_table
 from helpers.rendering.figure_files import FigureFiles, figure_pdf, files_of
 from helpers.rendering.tables import hide_default_index, write_csv
 
@@ -63,7 +63,8 @@ class Figure:
     name: str | None = None
     source: str | None = KOLADA_SOURCE_LINE
     note: str = ""
-    """Swedish text (Markdown) shown under the figure."""
+    """Swedish text (Markdown) shown under the figure: its long description (the statements,
+    group means and n), which the alt text does not repeat; the HTML links the image to it."""
     keys: tuple[str, ...] | None = None
     """Columns of the data CSV that tell its rows apart (what ``skr-report diff`` and the
     section "Ändringar sedan förra versionen" match rows on); None: inferred."""
@@ -88,8 +89,11 @@ class Table:
     note: str = ""
     """Swedish text (Markdown) shown under the table."""
     index: bool = False
+    """Show the frame's index (its first column(s), the row headers)."""
     keys: tuple[str, ...] | None = None
     """Columns of the data CSV that tell its rows apart (see :attr:`Figure.keys`)."""
+    group: str | None = None
+    """A column of ``shown`` whose values become row groups (a heading row over each run)."""
 
     @property
     def file_name(self) -> str:
@@ -142,7 +146,8 @@ class ReportNotebook:
                     alt=typeset(figure.alt), csv=csv, source=_typeset(figure.source),
                     width_mm=width_mm,
                     files=[f"figures/{name}.{suffix}" for suffix in blobs], keys=figure.keys)
-        self._note(figure.note)
+        if figure.note:  # the long description, linked to the figure by the exporters
+            show_description(typeset(figure.note), number=figure.number)
         return folder / f"{name}.{next(iter(blobs))}"
 
     def table(self, table: Table) -> Path:
@@ -151,7 +156,8 @@ class ReportNotebook:
         data = table.shown if table.data is None else table.data
         csv = self._write_csv(data, table.file_name)
         show_table(typeset_frame(table.shown), number=table.number, title=typeset(table.title),
-                   csv=csv, source=_typeset(table.source), index=table.index, keys=table.keys)
+                   csv=csv, source=_typeset(table.source), index=table.index, keys=table.keys,
+                   group=table.group)
         self._note(table.note)
         return self.output_dir / csv
 

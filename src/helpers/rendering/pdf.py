@@ -46,7 +46,7 @@ from helpers.rendering.page_flow import (
     split_at_headings,
     starts_with_heading,
 )
-from helpers.rendering.table_data import NUMERIC_CELL, TABLE_MIME, html_table_data
+from helpers.rendering.table_data import TABLE_MIME, column_align, html_table_data
 
 log = logging.getLogger(__name__)
 
@@ -92,22 +92,21 @@ def _image_size(data: bytes) -> tuple[float, float]:
         return (0, 0)  # Typst will name the figure it cannot decode
 
 
-def table_layout(header: list[list[str]], body: list[list[str]]) -> dict[str, Any]:
-    """Cells, alignment and font size of a table; Typst measures the column widths and picks
-    portrait or landscape (``skr-table`` in ``skr.typ``).
-
-    A cell that reads as a number (or "saknas") is right-aligned, except in the first column; a
-    header is right-aligned over a column of numbers. Wide tables get smaller type.
-    """
-    columns = max([len(r) for r in header + body] or [0])
-    header = [r + [""] * (columns - len(r)) for r in header]
-    body = [r + [""] * (columns - len(r)) for r in body]
-    right = [[bool(NUMERIC_CELL.match(cell)) and col > 0 for col, cell in enumerate(row)]
-             for row in body]
-    head_right = [col > 0 and bool(body) and all(NUMERIC_CELL.match(r[col]) for r in body)
-                  for col in range(columns)]
+def table_layout(model: dict[str, Any]) -> dict[str, Any]:
+    """What ``skr-table`` in ``skr.typ`` needs of a table model (:mod:`.table_data`): the one
+    header row, the body, each column's alignment, the row-header columns, the row groups and
+    the font size (wide tables get smaller type). Typst measures the column widths and picks
+    portrait or landscape."""
+    header = (model.get("header") or [[]])[0]
+    body = model.get("body") or []
+    columns = max([len(header), *(len(r) for r in body)], default=0)
+    align = list(model.get("align") or column_align(body, 1, columns))
     size = 9.0 if columns <= 5 else 8.0 if columns <= 10 else 7.5
-    return {"header": header, "body": body, "right": right, "head_right": head_right,
+    return {"header": header + [""] * (columns - len(header)),
+            "body": [r + [""] * (columns - len(r)) for r in body],
+            "align": align + ["left"] * (columns - len(align)),
+            "index_columns": int(model.get("index_columns", 1)),
+            "groups": [[int(start), str(label)] for start, label in model.get("groups") or []],
             "size": size}
 
 
@@ -166,10 +165,11 @@ def _table_markup(data: dict[str, Any], meta: dict[str, Any], where: str,
     table = data.get(TABLE_MIME) or html_table_data("".join(data["text/html"]))
     if isinstance(table, str):
         table = json.loads(table)
-    layout = table_layout(table.get("header", []), table.get("body", []))
+    layout = table_layout(table)
     number = meta.get("number") if meta.get("kind") == "table" else None
     caption = {key: (meta.get(key) or "" if number else "") for key in ("title", "source", "csv")}
-    return items.add({"call": "skr-table", **layout, "number": number, **caption},
+    return items.add({"call": "skr-table", **layout, "number": number, **caption,
+                      "key": len(items.items)},
                      f"Tabell {number}" if number else f"table in {where}")
 
 

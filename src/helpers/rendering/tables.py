@@ -12,8 +12,7 @@ from pathlib import Path
 import pandas as pd
 from IPython import get_ipython
 
-from helpers.domain import MISSING_IN_DATA
-from helpers.formatting import format_number
+from helpers.formatting import MISSING, format_number
 
 
 def write_csv(frame: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
@@ -54,7 +53,7 @@ def format_value(value: float) -> str:
 def _data_label(row: pd.Series) -> str:
     """Which KPI the values of a row come from, naming substitutes and derivations."""
     if pd.isna(row["data"]):
-        return f"{row['kpi']} ({MISSING_IN_DATA})"
+        return row["kpi"]
     if row["data"] == row["kpi"]:
         return row["kpi"]
     if "/" in row["data"]:
@@ -62,21 +61,19 @@ def _data_label(row: pd.Series) -> str:
     return f"{row['data']} (ersätter {row['kpi']})"
 
 
-def correlation_display(
-    long: pd.DataFrame, kommun_label: str | None = None, decimals: int = 2
-) -> pd.DataFrame:
+def correlation_display(long: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     """A correlation table as shown in the report, from the long table of
-    ``valfard.correlation_table``: one row per variable in the given order, a column "Nyckeltal"
-    naming the data used, one column per quality or cost measure, the cell "saknas i data"
-    where a variable has no values; with ``kommun_label`` also the kommun's own values (a column
-    for the row variables, a last row for the column variables).
+    ``valfard.correlation_table``: one row per variable in the given order (the index, headed
+    "Variabel"), a column "Nyckeltal" naming the data used, one column per quality or cost
+    measure, "saknas" where a variable has no values. The kommun's own values are not here:
+    they have other units and a table of their own (:func:`own_values_display`).
     """
     corr = long[long["typ"] == "korrelation"]
     rows = list(dict.fromkeys(corr["rad"]))
     columns = list(dict.fromkeys(corr["kolumn"]))
     cells = corr.assign(
         text=[
-            MISSING_IN_DATA if pd.isna(d) else format_number(v, decimals)
+            MISSING if pd.isna(d) else format_number(v, decimals)
             for v, d in zip(corr["varde"], corr["rad_data"], strict=True)
         ]
     )
@@ -84,21 +81,27 @@ def correlation_display(
     info = corr.drop_duplicates("rad").set_index("rad")
     data = info[["rad_kpi", "rad_data"]].set_axis(["kpi", "data"], axis=1)
     table.insert(0, "Nyckeltal", data.apply(_data_label, axis=1).reindex(rows))
-    if kommun_label is not None:
-        table = _with_kommun(table, long, kommun_label, rows, columns)
     table.index.name = "Variabel"
     table.columns.name = None
     return table
 
 
-def _with_kommun(table, long, label, rows, columns) -> pd.DataFrame:
-    own = long[long["typ"] == "kommunvarde"]
-    by_row = own.dropna(subset=["rad"]).set_index("rad")["varde"].reindex(rows)
-    table[f"{label} (värde)"] = [format_value(v) for v in by_row]
-    by_col = own.dropna(subset=["kolumn"]).set_index("kolumn")["varde"].reindex(columns)
-    last = {"Nyckeltal": "", **{c: format_value(v) for c, v in by_col.items()}}
-    last[f"{label} (värde)"] = ""
-    return pd.concat([table, pd.DataFrame([last], index=[f"{label} (värde)"])])
+OWN_VALUE_DECIMALS = 1
+"""Decimals of the column of a kommun's own values (one number of decimals for the column;
+the units differ by row and stand in their own column)."""
+
+
+def own_values_display(own: pd.DataFrame, label: str) -> pd.DataFrame:
+    """A kommun's own values of the correlation tables' variables: ``own`` has ``variabel,
+    kpi, data, enhet, varde`` per variable; shown as Variabel (the row header), Nyckeltal (the
+    data used), Enhet and the value (column ``label``), "saknas" where missing."""
+    data = own[["kpi", "data"]]
+    return pd.DataFrame({
+        "Variabel": own["variabel"],
+        "Nyckeltal": data.apply(_data_label, axis=1),
+        "Enhet": own["enhet"],
+        label: [format_number(v, OWN_VALUE_DECIMALS) for v in own["varde"]],
+    })
 
 
 def notes(long: pd.DataFrame) -> list[str]:

@@ -372,18 +372,35 @@ def load_population(params: BudgetParams,
 
 
 def published_table(rr: pd.DataFrame) -> Table:
-    """Tabell 1: the resultaträkning as published, with the change Budget 2023 → 2024."""
+    """Tabell 1: the resultaträkning as published, with the change Budget 2023 → 2024; the
+    headings without amounts ("Intäkter", "Kostnader") head row groups that run to their sum."""
     table = resultatrakning_table(rr)
-    headings = list(table.index[rr["typ"].to_numpy() == "rubrik"])
-    return Table(swedish_display(table, blank_rows=headings), 1,
-                 "Förbundets resultaträkning (mkr)", data=table, name="budget_skr",
-                 source=rr.attrs["source"])
+    shown = swedish_display(table)
+    shown.insert(0, "Del", _heading_groups(rr))
+    shown = shown[(rr["typ"] != "rubrik").to_numpy()].reset_index(drop=True)
+    return Table(shown, 1, "Förbundets resultaträkning (mkr)", data=table, name="budget_skr",
+                 source=rr.attrs["source"], group="Del")
+
+
+def _heading_groups(rr: pd.DataFrame) -> list[str]:
+    """Per row, the heading ("rubrik") above it, up to and including the sum that closes it;
+    "" for rows outside a heading (the results)."""
+    groups, current = [], ""
+    for rad, typ in zip(rr["rad"], rr["typ"], strict=True):
+        if typ == "rubrik":
+            current = rad
+        groups.append(current)
+        if typ == "summa":
+            current = ""
+    return groups
 
 
 def check_table(rr: pd.DataFrame) -> Table:
     """Tabell 2: every published sum against the sum of its published parts."""
     check = sum_check(rr)
-    return Table(swedish_display(check), 2, "Kontroll av summorna", data=check,
+    shown = swedish_display(check)[["Rad", "Kolumn", "Publicerad summa", "Summa av delarna",
+                                    "Differens", "Bedömning", "Delar"]]
+    return Table(shown, 2, "Kontroll av summorna", data=check, group="Rad",
                  name="budget_skr_kontroll",
                  source=f"Egen kontroll av de publicerade talen. {rr.attrs['source']}",
                  note=sum_check_text(rr))
@@ -396,11 +413,10 @@ def fee_table(kommuner: pd.DataFrame, members: Sequence[str], kr_per_invanare: f
     table = with_total(medlemsavgift(kommuner, members, kr_per_invanare, index_procent))
     data = table.assign(befolkningsar=year,
                         avgift_per_invanare_kr=table.attrs["kr_per_invanare_indexerad"])
-    shown = swedish_display(
-        table.rename(columns={"kommun": "Kod", "kommunnamn": "Kommun",
-                              "befolkning": f"Invånare {year}", "avgift_kr": "Avgift (kr)",
-                              "andel_procent": "Andel (%)"}),
-        decimals={"Andel (%)": 1})
+    columns = {"kommunnamn": "Kommun", "kommun": "Kod", "befolkning": f"Invånare {year}",
+               "avgift_kr": "Avgift (kr)", "andel_procent": "Andel (%)"}
+    shown = swedish_display(table[list(columns)].rename(columns=columns),
+                            decimals={"Andel (%)": 1})
     shown.attrs = data.attrs = dict(table.attrs)
     return shown, data
 

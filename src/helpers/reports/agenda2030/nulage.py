@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.formatting import format_number
+from helpers.reports.agenda2030.selection import goal_labels
 from helpers.reports.agenda2030.spec import (
     BETTER,
     RIKET,
@@ -146,20 +147,25 @@ def standing_out(nulage: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     return chosen.loc[order[:n]].reset_index(drop=True)
 
 
+VALUE_DECIMALS = 1
+"""Decimals of every value column of the nulägesanalys (the KPI's value, Riket, the group
+means, the trend, K − M): one number of decimals per column, as a table sets it. The rows hold
+different KPIs (the unit is in each KPI's title); the CSV keeps every digit."""
+
+
 def _value_text(x: Any) -> str:
-    if x is None or pd.isna(x):
-        return "saknas"
-    magnitude = abs(float(x))
-    return format_number(x, 0 if magnitude >= 1000 else 1 if magnitude >= 10 else 2)
+    return format_number(None if x is None or pd.isna(x) else float(x), VALUE_DECIMALS)
 
 
 def nulage_display(nulage: pd.DataFrame, group_label: str, liknande_label: str | None,
                    unit_label: str) -> pd.DataFrame:
-    """The nulägesanalys as shown (numbers the Swedish way, "saknas" where missing)."""
+    """The nulägesanalys as shown: per goal ("Mål", the row groups), the KPI's title (the row
+    header), id, year and values, one number of decimals per column, "saknas" where missing;
+    "K − M" empty where the KPI is not divided by gender."""
     out = pd.DataFrame({
-        "Mål": nulage["mal"].astype(str),
-        "Id": nulage["kpi"],
+        "Mål": goal_labels(nulage),
         "Nyckeltal": nulage["titel"],
+        "Id": nulage["kpi"],
         "År": [str(y) if pd.notna(y) else "saknas" for y in nulage["ar"]],
         unit_label: nulage["varde"].map(_value_text),
         "Riket": nulage["riket"].map(_value_text),

@@ -11,7 +11,7 @@ import pandas as pd
 
 from helpers import datasets, paths
 from helpers.domain import KOLADA_SOURCE_LINE
-from helpers.formatting import count_words
+from helpers.formatting import count_words, format_number
 from helpers.formatting import escape_markdown as md
 from helpers.rendering.figure_files import files_of
 from helpers.rendering.notebook import Figure, Table
@@ -49,6 +49,10 @@ class AgendaReport:
     liknande_label: str | None
     comparison_label: str
     data_years: str
+    group_column: str = ""
+    """The group mean's column header in Tabell 3–4: short ("Kommungrupp C7 (medel)"); the
+    text before the table names the group in full."""
+    liknande_column: str | None = None
 
 
 def build_report(params: Agenda2030Params,
@@ -70,7 +74,7 @@ def build_report(params: Agenda2030Params,
     else:
         group_label, comparison = "Alla regioner (medel)", "regionernas medelvärde"
     report = AgendaReport(params, meta, selection, None, None, group_label, None, comparison,
-                          data_years)
+                          data_years, group_column=group_label)
     if params.kommun is None:
         return report
     group = _kommungrupp_of(params.kommun, folder) if params.level == "kommun" else None
@@ -80,9 +84,12 @@ def build_report(params: Agenda2030Params,
         liknande_members = list(liknande_rows["member_id"])
         title = liknande_rows["group_title"].iloc[0] if len(liknande_rows) else params.liknande
         report.liknande_label = f"{title} (medel)"
+        level = "kommuner" if params.level == "kommun" else "regioner"
+        report.liknande_column = f"Liknande {level} (medel)"
         report.comparison_label = f"medelvärdet för {title}"
     if group is not None:
         report.group_label = f"Kommungrupp {group[0]} {group[1]} (medel)"
+        report.group_column = f"Kommungrupp {group[0]} (medel)"
     report.unit_label = meta.unit_name(params.kommun)
     report.nulage = build_nulage(params.kommun, selection, values, meta.unit_codes(),
                                  group[2] if group else None, liknande_members,
@@ -119,18 +126,18 @@ def selection_table(report: AgendaReport) -> Table:
     longer serves named under it."""
     return Table(selection_display(report.selection), 2, "RKA:s urval av nyckeltal, per mål",
                  data=report.selection, name="agenda2030_urval", source=source_text(report),
-                 note=missing_text(report))
+                 note=missing_text(report), group="Mål")
 
 
 def nulage_table(report: AgendaReport) -> Table | str:
     """Tabell 3: the nulägesanalys (a sentence saying why not, when no unit is given)."""
     if report.nulage is None:
         return NO_NULAGE_TEXT
-    shown = nulage_display(report.nulage, report.group_label, report.liknande_label,
+    shown = nulage_display(report.nulage, report.group_column, report.liknande_column,
                            report.unit_label or "")
     return Table(shown, 3, f"Nulägesanalys för {report.unit_label}",
                  data=report.nulage.assign(enhet=report.params.kommun), name="agenda2030_nulage",
-                 source=source_text(report))
+                 source=source_text(report), group="Mål")
 
 
 def nulage_figure(report: AgendaReport) -> Figure | None:
@@ -144,9 +151,7 @@ def nulage_figure(report: AgendaReport) -> Figure | None:
     data = shown[["mal", "malnamn", "kpi", "titel", "avvikelse_sd"]].assign(
         riket_avvikelse_sd=(shown["riket"] - shown["jamforelse"]) / shown["sd"],
         enhet=report.params.kommun)
-    alt = (f"Punktdiagram, en ruta per Agenda 2030-mål. Varje nyckeltal är en punkt som visar hur "
-           f"många standardavvikelser (mellan alla enheter) {unit} ligger från "
-           f"{report.comparison_label}; ringar visar Riket.")
+    alt = nulage_alt(shown, unit)
     note = ("Figuren visar per mål hur långt från jämförelsegruppens medelvärde värdet ligger, i "
             "standardavvikelser mellan alla enheter (prick), och var Riket ligger (ring).")
     return Figure(files, 1, f"Nuläge per mål för {unit}: avvikelse från {report.comparison_label}",
@@ -154,19 +159,40 @@ def nulage_figure(report: AgendaReport) -> Figure | None:
                   note=note)
 
 
+def nulage_alt(shown: pd.DataFrame, unit: str) -> str:
+    """Figur 1's alt text: what it is and its main message (how many indicators lie more than
+    one standard deviation from the comparison group, and the furthest); Tabell 3 and 4 hold
+    every value."""
+    far = shown[shown["avvikelse_sd"].abs() > 1]
+    top = shown.loc[shown["avvikelse_sd"].abs().idxmax()]
+    return (f"Punktdiagram per Agenda 2030-mål: varje nyckeltals avvikelse från "
+            f"jämförelsegruppen i standardavvikelser, {unit} som punkt, Riket som ring. "
+            f"{len(far)} av {len(shown)} ligger mer än en standardavvikelse bort; längst bort "
+            f"{top['kpi']} ({format_number(top['avvikelse_sd'], 1)}).")
+
+
 def standing_out_table(report: AgendaReport) -> Table | str:
     """Tabell 4: the indicators that stand out most."""
     if report.nulage is None:
         return NO_NULAGE_TEXT
     chosen = standing_out(report.nulage, report.params.antal_utmarkande)
-    shown = nulage_display(chosen, report.group_label, report.liknande_label,
+    shown = nulage_display(chosen, report.group_column, report.liknande_column,
                            report.unit_label or "")
-    shown = shown[["Mål", "Id", "Nyckeltal", "År", report.unit_label or "",
-                   *([report.liknande_label] if report.liknande_label else
-                     [report.group_label]), "Avvikelse (SD)", "Bedömning"]]
+    shown = shown.assign(Mål=chosen["mal"].astype(str))
+    shown = shown[["Nyckeltal", "Id", "Mål", "År", report.unit_label or "",
+                   *([report.liknande_column] if report.liknande_column else
+                     [report.group_column]), "Avvikelse (SD)", "Bedömning"]]
+    judged = (chosen["bedomning"] != "").any()
+    note = VALUES_NOTE if judged else (
+        f"{VALUES_NOTE} Ingen av dem har en önskad riktning i parametrarna, så ingen bedömning "
+        "som bättre eller sämre görs (kolumnen Bedömning utelämnas).")
     return Table(shown, 4, "Nyckeltalen som avviker mest från jämförelsegruppen",
                  data=chosen.assign(enhet=report.params.kommun), name="agenda2030_utmarkande",
-                 source=source_text(report))
+                 source=source_text(report), note=note)
+
+
+VALUES_NOTE = ("Värdena är avrundade till en decimal (enheten står i nyckeltalets namn); "
+               "CSV-filen har alla decimaler. saknas = inget värde i Kolada.")
 
 
 NO_NULAGE_TEXT = "*Ingen nulägesanalys: ingen kommun eller region angiven.*"
@@ -257,6 +283,13 @@ def liknande_year_text(report: AgendaReport) -> str:
             f"därför för alla år, också för data från {report.data_years}.")
 
 
+def _column_named(label: str, column: str | None) -> str:
+    """"; kolumnen Kommungrupp C7" where the table's header is shorter than the name."""
+    if not column or column == label:
+        return ""
+    return f"; i tabellerna {md(column.removesuffix(' (medel)'))}"
+
+
 def nulage_text(report: AgendaReport) -> str:
     """What the nulägesanalys compares with, in Swedish."""
     if report.nulage is None:
@@ -264,13 +297,15 @@ def nulage_text(report: AgendaReport) -> str:
                 "fram.")
     level = "kommuner" if report.params.level == "kommun" else "regioner"
     text = (f"För varje nyckeltal: senaste värde för {md(report.unit_label)}, Riket (0000), "
-            f"{md(report.group_label.removesuffix(' (medel)'))} (ovägt medelvärde)")
+            f"{md(report.group_label.removesuffix(' (medel)'))} (ovägt medelvärde"
+            f"{_column_named(report.group_label, report.group_column)})")
     if report.liknande_label:
-        text += f", {md(report.liknande_label.removesuffix(' (medel)'))} (ovägt medelvärde)"
+        text += (f", {md(report.liknande_label.removesuffix(' (medel)'))} (ovägt medelvärde"
+                 f"{_column_named(report.liknande_label, report.liknande_column)})")
     text += (f"; rang bland alla {level} med värde (1 = högst värde) och percentil; trend per "
              f"år över de {count_words(TREND_YEARS)} senaste åren (minst "
              f"{count_words(TREND_MIN_VALUES)} värden); skillnaden kvinnor − män där "
              f"nyckeltalet är könsuppdelat. Avvikelsen anges i standardavvikelser mellan alla "
              f"{level} från {md(report.comparison_label)}. Högt värde är inte alltid bra: se "
-             f"avsnittet om vad som sticker ut.")
+             f"avsnittet om vad som sticker ut. {VALUES_NOTE}")
     return text + liknande_year_text(report)

@@ -83,15 +83,15 @@ def count_per_goal(selection: pd.DataFrame) -> pd.DataFrame:
 
 
 def selection_display(selection: pd.DataFrame) -> pd.DataFrame:
-    """The selection as shown: goal, id, title, gender split, latest year, coverage, and the
-    goal-map confidence where it is not high; missing members say so."""
+    """The selection as shown: per goal (the column "Mål", shown as row groups), each KPI's
+    title (the row header), id, gender split, latest year, coverage, and the goal-map
+    confidence where it is not high; missing members say so."""
     confidence = selection["konfidens"].where(selection["konfidens"] != CONFIDENCE_SV["high"], "")
     return pd.DataFrame({
-        "Mål": [f"{g} {n}" if pd.notna(g) else n
-                for g, n in zip(selection["mal"], selection["malnamn"], strict=True)],
-        "Id": selection["kpi"],
+        "Mål": goal_labels(selection),
         "Nyckeltal": selection["titel"],
-        "Köns­uppdelat": selection["konsuppdelad"],
+        "Id": selection["kpi"],
+        "Könsuppdelat": selection["konsuppdelad"],
         "Senaste år": [str(y) if pd.notna(y) else "saknas" for y in selection["senaste_ar"]],
         "Täckning": [f"{t} av {n}" for t, n in zip(selection["tackning"],
                                                    selection["antal_enheter"], strict=True)],
@@ -103,3 +103,9 @@ def selection_display(selection: pd.DataFrame) -> pd.DataFrame:
 CONFIDENCE_SV = {"high": "hög", "high (disputed)": "hög (omstridd)", "medium": "medel",
                  "low": "låg"}
 """The goal map's confidence codes in Swedish (the published CSV and the table)."""
+
+
+def goal_labels(table: pd.DataFrame) -> list[str]:
+    """"Mål 1: Ingen fattigdom" per row (the goal name alone where the goal map has none)."""
+    return [f"Mål {g}: {n}" if pd.notna(g) else str(n)
+            for g, n in zip(table["mal"], table["malnamn"], strict=True)]

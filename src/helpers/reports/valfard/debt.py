@@ -79,7 +79,8 @@ def span_text(skuld: pd.DataFrame, sectors: Sequence[str]) -> str:
 
 
 def debt_alt_text(skuld: pd.DataFrame, sectors: Sequence[str], geo: str) -> str:
-    """What the line figure shows, in words: first and last value of each line."""
+    """What the line figure shows, in words: each line's first and last value (the table
+    beside it holds every year)."""
     parts = []
     for code in sectors:
         rows = skuld[skuld["sector"] == code].sort_values("year")
@@ -87,10 +88,9 @@ def debt_alt_text(skuld: pd.DataFrame, sectors: Sequence[str], geo: str) -> str:
             parts.append(f"{lower_first(sector_label(code))}: inga värden")
             continue
         first, last = rows.iloc[0], rows.iloc[-1]
-        parts.append(f"{lower_first(sector_label(code))} från {fmt(first['value'])} procent "
-                     f"{int(first['year'])} till {fmt(last['value'])} procent {int(last['year'])}")
-    return (f"Linjediagram över offentlig bruttoskuld i procent av BNP, {geo}: "
-            + "; ".join(parts) + ".")
+        parts.append(f"{lower_first(sector_label(code))} {fmt(first['value'])} år "
+                     f"{int(first['year'])} och {fmt(last['value'])} år {int(last['year'])}")
+    return f"Linjediagram, bruttoskuld i procent av BNP för {geo}: " + "; ".join(parts) + "."
 
 
 DEBT_CLAIM = ("Kommunernas låneskuld har ökat samtidigt som statens skuld som andel av BNP har "

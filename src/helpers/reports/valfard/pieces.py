@@ -8,13 +8,12 @@ import pandas as pd
 
 from helpers.domain import EUROSTAT_SOURCE_LINE, KOLADA_SOURCE_LINE
 from helpers.formatting import escape_markdown as md
-from helpers.formatting import format_number, unescape_markdown
 from helpers.rendering.figure_files import files_once, frame_digest
-from helpers.rendering.figures import Marked, SpreadStyle, spread_figure
+from helpers.rendering.figures import MAX_ALT, Marked, SpreadStyle, spread_alt, spread_figure
 from helpers.rendering.notebook import Figure, Table
 from helpers.rendering.table_figures import correlation_heatmap, line_figure
-from helpers.rendering.tables import correlation_display, n_range, notes
-from helpers.reports.valfard.correlations import correlation_table
+from helpers.rendering.tables import correlation_display, n_range, notes, own_values_display
+from helpers.reports.valfard.correlations import correlation_table, resolve_variable
 from helpers.reports.valfard.data import ValfardData
 from helpers.reports.valfard.debt import (
     debt_alt_text,
@@ -30,6 +29,7 @@ from helpers.reports.valfard.sentences import (
     fmt,
     largest_spread_sentence,
     lower_first,
+    main_message,
     spec_statements,
     spread_sentences,
 )
@@ -83,7 +83,7 @@ def debt_figure(data: ValfardData) -> Figure:
     series = {sector_label(code): skuld[skuld["sector"] == code].set_index("year")["value"]
               for code in sectors}
     title = "Offentlig bruttoskuld i procent av BNP (tabell 1 som diagram)"
-    alt = f"Figur {DEBT_FIGURE}: {title}. {debt_alt_text(skuld, sectors, data.skuld_geo)}"
+    alt = debt_alt_text(skuld, sectors, data.skuld_geo)
     files = files_once(("debt", *frame_digest(skuld), tuple(sectors)),
                        lambda: line_figure(series, value_label="Procent av BNP"))
     note = (f"Land: {md(data.skuld_geo)}. Samma värden som tabell 1 (`tables/tabell1.csv`); "
@@ -106,7 +106,7 @@ def heatmap(data: ValfardData, number: int) -> Figure:
     values = values.where(counts >= 3)
     figure_number = HEATMAP_FIGURES[number]
     title = f"Korrelationerna i tabell {number} som värmekarta ({data.year})"
-    alt = f"Figur {figure_number}: {title}. {heatmap_alt_text(values, counts, number)}"
+    alt = heatmap_alt_text(values, number)
     files = files_once(("heatmap", *frame_digest(values, counts)),
                        lambda: correlation_heatmap(values, counts))
     note = (f"Samma korrelationer som tabell {number}: blått negativt, rött positivt samband, "
@@ -115,22 +115,17 @@ def heatmap(data: ValfardData, number: int) -> Figure:
     return Figure(files, figure_number, title, alt, source=source_line(data.year), note=note)
 
 
-def heatmap_alt_text(values: pd.DataFrame, counts: pd.DataFrame, number: int) -> str:
+def heatmap_alt_text(values: pd.DataFrame, number: int) -> str:
+    """What the heatmap is and its main message: the strongest correlation (the table before
+    it holds every value)."""
+    text = (f"Värmekarta över korrelationerna i tabell {number}: blått för negativa, rött för "
+            "positiva samband.")
     stacked = values.stack().dropna()
-    n = counts.where(values.notna()).stack().dropna()
-    parts = [f"Värmekarta över korrelationerna i tabell {number}, {len(values.index)} rader "
-             f"och {len(values.columns)} kolumner"]
     if len(stacked):
-        top, low = stacked.idxmax(), stacked.idxmin()
-        parts.append(f"starkast positiva: {top[0]} och {lower_first(top[1])} "
-                     f"({fmt(stacked[top], 2)})")
-        parts.append(f"starkast negativa: {low[0]} och {lower_first(low[1])} "
-                     f"({fmt(stacked[low], 2)})")
-        parts.append(f"n = {format_number(n.min())}–{format_number(n.max())} kommuner per cell")
-    missing = values.index[values.isna().all(axis=1)]
-    if len(missing):
-        parts.append(f"saknas i data: {', '.join(missing)}")
-    return "; ".join(parts) + "."
+        row, column = stacked.abs().idxmax()
+        text += (f" Starkast samband har {lower_first(row)} och {lower_first(column)} "
+                 f"({fmt(stacked[(row, column)], 2)}).")
+    return text
 
 
 def source_line(year: int) -> str:
@@ -149,8 +144,8 @@ def title(data: ValfardData) -> str:
         f"storleksklasserna {classes}."
     )
     if data.kommun is not None:
-        text += (f" {md(data.kommun_label)} är markerad i figurerna och har en egen rad i "
-                 "tabellerna.")
+        text += (f" {md(data.kommun_label)} är markerad i figurerna; kommunens egna värden för "
+                 f"variablerna i tabell 2 och 3 står i tabell {OWN_VALUES_TABLE}.")
     return text
 
 
@@ -192,12 +187,13 @@ def figure(data: ValfardData, number: int) -> Figure:
     sentences = spread_sentences(spread, spec.units)
     if spec.style.bars:
         sentences.insert(len(spec.indicators), largest_spread_sentence(spread, spec.units))
+    message = main_message(spread, spec.units)
+    if len(spread_alt(spec.style, spread.grouping, message, _marked(spread))) > MAX_ALT:
+        message = main_message(spread, spec.units, codes=True)
     drawn = spread_figure(
         spread.points, spread.summary, spread.overall, indicators=spec.indicators,
-        groups=spread.groups, style=spec.style, title=f"Figur {number}: {spec.title}",
-        subtitle=_subtitle(data, spread), source=source_line(data.year),
-        group_label=spread.grouping, marked=_marked(spread),
-        description=_plain(" ".join(sentences)),
+        groups=spread.groups, style=spec.style, group_label=spread.grouping,
+        marked=_marked(spread), description=message,
     )  # fmt: skip
     note = "\n".join([
         "Streckad linje: medelvärdet över alla kommuner med värde (ovägt). n = antal kommuner "
@@ -210,15 +206,6 @@ def _marked(spread: GroupSpread) -> Marked | None:
     if spread.kommun is None:
         return None
     return Marked(spread.kommun, spread.kommun_label, spread.kommun_group)
-
-
-def _subtitle(data: ValfardData, spread: GroupSpread) -> str:
-    return f"År {data.year}. Grupper: {lower_first(spread.grouping)}"
-
-
-def _plain(text: str) -> str:
-    """Markdown sentences as plain text (the figure's description)."""
-    return unescape_markdown(text.replace("**", ""))
 
 
 TABLES: dict[int, tuple[str, tuple[Variable, ...], tuple[Variable, ...]]] = {
@@ -236,14 +223,56 @@ def table(data: ValfardData, number: int) -> Table:
     long = correlation_table(data.wide, rows, columns, year=data.year, kommun=data.kommun)
     low, high = n_range(long)
     counts = f"{low}–{high}" if low != high else f"{low}"
+    own = (f" {genitive(md(data.kommun_label))} egna värden för variablerna står i tabell "
+           f"{OWN_VALUES_TABLE}." if data.kommun is not None else "")
     note = "\n".join([
         f"Pearsons korrelationskoefficient över kommuner med värde på båda variablerna; "
-        f"{counts} kommuner per korrelation (kolumnen n i `tables/tabell{number}.csv`).",
+        f"{counts} kommuner per korrelation (kolumnen n i `tables/tabell{number}.csv`). "
+        f"saknas = inga värden i Kolada.{own}",
         "",
         *[f"- {md(n)}" for n in notes(long)],
     ])  # fmt: skip
-    return Table(correlation_display(long, data.kommun_label), number, heading, data=long,
+    return Table(correlation_display(long), number, heading, data=long,
                  source=source_line(data.year), note=note, index=True)
+
+
+def genitive(name: str) -> str:
+    """Swedish genitive of a place name: "Åseles", but "Borås" and "Hagfors" unchanged."""
+    return name if name[-1:].lower() in "sxz" else f"{name}s"
+
+
+OWN_VALUES_TABLE = 5
+"""The kommun's own values of the variables of tables 2–3 (kommun variants only), after
+Tabell 4."""
+
+
+def own_values(data: ValfardData) -> list[str | Table] | None:
+    """Tabell 5 in a kommun variant: the kommun's own value of every variable of tables 2–3,
+    each with its unit; None for the whole country."""
+    if data.kommun is None:
+        return None
+    variables = list(dict.fromkeys([*TABLE2_ROWS, *TABLE2_COLUMNS, *TABLE3_ROWS,
+                                    *TABLE3_COLUMNS]))
+    resolved = [resolve_variable(v, data.wide) for v in variables]
+    own = pd.DataFrame({
+        "variabel": [r.variable.label for r in resolved],
+        "kpi": [r.variable.kpi for r in resolved],
+        "data": [r.used for r in resolved],
+        "enhet": [r.variable.unit for r in resolved],
+        "varde": [float(r.values.get(data.kommun, float("nan"))) for r in resolved],
+    }).assign(kommun=data.kommun, ar=data.year)
+    label = md(data.kommun_label)
+    text = (f"## {genitive(label)} värden för tabellernas variabler\n\n"
+            f"Värdena för {label} {data.year} av variablerna i tabell 2 och 3, var och en i sin "
+            "enhet. De står här och inte i korrelationstabellerna, där alla tal är "
+            "korrelationskoefficienter.")
+    note = ("Värdena är avrundade till en decimal; CSV-filen har alla decimaler. saknas = "
+            "inget värde i Kolada.")
+    shown = own_values_display(own, f"{data.kommun_label} {data.year}")
+    caption = f"{genitive(data.kommun_label)} värden för variablerna i tabell 2 och 3"
+    return [text, Table(shown, OWN_VALUES_TABLE, caption, data=own,
+                        name=f"tabell{OWN_VALUES_TABLE}", source=source_line(data.year),
+                        note=note)]
 
 
 def statements(data: ValfardData) -> Table:

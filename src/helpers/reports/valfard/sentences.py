@@ -114,6 +114,33 @@ def largest_spread_sentence(spread: GroupSpread, units: Units = Units()) -> str:
     )
 
 
+def main_message(spread: GroupSpread, units: Units = Units(), codes: bool = False) -> str:
+    """The one thing a spread figure shows, for its alt text (plain text, no Markdown): the
+    indicator whose group means lie furthest apart, among groups with at least
+    ``MIN_N_FOR_SPREAD`` kommuner with a value (all groups when too few have that many).
+    ``codes``: name kommuntyp groups by their code ("C9") to keep the text short."""
+    best = None
+    for kpi, name in spread.indicators.items():
+        rows = _present(spread, kpi, MIN_N_FOR_SPREAD)
+        rows = rows if len(rows) > 1 else _present(spread, kpi)
+        if len(rows) < 2:
+            continue
+        low, high = rows.loc[rows["medelvarde"].idxmin()], rows.loc[rows["medelvarde"].idxmax()]
+        gap = float(high["medelvarde"] - low["medelvarde"])
+        if best is None or gap > best[0]:
+            best = (gap, name, low, high)
+    if best is None:
+        return f"inga grupper med värden {spread.year}."
+    _, name, low, high = best
+    u = units.value
+    def group(label: str) -> str:
+        code = str(label).split(" ", 1)[0]
+        return code if codes and code[:1].isupper() and code[1:].isdigit() else str(label)
+
+    return (f"störst skillnad för {lower_first(name)}: {fmt(low['medelvarde'])}{u} i "
+            f"{group(low['grupp'])}, {fmt(high['medelvarde'])}{u} i {group(high['grupp'])}.")
+
+
 def spread_sentences(spread: GroupSpread, units: Units = Units()) -> list[str]:
     """Everything the text under a spread figure says, computed from ``spread``."""
     lines = [extremes_sentence(spread, kpi, units) for kpi in spread.indicators]

@@ -68,6 +68,8 @@ class Variable:
 
     label: str
     kpi: str
+    unit: str = ""
+    """What the values are measured in, as Kolada's KPI title states it ("procent", "kvot")."""
     substitute: str | None = None
     substitute_text: str = ""
     substitute_label: str = ""
@@ -77,42 +79,44 @@ class Variable:
 
 
 STRUCTURAL_VARIABLES: tuple[Variable, ...] = (
-    Variable("Invånare", "N01951"),
+    Variable("Invånare", "N01951", "antal"),
     Variable(
         "Arbetslöshet 16–65 år",
         "N03932",
+        "procent",
         substitute="N03920",
         substitute_text="N03920 Arbetslösa av befolkningen, 18–65 år, andel (%)",
         substitute_label="Arbetslöshet 18–65 år",
     ),
-    Variable("Demografisk försörjningskvot", "N00927"),
-    Variable("Inpendling", "N02276"),
+    Variable("Demografisk försörjningskvot", "N00927", "kvot"),
+    Variable("Inpendling", "N02276", "procent"),
     Variable(
         "Invånare per kvadratkilometer",
         "N02937",
+        "invånare per km²",
         derive=("N01951", "N02993"),
         derive_text="N01951 Invånare / N02993 Landareal (km²)",
     ),
-    Variable("Invånare 25–64 år med låg utbildningsnivå, andel", "N01721"),
-    Variable("Sammanräknad förvärvsinkomst 20–64 år, median", "N00906"),
-    Variable("Tätortsgrad", "N00954"),
-    Variable("Utpendling", "N02279"),
-    Variable("Andel elever med föräldrar med eftergymnasial utb.", "N15820"),
-    Variable("Befolkningsförändring senaste 5 åren", "N01958"),
+    Variable("Invånare 25–64 år med låg utbildningsnivå, andel", "N01721", "procent"),
+    Variable("Sammanräknad förvärvsinkomst 20–64 år, median", "N00906", "kronor"),
+    Variable("Tätortsgrad", "N00954", "procent"),
+    Variable("Utpendling", "N02279", "procent"),
+    Variable("Andel elever med föräldrar med eftergymnasial utb.", "N15820", "procent"),
+    Variable("Befolkningsförändring senaste 5 åren", "N01958", "procent"),
 )
 
 
 NKA_VARIABLES: tuple[Variable, ...] = (
-    Variable("NKA grundskola F–9", "N15001"),
-    Variable("NKA individ- och familjeomsorg", "N30001"),
-    Variable("NKA äldreomsorg", "N20900"),
+    Variable("NKA grundskola F–9", "N15001", "procent"),
+    Variable("NKA individ- och familjeomsorg", "N30001", "procent"),
+    Variable("NKA äldreomsorg", "N20900", "procent"),
 )
 
 
 TABLE2_COLUMNS: tuple[Variable, ...] = (
-    Variable("Kvalitetsindex ekonomiskt bistånd", "U31401"),
-    Variable("Kvalitetsindex kommunal grundskola F–9", "U15401"),
-    Variable("Kvalitetsindex äldreomsorg", "U20404"),
+    Variable("Kvalitetsindex ekonomiskt bistånd", "U31401", "index 0–100"),
+    Variable("Kvalitetsindex kommunal grundskola F–9", "U15401", "index 0–100"),
+    Variable("Kvalitetsindex äldreomsorg", "U20404", "index 0–100"),
 )
 
 
