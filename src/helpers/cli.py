@@ -30,9 +30,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import time
 from typing import Any
 
 import click
+
+STARTED = time.perf_counter()
+"""When the command started (set again by :func:`main`): the times the commands print are the
+wall time of the whole command (validation, data, kernel, export, index), not of one step."""
 
 EXIT_OPTION = 2
 EXIT_PARAMS = 3
@@ -124,6 +129,8 @@ def main() -> None:
     5 a report failed to build (nothing published), 6 cannot write files, 10 status: something
     is out of date, 130/143 stopped by SIGINT/SIGTERM (nothing half-built published).
     """
+    global STARTED
+    STARTED = time.perf_counter()
 
 
 # --- option values, checked while the command line is parsed -----------------------------------
@@ -154,6 +161,34 @@ def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) ->
         raise click.BadParameter("is empty. Fix: give a kommun code (e.g. 0114) or name, or "
                                  "leave the option out.")
     return value
+
+
+def _source_options(command):
+    """``--offline`` / ``--live-only``, shared by fetch, run, batch and report-all; the command
+    gets ``mode`` (``sources.live``): auto, offline or live."""
+    def check(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        ctx.meta.setdefault("skr_source_flags", set())
+        if value:
+            ctx.meta["skr_source_flags"].add(param.name)
+        if ctx.meta["skr_source_flags"] == {"offline", "live_only"}:
+            raise click.UsageError("--offline and --live-only exclude each other: --offline "
+                                   "reads only the recordings, --live-only only the live APIs. "
+                                   "Fix: give one of them, or neither (the APIs, else their "
+                                   "recordings).")
+        return value
+
+    command = click.option(
+        "--live-only", is_flag=True, callback=check,
+        help="Only the live APIs (KOLADA_BASE_URL, EUROSTAT_BASE_URL): stop when one cannot be "
+             "reached instead of using its recording.")(command)
+    return click.option(
+        "--offline", is_flag=True, callback=check,
+        help="No network: read the recordings in ../shared (SKR_SHARED_DIR) and data/raw.")(
+            command)
+
+
+def _mode(offline: bool, live_only: bool) -> str:
+    return "offline" if offline else "live" if live_only else "auto"
 
 
 JOBS = click.IntRange(min=1)
@@ -190,8 +225,6 @@ def _replay_options(command):
 
 def _serve(snapshot: str | None, eurostat_dir: str | None, port: int, host: str,
            **faults: float) -> None:
-    import time
-
     from helpers import paths
     from helpers.sources.replay.server import Faults, ReplayServer
 
@@ -239,16 +272,16 @@ def serve_kolada(**options) -> None:
 @click.option("--kommun", default=None, callback=_not_empty,
               help="Override the parameter set's kommun.")
 @click.option("--year", type=int, default=None, help="Override the parameter set's year.")
-@click.option("--offline", is_flag=True, help="Use only data/raw; name what is not cached.")
+@_source_options
 @click.option("--refresh", is_flag=True, help="Refetch every response and replace the cache.")
 def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, offline: bool,
-          refresh: bool) -> None:
+          live_only: bool, refresh: bool) -> None:
     """Fill data/raw and data/processed for parameter sets (default: every file in params/)."""
     # lazy imports in the commands: `skr-report --help` and option errors stay fast
     from helpers import paths
     from helpers.build.parameters import read_params
     from helpers.datasets import catalogue_for, prepare
-    from helpers.sources.live import configured_clients
+    from helpers.sources.live import data_clients
 
     files = params_files or tuple(sorted(str(p) for p in paths.PARAMS_DIR.glob("*.yaml")))
     if not files:
@@ -256,7 +289,8 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
                         "a parameter file, e.g. params/valfard.yaml.", EXIT_OPTION)
     # every file is read and checked before anything is fetched
     params_files_read = [read_params(path, kommun=kommun, year=year) for path in files]
-    with configured_clients(offline=offline, refresh=refresh) as (client, eurostat):
+    with data_clients(mode=_mode(offline, live_only), refresh=refresh) as clients:
+        client, eurostat = clients.kolada, clients.eurostat
         catalogue = catalogue_for(client)
         # and validated against the catalogue, before any values are fetched
         validated = [params_file.validate(catalogue) for params_file in params_files_read]
@@ -277,7 +311,8 @@ def _echo_fetched(path: str, prepared: Any) -> None:
                "(shown as 'saknas i data')" if result.missing_kpis else "")
     tables = (f"; Eurostat {', '.join(prepared.eurostat['datasets'])}"
               if prepared.eurostat else "")
-    click.echo(f"{path}: {len(result.kpis)} KPIs, {result.rows} values, data year "
+    title = type(prepared.params).title or prepared.params.report
+    click.echo(f"{path} ({title}): {len(result.kpis)} KPIs, {result.rows} values, data year "
                f"{prepared.year}{missing}{tables}")
 
 
@@ -291,26 +326,32 @@ def _echo_fetched(path: str, prepared: Any) -> None:
 @click.option("--year", type=int, default=None, help="Data year (default: latest with data).")
 @click.option("--format", "formats", default="html,pdf", show_default=True, callback=_formats,
               help=FORMAT_HELP)
+@_source_options
 def run(params_file: str, kommun: str | None, year: int | None,
-        formats: tuple[str, ...]) -> None:
+        formats: tuple[str, ...], offline: bool, live_only: bool) -> None:
     """Run one variant: validate, fetch, execute the notebook, export to reports/<variant>/."""
     from helpers.build.parameters import read_params
     from helpers.build.runner import prepare_variant, run_variant
     from helpers.build.stopping import Stopped
-    from helpers.build.variant import RunSettings
-    from helpers.sources.live import configured_clients
+    from helpers.build.variant import RunSettings, missing_data_lines
+    from helpers.sources.live import data_clients
 
     request = read_params(params_file, kommun=kommun, year=year)
     settings = RunSettings()
-    with configured_clients() as (client, eurostat):
-        variant = prepare_variant(request, client=client, eurostat_client=eurostat,
-                                  settings=settings)
+    with data_clients(mode=_mode(offline, live_only)) as clients:
+        variant = prepare_variant(request, client=clients.kolada,
+                                  eurostat_client=clients.eurostat, settings=settings)
+    prepared = time.perf_counter() - STARTED
+    for line in missing_data_lines([variant]):
+        click.echo(line, err=True)
     try:
         result = run_variant(variant, formats, settings=settings)
     except Stopped as stopped:
         stopped.built, stopped.total = int(stopped.published is not None), 1
         raise
-    click.echo(f"{result.variant}: built in {result.seconds:.1f} s → {result.out_dir}")
+    seconds = time.perf_counter() - STARTED
+    click.echo(f"{result.variant}: built in {seconds:.1f} s (data {prepared:.1f} s) → "
+               f"{result.out_dir}")
     for path in result.files:
         click.echo(f"  {path}")
 
@@ -325,17 +366,19 @@ def run(params_file: str, kommun: str | None, year: int | None,
               help=FORMAT_HELP)
 @click.option("--year", type=int, default=None, help="Data year (default: latest with data).")
 @click.option("--force", is_flag=True, help="Rebuild variants that are up to date.")
+@_source_options
 def batch(params_file: str, kommuner: str, jobs: int | None, formats: tuple[str, ...],
-          year: int | None, force: bool) -> None:
+          year: int | None, force: bool, offline: bool, live_only: bool) -> None:
     """Run many kommun variants in parallel; up-to-date ones are skipped."""
     from helpers.build.batch import run_batch
     from helpers.build.parameters import read_params
-    from helpers.sources.live import configured_clients
+    from helpers.sources.live import data_clients
 
     request = read_params(params_file, year=year)
-    with configured_clients() as (client, eurostat):
+    with data_clients(mode=_mode(offline, live_only)) as clients:
         result = run_batch(request, kommuner=kommuner, jobs=jobs, formats=formats,
-                           client=client, eurostat_client=eurostat, force=force)
+                           client=clients.kolada, eurostat_client=clients.eurostat, force=force)
+    result.seconds = time.perf_counter() - STARTED
     _finish(result)
 
 
@@ -345,12 +388,17 @@ def batch(params_file: str, kommuner: str, jobs: int | None, formats: tuple[str,
 @click.option("--jobs", "-j", type=JOBS, default=None,
               help="Worker processes, 1 or more (default: one per core).")
 @click.option("--force", is_flag=True, help="Rebuild reports that are up to date.")
-def report_all(formats: tuple[str, ...], jobs: int | None, force: bool) -> None:
-    """Build every params/*.yaml (HTML and PDF); falls back to the recorded snapshot when Kolada
-    cannot be reached."""
+@_source_options
+def report_all(formats: tuple[str, ...], jobs: int | None, force: bool, offline: bool,
+               live_only: bool) -> None:
+    """Build every params/*.yaml (HTML and PDF): what `make report` runs. A source that cannot
+    be reached is replaced by its recording in ../shared (unless --live-only)."""
     from helpers.build.batch import build_all_params
 
-    _finish(build_all_params(formats=formats, jobs=jobs, force=force))
+    result = build_all_params(formats=formats, jobs=jobs, force=force,
+                              mode=_mode(offline, live_only))
+    result.seconds = time.perf_counter() - STARTED
+    _finish(result)
 
 
 def _finish(result: Any) -> None:

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import multiprocessing.util
@@ -38,6 +39,7 @@ from helpers.build.digests import (
     combined,
     inputs_digest,
     is_up_to_date,
+    stable_source,
     variant_data_digests,
 )
 from helpers.build.index import write_index
@@ -59,13 +61,13 @@ from helpers.build.variant import (
     Variant,
     VariantFailed,
     VariantResult,
+    missing_data_lines,
     normalize_formats,
 )
 from helpers.datasets import catalogue_for, prepare
 from helpers.params import OptionError, ParamsError
 from helpers.rendering.export import Exporter
 from helpers.rendering.pdf import typst_used_here
-from helpers.rendering.provenance import kolada_fallback_notice
 from helpers.sources.errors import SourceError
 from helpers.sources.live import data_clients
 
@@ -185,7 +187,8 @@ def plan_variants(params_file: ParamsFile, kommuner: str | Sequence[str] | None,
             variants.append(variant_for(params, params_file.path, year=prepared.year,
                                         kpis=prepared.fetch.kpis, source=prepared.source,
                                         settings=settings, overrides=overrides,
-                                        years_by_kpi=prepared.fetch.years_by_kpi))
+                                        years_by_kpi=prepared.fetch.years_by_kpi,
+                                        missing_kpis=prepared.fetch.missing_kpis))
         except ParamsError as exc:
             invalid[_variant_name(params_file, code)] = str(exc)
     return variants, invalid
@@ -252,7 +255,10 @@ def build_many(variants: Sequence[Variant], formats: Sequence[str], *, jobs: int
     by_kind: dict[tuple[Any, ...], dict[str, str]] = {}
     todo: list[tuple[Variant, str]] = []
     for variant in variants:
-        key = (tuple(variant.kpis), tuple(variant.eurostat), variant.year)
+        key = (tuple(variant.kpis), tuple(variant.eurostat), variant.year,
+               json.dumps(stable_source(variant.source), sort_keys=True, default=str),
+               json.dumps(stable_source(variant.source.get("eurostat") or {}),
+                          sort_keys=True, default=str))
         if key not in by_kind:
             by_kind[key] = variant_data_digests(variant, settings.processed_dir)
         variant.data_digests = by_kind[key]
@@ -266,6 +272,8 @@ def build_many(variants: Sequence[Variant], formats: Sequence[str], *, jobs: int
 
     try:
         if todo:
+            for line in missing_data_lines(variant for variant, _ in todo):
+                log.warning("%s", line)
             result.results.extend(_run_parallel(todo, tuple(formats), jobs, settings, progress))
     finally:  # also when stopped: the index shows what is published
         write_index(settings.reports_dir)
@@ -337,9 +345,11 @@ def _stop_workers(pool: ProcessPoolExecutor, settings: RunSettings) -> None:
 def build_all_params(params_dir: Path | None = None, formats: Sequence[str] = ("html", "pdf"),
                      *, jobs: int | None = None, settings: RunSettings | None = None,
                      force: bool = False, progress: bool = True,
-                     base_url: str | None = None) -> BatchResult:
-    """Build every ``params/*.yaml`` as it stands (what ``make report`` runs), falling back to
-    the recordings for each source that cannot be reached (every report then says so)."""
+                     base_url: str | None = None, mode: str = "auto") -> BatchResult:
+    """Build every ``params/*.yaml`` as it stands (what ``make report`` runs). ``mode``
+    (``sources.live.data_clients``): ``"auto"`` falls back to the recording of each source that
+    cannot be reached (every report built on a recording says so), ``"live"`` does not,
+    ``"offline"`` reads only the recordings."""
     started = time.perf_counter()
     settings = settings or RunSettings()
     formats = normalize_formats(formats)
@@ -347,12 +357,11 @@ def build_all_params(params_dir: Path | None = None, formats: Sequence[str] = ("
     files = sorted(Path(params_dir or paths.PARAMS_DIR).glob("*.yaml"))
     variants: list[Variant] = []
     invalid: dict[str, str] = {}
-    with data_clients(base_url) as (client, eurostat_client, replaced):
-        settings.notice = kolada_fallback_notice(replaced) if replaced else None
+    with data_clients(base_url, mode=mode) as clients:
         for path in files:
             try:
-                found, bad = plan_variants(read_params(path), None, client=client,
-                                           eurostat_client=eurostat_client, settings=settings)
+                found, bad = plan_variants(read_params(path), None, client=clients.kolada,
+                                           eurostat_client=clients.eurostat, settings=settings)
             except (ParamsError, SourceError) as exc:
                 invalid[path.stem] = str(exc)
                 continue

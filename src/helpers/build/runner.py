@@ -70,10 +70,12 @@ log = logging.getLogger(__name__)
 def variant_for(params: ReportParams, params_path: Path, *, year: int | None,
                 kpis: Iterable[str], source: Mapping[str, Any], settings: RunSettings,
                 overrides: Mapping[str, Any] | None = None,
-                years_by_kpi: Mapping[str, Sequence[int]] | None = None) -> Variant:
+                years_by_kpi: Mapping[str, Sequence[int]] | None = None,
+                missing_kpis: Iterable[str] = ()) -> Variant:
     """A :class:`Variant` from validated parameters (checks that the notebook exists);
     ``overrides`` are the command line's changes to the parameter file, ``years_by_kpi`` the
-    years with data of each KPI (``FetchResult.years_by_kpi``)."""
+    years with data of each KPI (``FetchResult.years_by_kpi``), ``missing_kpis`` those without
+    any."""
     notebook = Path(settings.notebooks_dir) / f"{params.report}.ipynb"
     if not notebook.is_file():
         raise ParamsError(f"{params_path}: key 'report': no notebook {notebook} for report "
@@ -85,7 +87,8 @@ def variant_for(params: ReportParams, params_path: Path, *, year: int | None,
                    place=place_of(params, settings.processed_dir, year),
                    overrides=dict(overrides or {}),
                    kpi_years={} if years_by_kpi is None else
-                   {kpi: max(years_by_kpi.get(kpi, ()), default=None) for kpi in sorted(set(kpis))})
+                   {kpi: max(years_by_kpi.get(kpi, ()), default=None) for kpi in sorted(set(kpis))},
+                   missing_kpis=sorted(set(missing_kpis)))
 
 
 def prepare_variant(params_file: ParamsFile, *, client: Any, settings: RunSettings,
@@ -99,7 +102,8 @@ def prepare_variant(params_file: ParamsFile, *, client: Any, settings: RunSettin
     return variant_for(prepared.params, params_file.path, year=prepared.year,
                        kpis=prepared.fetch.kpis, source=prepared.source, settings=settings,
                        overrides=params_file.overrides,
-                       years_by_kpi=prepared.fetch.years_by_kpi)
+                       years_by_kpi=prepared.fetch.years_by_kpi,
+                       missing_kpis=prepared.fetch.missing_kpis)
 
 
 def variant_info(variant: Variant, parameters: Mapping[str, Any], settings: RunSettings,

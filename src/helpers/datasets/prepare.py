@@ -19,7 +19,13 @@ from filelock import FileLock
 from helpers import paths
 from helpers.datasets.eurostat import fetch_eurostat
 from helpers.datasets.kommuner import DEFAULT_SIZE_LIMITS, build_kommuner
-from helpers.datasets.values import fetch_values, write_source, write_values, years_by_kpi
+from helpers.datasets.values import (
+    describe_source,
+    fetch_values,
+    write_source,
+    write_values,
+    years_by_kpi,
+)
 from helpers.domain import POPULATION_KPI
 from helpers.files import atomic_write_parquet
 from helpers.params import ReportParams, check_year
@@ -71,20 +77,20 @@ def fetch_for(params: Any, client: Any, processed_dir: Path | None = None,
     required = list(dict.fromkeys(str(k) for k in params.required_kpis()))
     kpis = list(dict.fromkeys([*required, POPULATION_KPI]))
     requests_before = client.stats.requests
-    values = fetch_values(client, kpis, params.required_years())
-    years = years_by_kpi(values)
-    missing = [k for k in kpis if k not in years]
-    result_year = _kommun_table_year(params, required, years)
-    _check_year_before_writing(params, kpis, required, years)
-    if missing:
-        log.warning("no values in Kolada for %s: shown as 'saknas i data'", ", ".join(missing))
-    processed_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(processed_dir / ".fetch.lock"):
-        write_values(values, kpis, processed_dir)
-        if result_year is not None:
-            table = build_kommuner(client, values, result_year, size_limits)
-            atomic_write_parquet(table, processed_dir / f"kommuner_{result_year}.parquet")
-        source = write_source(client, processed_dir)
+    with client.collect() as used:
+        values = fetch_values(client, kpis, params.required_years())
+        years = years_by_kpi(values)
+        missing = [k for k in kpis if k not in years]
+        result_year = _kommun_table_year(params, required, years)
+        _check_year_before_writing(params, kpis, required, years)
+        processed_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(processed_dir / ".fetch.lock"):
+            write_values(values, kpis, processed_dir)
+            if result_year is not None:
+                table = build_kommuner(client, values, result_year, size_limits)
+                atomic_write_parquet(table, processed_dir / f"kommuner_{result_year}.parquet")
+            source = describe_source(used(), kpis)
+            write_source(source, processed_dir)
     return FetchResult(
         processed_dir=processed_dir, kpis=kpis, required_kpis=required, missing_kpis=missing,
         years_by_kpi=years, year=result_year, rows=len(values),

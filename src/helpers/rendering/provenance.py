@@ -219,18 +219,10 @@ def kolada_text(source: Mapping[str, Any]) -> str:
     return f"Kolada via {source.get('base_url')}" + (f", hämtade {vintage}" if vintage else "")
 
 
-def kolada_fallback_notice(url: str) -> str:
-    """The notice of every report built on the recorded snapshot because Kolada at ``url``
-    could not be reached."""
-    return (f"Kolada ({url}) kunde inte nås när rapporten byggdes. Data kommer därför från den "
-            "inspelade ögonblicksbilden av Kolada (../shared/kolada) via en lokal replay-server; "
-            "dataårgången nedan är ögonblicksbildens.")
-
-
 def _notice(source: Mapping[str, Any], eurostat: Mapping[str, Any] | None,
             fallback: str | None) -> str | None:
     notices = [fallback] if fallback else []
-    if source.get("snapshot") and not fallback:
+    if source.get("snapshot"):
         notices.append("Data kommer från en inspelad ögonblicksbild av Kolada (via en lokal "
                        "replay-server), inte direkt från api.kolada.se. Ögonblicksbildens "
                        "dataårgång anges nedan.")
@@ -246,7 +238,9 @@ def report_info(params: Any, *, variant: str, year: int | None, kpis: Sequence[s
                 fallback: str | None = None, csv_files: Sequence[str] = ()) -> ReportInfo:
     """Title block and provenance of a report built from validated ``params`` (a
     ``ReportParams``): ``place`` names its kommun or region ("Åsele (2463)"), ``fallback`` is
-    the notice when a recording stood in for Kolada (:func:`kolada_fallback_notice`)."""
+    a further notice shown first (``RunSettings.notice``). A report on a recording says so
+    whether the recording stood in for an unreachable API or was asked for: the report depends
+    on its data, not on how the command reached them."""
     snapshot = bool(source.get("snapshot"))
     subtitle, dateline = params.title_block(place or "Hela landet", year, kolada_text(source))
     eurostat = eurostat_provenance(source.get("eurostat"))

@@ -1,0 +1,121 @@
+"""One offline recipe for every command (issue 19): on a fresh copy (empty data/ and reports/)
+with both APIs unreachable and no server started, fetch, run and batch work from the recordings
+in ../shared and say so once; the recording is one source whichever way it is read, so a
+manual replay server or a batch after `make report` rebuild nothing."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from pathlib import Path
+
+import pytest
+from conftest import require_shared, skr_report
+
+from helpers import paths
+
+pytestmark = pytest.mark.slow
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def fresh_env(tmp_path) -> dict[str, str]:
+    """No data, no reports, both APIs at a port nobody listens on."""
+    require_shared("kolada/values.csv.gz", "eurostat/gov_10dd_edpt1.tsv.gz")
+    port = _closed_port()
+    env = dict(os.environ)
+    env.update(KOLADA_BASE_URL=f"http://127.0.0.1:{port}/v3",
+               EUROSTAT_BASE_URL=f"http://127.0.0.1:{port}/eurostat/api/dissemination",
+               SKR_DATA_DIR=str(tmp_path / "data"), SKR_REPORTS_DIR=str(tmp_path / "reports"))
+    return env
+
+
+def _summary(output: str) -> tuple[int, int]:
+    found = re.search(r"(\d+) built, (\d+) up to date", output)
+    assert found, output
+    return int(found.group(1)), int(found.group(2))
+
+
+def _ok(result) -> str:
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    return result.stdout + result.stderr
+
+
+def test_fetch_run_and_batch_work_from_the_recordings(fresh_env, tmp_path, kolada_server):
+    valfard = str(paths.PARAMS_DIR / "valfard.yaml")
+    fetched = _ok(skr_report("fetch", valfard, env=fresh_env))
+    for name in ("Kolada", "Eurostat"):
+        said = re.findall(rf"{name} at \S+ cannot be reached .*: using the recording", fetched)
+        assert len(said) == 1, fetched  # once per source
+    cache = tmp_path / "data" / "raw" / "kolada" / "recording"
+    assert [p.name for p in cache.iterdir()] == [f"kolada-{kolada_server.identity.key}"]
+
+    built = _ok(skr_report("run", valfard, "--kommun", "2463", "--format", "html",
+                           env=fresh_env))
+    assert re.search(r"valfard-2463: built in \d+\.\d s", built)
+    html = (tmp_path / "reports" / "valfard-2463" / "valfard_i_hela_landet.html").read_text(
+        encoding="utf-8")
+    assert "inspelad ögonblicksbild av Kolada" in html
+
+    batch = _ok(skr_report("batch", valfard, "--kommuner", "2463,0180", "--format", "html",
+                           env=fresh_env))
+    assert _summary(batch) == (1, 1)  # valfard-2463 is the variant `run` built
+
+    # the same recording through a replay server the user started: nothing refetched or rebuilt
+    replay = dict(fresh_env, KOLADA_BASE_URL=kolada_server.base_url,
+                  EUROSTAT_BASE_URL=kolada_server.eurostat_base_url)
+    again = _ok(skr_report("fetch", valfard, env=replay))
+    assert re.search(r"\b0 HTTP requests", again) and "cannot be reached" not in again
+    assert _summary(_ok(skr_report("batch", valfard, "--kommuner", "2463,0180", "--format",
+                                   "html", env=replay))) == (0, 2)
+    # and --offline (no network at all) reads the same cache
+    assert _summary(_ok(skr_report("batch", valfard, "--kommuner", "2463,0180", "--format",
+                                   "html", "--offline", env=fresh_env))) == (0, 2)
+
+
+def test_live_only_stops_naming_the_variable(fresh_env):
+    result = skr_report("run", str(paths.PARAMS_DIR / "valfard.yaml"), "--live-only",
+                        "--format", "html", env=fresh_env)
+    assert result.returncode == 4
+    assert "KOLADA_BASE_URL" in result.stderr and "--live-only" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def two_params_project(tmp_path) -> Path:
+    """A copy of the project with two parameter files of one report: the national one and
+    Åsele's (as params/ has them), the real notebooks."""
+    root = tmp_path / "project"
+    (root / "params").mkdir(parents=True)
+    for name in ("valfard.yaml", "valfard-2463.yaml"):
+        (root / "params" / name).write_bytes((paths.PARAMS_DIR / name).read_bytes())
+    (root / "notebooks").symlink_to(paths.NOTEBOOKS_DIR)
+    return root
+
+
+def test_batch_after_report_all_leaves_the_same_variant_up_to_date(fresh_env,
+                                                                     two_params_project):
+    """walk 8: params/valfard-2463.yaml (report-all) and `batch valfard.yaml --kommuner 2463`
+    are one variant with one source: neither rebuilds what the other built."""
+    env = dict(fresh_env, SKR_PROJ_ROOT=str(two_params_project),
+               SKR_SHARED_DIR=str(paths.SHARED_DIR))
+    first = _ok(skr_report("report-all", "--format", "html", env=env))
+    assert _summary(first) == (2, 0)
+    # the KPIs Kolada has no values for: one line, naming the report and its files (walk 18)
+    missing = [line for line in first.splitlines() if "no values in Kolada" in line]
+    assert missing == ["Välfärd i hela landet (valfard-2463.yaml, valfard.yaml): no values in "
+                       "Kolada for N01721, N02937, N03932; the report shows them as "
+                       "'saknas i data'."]
+    valfard = str(two_params_project / "params" / "valfard.yaml")
+    assert _summary(_ok(skr_report("batch", valfard, "--kommuner", "2463", "--format", "html",
+                                   env=env))) == (0, 1)
+    again = _ok(skr_report("report-all", "--format", "html", env=env))
+    assert _summary(again) == (0, 2)
+    assert "no values in Kolada" not in again  # nothing is built: nothing to say
