@@ -5,9 +5,12 @@ manual replay server or a batch after `make report` rebuild nothing."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +122,49 @@ def test_batch_after_report_all_leaves_the_same_variant_up_to_date(fresh_env,
     again = _ok(skr_report("report-all", "--format", "html", env=env))
     assert _summary(again) == (0, 2)
     assert "no values in Kolada" not in again  # nothing is built: nothing to say
+
+    # another year is another variant: the published default one stays as it was (walk 6)
+    reports = Path(env["SKR_REPORTS_DIR"])
+    before = _digests(reports / "valfard-2463")
+    started = time.perf_counter()
+    built = _ok(skr_report("run", valfard, "--kommun", "2463", "--year", "2021", "--format",
+                           "html", env=env))
+    measured = time.perf_counter() - started
+    assert _digests(reports / "valfard-2463") == before
+    manifest = json.loads((reports / "valfard-2463-2021" / "manifest.json").read_text())
+    assert manifest["parameters"]["year"] == 2021 and manifest["parameters"]["kommun"] == "2463"
+    # the time said is the command's: all of it but starting Python (timed here as --version)
+    # and Python's shutdown after the last line (about a second under load; it frees memory)
+    printed = float(re.search(r"valfard-2463-2021: built in (\d+\.\d) s", built).group(1))
+    started = time.perf_counter()
+    _ok(skr_report("--version", env=env))
+    startup = time.perf_counter() - started
+    assert 0.8 * measured - 2 * startup <= printed <= measured + 0.05
+    # the default year given explicitly is the default variant, not a new one
+    assert _summary(_ok(skr_report("report-all", "--format", "html", env=env))) == (0, 2)
+    assert sorted(p.name for p in reports.iterdir() if not p.name.startswith((".", "_"))
+                  and p.is_dir()) == ["valfard", "valfard-2463", "valfard-2463-2021"]
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_variant_of_another_file_is_not_replaced_without_force(fresh_env, tmp_path):
+    """reports/valfard-2463/ built from params/valfard-2463.yaml with other parameters is not
+    replaced by `run params/valfard.yaml --kommun 2463`; the message names --force."""
+    folder = tmp_path / "reports" / "valfard-2463"
+    folder.mkdir(parents=True)
+    published = {"variant": "valfard-2463", "status": "ok", "params_file":
+                 "params/valfard-2463.yaml", "parameters": {
+                     "report": "valfard_i_hela_landet", "kommun": "2463", "year": 2022,
+                     "kommungruppering": 2017}}
+    (folder / "manifest.json").write_text(json.dumps(published), encoding="utf-8")
+    before = _digests(folder)
+    result = skr_report("run", str(paths.PARAMS_DIR / "valfard.yaml"), "--kommun", "2463",
+                        "--format", "html", env=fresh_env)
+    assert result.returncode == 2, result.stderr
+    assert "built from params/valfard-2463.yaml with other parameters" in result.stderr
+    assert "kommungruppering 2017 → 2023" in result.stderr and "--force" in result.stderr
+    assert _digests(folder) == before

@@ -192,6 +192,8 @@ def _mode(offline: bool, live_only: bool) -> str:
 
 
 JOBS = click.IntRange(min=1)
+FORCE_RUN_HELP = ("Replace the published variant of this name even when it was built from "
+                  "another parameter file with other parameters.")
 FORMAT_HELP = "Export formats: html, pdf or html,pdf."
 
 
@@ -326,10 +328,15 @@ def _echo_fetched(path: str, prepared: Any) -> None:
 @click.option("--year", type=int, default=None, help="Data year (default: latest with data).")
 @click.option("--format", "formats", default="html,pdf", show_default=True, callback=_formats,
               help=FORMAT_HELP)
+@click.option("--force", is_flag=True, help=FORCE_RUN_HELP)
 @_source_options
 def run(params_file: str, kommun: str | None, year: int | None,
-        formats: tuple[str, ...], offline: bool, live_only: bool) -> None:
-    """Run one variant: validate, fetch, execute the notebook, export to reports/<variant>/."""
+        formats: tuple[str, ...], force: bool, offline: bool, live_only: bool) -> None:
+    """Run one variant: validate, fetch, execute the notebook, export to reports/<variant>/.
+
+    The variant is named after the parameter file, the kommun and, when it is not the
+    default one, the year (valfard-2463-2021): a run with another year leaves the default
+    variant as it is."""
     from helpers.build.parameters import read_params
     from helpers.build.runner import prepare_variant, run_variant
     from helpers.build.stopping import Stopped
@@ -345,11 +352,13 @@ def run(params_file: str, kommun: str | None, year: int | None,
     for line in missing_data_lines([variant]):
         click.echo(line, err=True)
     try:
-        result = run_variant(variant, formats, settings=settings)
+        result = run_variant(variant, formats, settings=settings, force=force)
     except Stopped as stopped:
         stopped.built, stopped.total = int(stopped.published is not None), 1
         raise
     seconds = time.perf_counter() - STARTED
+    if result.note:
+        click.echo(f"{result.variant}: {result.note}", err=True)
     click.echo(f"{result.variant}: built in {seconds:.1f} s (data {prepared:.1f} s) → "
                f"{result.out_dir}")
     for path in result.files:
@@ -365,7 +374,8 @@ def run(params_file: str, kommun: str | None, year: int | None,
 @click.option("--format", "formats", default="html", show_default=True, callback=_formats,
               help=FORMAT_HELP)
 @click.option("--year", type=int, default=None, help="Data year (default: latest with data).")
-@click.option("--force", is_flag=True, help="Rebuild variants that are up to date.")
+@click.option("--force", is_flag=True, help="Rebuild variants that are up to date, and replace "
+              "variants built from another parameter file with other parameters.")
 @_source_options
 def batch(params_file: str, kommuner: str, jobs: int | None, formats: tuple[str, ...],
           year: int | None, force: bool, offline: bool, live_only: bool) -> None:
@@ -387,7 +397,8 @@ def batch(params_file: str, kommuner: str, jobs: int | None, formats: tuple[str,
               help=FORMAT_HELP)
 @click.option("--jobs", "-j", type=JOBS, default=None,
               help="Worker processes, 1 or more (default: one per core).")
-@click.option("--force", is_flag=True, help="Rebuild reports that are up to date.")
+@click.option("--force", is_flag=True, help="Rebuild reports that are up to date, and replace "
+              "variants built from another parameter file with other parameters.")
 @_source_options
 def report_all(formats: tuple[str, ...], jobs: int | None, force: bool, offline: bool,
                live_only: bool) -> None:

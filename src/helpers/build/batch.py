@@ -47,7 +47,12 @@ from helpers.build.kernel import KERNEL_DIR_PREFIX, KernelSession, kernel_env
 from helpers.build.manifest import read_manifest
 from helpers.build.options import check_jobs, resolve_kommuner
 from helpers.build.parameters import ParamsFile, read_params
-from helpers.build.publish import STAGING_DIR_NAME, record_failure
+from helpers.build.publish import (
+    STAGING_DIR_NAME,
+    VariantConflict,
+    check_replaces,
+    record_failure,
+)
 from helpers.build.runner import build_variant, variant_for
 from helpers.build.stopping import (
     Stopped,
@@ -177,6 +182,7 @@ def plan_variants(params_file: ParamsFile, kommuner: str | Sequence[str] | None,
     prepared = prepare(params_file.validate(catalogue), client, settings.processed_dir,
                        eurostat_client=eurostat_client)
     variants = []
+    name_year = params_file.name_year(prepared.latest_year)
     for code in codes:
         if code is not None and code not in by_code:
             continue
@@ -188,15 +194,17 @@ def plan_variants(params_file: ParamsFile, kommuner: str | Sequence[str] | None,
                                         kpis=prepared.fetch.kpis, source=prepared.source,
                                         settings=settings, overrides=overrides,
                                         years_by_kpi=prepared.fetch.years_by_kpi,
-                                        missing_kpis=prepared.fetch.missing_kpis))
+                                        missing_kpis=prepared.fetch.missing_kpis,
+                                        name_year=name_year))
         except ParamsError as exc:
-            invalid[_variant_name(params_file, code)] = str(exc)
+            invalid[_variant_name(params_file, code, name_year)] = str(exc)
     return variants, invalid
 
 
-def _variant_name(params_file: ParamsFile, code: str | None) -> str:
+def _variant_name(params_file: ParamsFile, code: str | None, year: int | None = None) -> str:
     stem = params_file.path.stem
-    return f"{stem}-{code}" if code else stem
+    name = f"{stem}-{code}" if code else stem
+    return f"{name}-{year}" if year is not None else name
 
 
 def _kommun_params(params_file: ParamsFile, codes: Sequence[str],
@@ -267,8 +275,14 @@ def build_many(variants: Sequence[Variant], formats: Sequence[str], *, jobs: int
         out_dir = Path(settings.reports_dir) / variant.name
         if not force and is_up_to_date(out_dir, inputs, formats, variant.report):
             result.results.append(VariantResult(variant.name, "skipped", out_dir))
-        else:
-            todo.append((variant, inputs))
+            continue
+        try:
+            check_replaces(out_dir, variant.params_file, variant.parameters, force=force)
+        except VariantConflict as exc:
+            result.results.append(VariantResult(variant.name, "failed", out_dir,
+                                                error=f"{variant.name}: {exc}"))
+            continue
+        todo.append((variant, inputs))
 
     try:
         if todo:

@@ -10,12 +10,14 @@ import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 
 from helpers.build.manifest import read_manifest
 from helpers.build.stopping import not_interrupted
 from helpers.files import atomic_write_text
+from helpers.params import OptionError
 
 STAGING_DIR_NAME = ".staging"
 
@@ -101,3 +103,42 @@ def record_failure(reports_dir: Path, variant: str, message: str) -> None:
 
 def clear_failure(reports_dir: Path, variant: str) -> None:
     (Path(reports_dir) / STATUS_DIR_NAME / f"{variant}.json").unlink(missing_ok=True)
+
+
+class VariantConflict(OptionError):
+    """The run would replace a variant built from another parameter file with other
+    parameters; the message names the difference and ``--force``."""
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def parameter_difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """``year 2022 → 2021; storleksklasser [0, 6000] → [0, 5000]`` (empty when equal)."""
+    keys = sorted(set(old) | set(new))
+    return "; ".join(f"{key} {_shown(old.get(key))} → {_shown(new.get(key))}"
+                     for key in keys if old.get(key) != new.get(key))
+
+
+def check_replaces(target: Path, params_file: str, parameters: Mapping[str, Any], *,
+                   force: bool = False) -> str | None:
+    """Before building into ``target``: None when nothing is published there or it was built
+    with these parameters; a note naming the difference when it was built from the same
+    parameter file (edited since: the file defines its variant); :class:`VariantConflict` when
+    it was built from another file with other parameters, unless ``force``."""
+    manifest = read_manifest(target)
+    if not manifest or manifest.get("status", "ok") != "ok":
+        return None
+    difference = parameter_difference(manifest.get("parameters") or {}, parameters)
+    if not difference:
+        return None
+    before = manifest.get("params_file")
+    note = f"replaces reports/{target.name}/ built with other parameters ({difference})"
+    if before in (None, params_file) or force:
+        return note + (f", from {before}" if before and before != params_file else "")
+    raise VariantConflict(
+        f"reports/{target.name}/ holds the variant built from {before} with other parameters "
+        f"({difference}); this run from {params_file} would replace it. Fix: add --force to "
+        "replace it, or copy your parameter file to a new name (a variant is named after its "
+        "file, its kommun and a year that is not the default).")

@@ -37,7 +37,13 @@ from helpers.build.kernel import KernelSession, kernel_env
 from helpers.build.manifest import tables_of, write_manifest
 from helpers.build.parameters import ParamsFile
 from helpers.build.previous import changes_cells, keep_previous
-from helpers.build.publish import STAGING_DIR_NAME, clear_failure, publish, record_failure
+from helpers.build.publish import (
+    STAGING_DIR_NAME,
+    check_replaces,
+    clear_failure,
+    publish,
+    record_failure,
+)
 from helpers.build.variant import (
     FORMATS,
     RunSettings,
@@ -71,17 +77,17 @@ def variant_for(params: ReportParams, params_path: Path, *, year: int | None,
                 kpis: Iterable[str], source: Mapping[str, Any], settings: RunSettings,
                 overrides: Mapping[str, Any] | None = None,
                 years_by_kpi: Mapping[str, Sequence[int]] | None = None,
-                missing_kpis: Iterable[str] = ()) -> Variant:
+                missing_kpis: Iterable[str] = (), name_year: int | None = None) -> Variant:
     """A :class:`Variant` from validated parameters (checks that the notebook exists);
     ``overrides`` are the command line's changes to the parameter file, ``years_by_kpi`` the
     years with data of each KPI (``FetchResult.years_by_kpi``), ``missing_kpis`` those without
-    any."""
+    any; ``name_year`` the year the name carries (``ParamsFile.name_year``)."""
     notebook = Path(settings.notebooks_dir) / f"{params.report}.ipynb"
     if not notebook.is_file():
         raise ParamsError(f"{params_path}: key 'report': no notebook {notebook} for report "
                           f"{params.report!r}. Fix: add the notebook or correct the report name.")
     eurostat = sorted({req.dataset for req in params.eurostat_requests()})
-    return Variant(name=params.variant_name(Path(params_path).stem), params=params,
+    return Variant(name=params.variant_name(Path(params_path).stem, name_year), params=params,
                    params_path=Path(params_path), notebook=notebook, year=year,
                    kpis=sorted(set(kpis)), source=dict(source), eurostat=eurostat,
                    place=place_of(params, settings.processed_dir, year),
@@ -103,7 +109,8 @@ def prepare_variant(params_file: ParamsFile, *, client: Any, settings: RunSettin
                        kpis=prepared.fetch.kpis, source=prepared.source, settings=settings,
                        overrides=params_file.overrides,
                        years_by_kpi=prepared.fetch.years_by_kpi,
-                       missing_kpis=prepared.fetch.missing_kpis)
+                       missing_kpis=prepared.fetch.missing_kpis,
+                       name_year=params_file.name_year(prepared.latest_year))
 
 
 def variant_info(variant: Variant, parameters: Mapping[str, Any], settings: RunSettings,
@@ -258,19 +265,25 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
 
 def run_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
                 settings: RunSettings | None = None, exporter: Exporter | None = None,
-                update_index: bool = True) -> VariantResult:
+                update_index: bool = True, force: bool = False) -> VariantResult:
     """Build one prepared variant on a kernel of its own: ``reports/<variant>/<report>.ipynb|
     .html|.pdf``, tables, manifest.
 
-    Raises :class:`VariantFailed` when a cell fails (nothing published, previous output kept).
+    Raises :class:`VariantFailed` when a cell fails (nothing published, previous output kept),
+    ``publish.VariantConflict`` before anything runs when it would replace a variant built
+    from another parameter file with other parameters (unless ``force``).
     """
     settings = settings or RunSettings()
     formats = normalize_formats(formats)
     exporter = exporter or Exporter()
+    note = check_replaces(Path(settings.reports_dir) / variant.name, variant.params_file,
+                          variant.parameters, force=force)
     try:
         with KernelSession(settings.kernel_name, env=kernel_env(variant.source)) as session:
-            return build_variant(variant, formats, session=session, exporter=exporter,
-                                 settings=settings)
+            result = build_variant(variant, formats, session=session, exporter=exporter,
+                                   settings=settings)
+            result.note = note
+            return result
     finally:
         if update_index:
             write_index(settings.reports_dir)

@@ -114,6 +114,8 @@ class VariantResult:
     files: list[Path] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    note: str | None = None
+    """Said about the build (e.g. that it replaced a build with other parameters)."""
 
 
 def missing_data_lines(variants: Iterable[Variant]) -> list[str]:

@@ -130,6 +130,9 @@ class Prepared:
     year: int
     eurostat: dict | None = None
     """Where the Eurostat tables came from (``eurostat/source.json``), None when none needed."""
+    latest_year: int | None = None
+    """The latest year with data by the report's rule: the year a report without a ``year``
+    settles on."""
 
     @property
     def source(self) -> dict:
@@ -150,10 +153,12 @@ def prepare(params: ReportParams, client: Any, processed_dir: Path | None = None
     """
     result = fetch_for(params, client, processed_dir)
     params.prepare_data(client, result.processed_dir)
-    year = check_year(params, result.years_with_data(how=params.years_rule))
+    years = result.years_with_data(how=params.years_rule)
+    year = check_year(params, years)
     eurostat = None
     if params.eurostat_requests():
         if eurostat_client is None:
             raise ValueError("this report reads Eurostat tables: pass an eurostat_client")
         eurostat = fetch_eurostat(params, eurostat_client, result.processed_dir)
-    return Prepared(params=params, fetch=result, year=year, eurostat=eurostat)
+    return Prepared(params=params, fetch=result, year=year, eurostat=eurostat,
+                    latest_year=max(years) if years else None)

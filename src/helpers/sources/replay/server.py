@@ -28,6 +28,7 @@ import json
 import logging
 import random
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -181,6 +182,15 @@ class _HTTPServer(ThreadingHTTPServer):
         with self._open_lock:
             self._open.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up before its answer was written (it timed out, e.g. while the
+        snapshot was being loaded, and retries) is no error of the server: no traceback on the
+        user's terminal."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("client %s went away before its answer was written", client_address)
+            return
+        super().handle_error(request, client_address)
 
     def close_open_connections(self) -> None:
         with self._open_lock:
