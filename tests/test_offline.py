@@ -63,9 +63,10 @@ def test_fetch_run_and_batch_work_from_the_recordings(fresh_env, tmp_path, kolad
     built = _ok(skr_report("run", valfard, "--kommun", "2463", "--format", "html",
                            env=fresh_env))
     assert re.search(r"valfard-2463: built in \d+\.\d s", built)
-    html = (tmp_path / "reports" / "valfard-2463" / "valfard_i_hela_landet.html").read_text(
-        encoding="utf-8")
+    variant = tmp_path / "reports" / "valfard-2463"
+    html = (variant / "valfard_i_hela_landet.html").read_text(encoding="utf-8")
     assert "inspelad ögonblicksbild av Kolada" in html
+    _check_excel_and_png(variant, html)
 
     batch = _ok(skr_report("batch", valfard, "--kommuner", "2463,0180", "--format", "html",
                            env=fresh_env))
@@ -144,6 +145,38 @@ def test_batch_after_report_all_leaves_the_same_variant_up_to_date(fresh_env,
     assert _summary(_ok(skr_report("report-all", "--format", "html", env=env))) == (0, 2)
     assert sorted(p.name for p in reports.iterdir() if not p.name.startswith((".", "_"))
                   and p.is_dir()) == ["valfard", "valfard-2463", "valfard-2463-2021"]
+
+
+def _check_excel_and_png(variant: Path, html: str) -> None:
+    """Every table also as .xlsx (linked from the HTML) that openpyxl reads with numbers as
+    numbers and codes as text; every PNG states its resolution (at the printed size)."""
+    from openpyxl import load_workbook
+    from PIL import Image
+
+    from helpers.rendering.excel import HEADER_ROW
+    from helpers.rendering.figure_files import PNG_PPI
+
+    manifest = json.loads((variant / "manifest.json").read_text(encoding="utf-8"))
+    workbooks = sorted((variant / "tables").glob("*.xlsx"))
+    tables = {p.stem for p in (variant / "tables").glob("*.csv")
+              if not p.stem.startswith("figur")}  # figures' data stay CSV only
+    assert {p.stem for p in workbooks} == tables == {"tabell1", "tabell2", "tabell3",
+                                                     "pastaenden"}
+    for path in workbooks:
+        assert f'href="tables/{path.name}"' in html and f"tables/{path.name}" in \
+            manifest["outputs"]
+        rows = list(load_workbook(path).active.iter_rows(min_row=HEADER_ROW + 1))
+        numbers = [c for r in rows for c in r if c.data_type == "n" and c.value is not None]
+        assert bool(numbers) == path.stem.startswith("tabell"), path.name  # the statements:
+        # text only
+    sheet = load_workbook(variant / "tables" / "tabell2.xlsx").active
+    codes = [r[1].value for r in sheet.iter_rows(min_row=HEADER_ROW + 1, max_row=HEADER_ROW + 5)]
+    assert all(isinstance(code, str) and code[:1] in "NU" for code in codes), codes
+    pngs = sorted((variant / "figures").glob("*.png"))
+    assert len(pngs) == 7
+    for png in pngs:
+        with Image.open(png) as image:
+            assert image.info["dpi"] == pytest.approx((PNG_PPI, PNG_PPI)), png.name
 
 
 def _digests(folder: Path) -> dict[str, str]:

@@ -4,7 +4,6 @@ for the index page."""
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shutil
@@ -16,7 +15,7 @@ from filelock import FileLock
 
 from helpers.build.manifest import read_manifest
 from helpers.build.stopping import not_interrupted
-from helpers.files import atomic_write_text
+from helpers.files import atomic_write_text, swap_into
 from helpers.params import OptionError
 
 STAGING_DIR_NAME = ".staging"
@@ -25,25 +24,6 @@ STAGING_DIR_NAME = ".staging"
 LOCK_DIR_NAME = ".locks"
 STATUS_DIR_NAME = ".status"
 """Where a failed variant's message waits for the index page (``.status/<variant>.json``)."""
-
-
-_RENAME_EXCHANGE = 2
-
-
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux renameat2); False when not supported."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                          ctypes.c_uint]
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return result == 0
 
 
 def publish(staging: Path, target: Path, reports_dir: Path, *, keep: Iterable[str] = (),
@@ -64,16 +44,7 @@ def publish(staging: Path, target: Path, reports_dir: Path, *, keep: Iterable[st
         kept = _take_over(target, staging, keep)
         if finish is not None:
             finish(kept)
-        if not target.exists():
-            os.rename(staging, target)
-            return
-        if _exchange(staging, target):
-            shutil.rmtree(staging, ignore_errors=True)  # now holds the old output
-            return
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.rename(target, old)
-        os.rename(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_into(staging, target)
 
 
 def _take_over(target: Path, staging: Path, names: Iterable[str]) -> dict[str, str]:

@@ -239,8 +239,9 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
         cleaned = _execute(variant, nb, parameters, staging, session=session,
                            settings=settings)
         _add_changes(variant, cleaned, staging, target, settings)
-        csv_files = sorted(p.relative_to(staging).as_posix()
-                           for p in (staging / "tables").glob("*.csv"))
+        csv_files = sorted(p.relative_to(staging).as_posix()  # and the tables for Excel
+                           for pattern in ("*.csv", "*.xlsx")
+                           for p in (staging / "tables").glob(pattern))
         info = variant_info(variant, parameters, settings, csv_files)
         files = _export(variant, cleaned, info, staging, formats, exporter, settings)
         inputs = inputs or inputs_digest(variant, settings=settings, notice=settings.notice)

@@ -15,6 +15,8 @@ from helpers.params import ReportParams
 FORMATS = ("html", "pdf")
 KERNEL_NAME = "skr-report"
 """The Jupyter kernel the reports run on (``make install`` installs it)."""
+KERNEL_DISPLAY_NAME = "SKR-rapporter (Python 3.11)"
+"""Its name in JupyterLab: the Makefile's ``KERNEL_DISPLAY``, and every notebook's."""
 CELL_TIMEOUT = 900
 """Seconds a notebook cell may run."""
 

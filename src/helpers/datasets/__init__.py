@@ -25,7 +25,7 @@ from helpers.datasets.kommuner import (
     size_class_labels,
     validate_size_limits,
 )
-from helpers.datasets.prepare import FetchResult, Prepared, fetch_for, prepare
+from helpers.datasets.prepare import FetchResult, Prepared, fetch_for, is_prepared, prepare
 from helpers.datasets.values import every_year, load_source, load_values
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "every_year",
     "fetch_eurostat",
     "fetch_for",
+    "is_prepared",
     "kommun_label",
     "kommun_name",
     "load_eurostat",

@@ -8,6 +8,8 @@ data (its model's ``prepare_data`` hook), the Eurostat tables it names (:mod:`.e
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from helpers.datasets.values import (
     years_by_kpi,
 )
 from helpers.domain import POPULATION_KPI
-from helpers.files import atomic_write_parquet
+from helpers.files import atomic_write_bytes, atomic_write_parquet
 from helpers.params import ReportParams, check_year
 
 log = logging.getLogger(__name__)
@@ -160,5 +162,49 @@ def prepare(params: ReportParams, client: Any, processed_dir: Path | None = None
         if eurostat_client is None:
             raise ValueError("this report reads Eurostat tables: pass an eurostat_client")
         eurostat = fetch_eurostat(params, eurostat_client, result.processed_dir)
-    return Prepared(params=params, fetch=result, year=year, eurostat=eurostat,
-                    latest_year=max(years) if years else None)
+    prepared = Prepared(params=params, fetch=result, year=year, eurostat=eurostat,
+                        latest_year=max(years) if years else None)
+    _write_stamp(prepared, result.processed_dir)
+    return prepared
+
+
+PREPARED_DIR_NAME = "prepared"
+"""``data/processed/prepared/<digest>.json``: a parameter set whose data are in place."""
+
+
+def _stamp_path(params: ReportParams, processed_dir: Path) -> Path:
+    text = json.dumps(params.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return Path(processed_dir) / PREPARED_DIR_NAME / f"{params.report}-{digest}.json"
+
+
+def _write_stamp(prepared: Prepared, processed_dir: Path) -> None:
+    files = [f"values/{kpi}.parquet" for kpi in prepared.fetch.kpis]
+    if prepared.fetch.year is not None:
+        files.append(f"kommuner_{prepared.fetch.year}.parquet")
+    files += [f"eurostat/{name}.parquet" for name in (prepared.eurostat or {}).get("datasets", [])]
+    stamp = {"report": prepared.params.report, "year": prepared.year, "files": files,
+             "source": prepared.source.get("identity")}
+    atomic_write_bytes(_stamp_path(prepared.params, processed_dir),
+                       (json.dumps(stamp, ensure_ascii=False, indent=1) + "\n").encode())
+
+
+def is_prepared(params: ReportParams, processed_dir: Path | None = None) -> bool:
+    """Whether the data of these parameters are in place, so that a notebook run by hand
+    fetches nothing: :func:`prepare` has written them for exactly these parameters (and they
+    are still there), or every file the report reads exists (its KPIs' values, a kommun table,
+    its Eurostat tables, what its ``prepare_data`` writes: ``params.data_files()``)."""
+    processed_dir = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
+    try:
+        stamp = json.loads(_stamp_path(params, processed_dir).read_text(encoding="utf-8"))
+        if all((processed_dir / name).is_file() for name in stamp.get("files") or []):
+            return True
+    except (OSError, ValueError):
+        pass
+    kpis = dict.fromkeys([*params.required_kpis(), POPULATION_KPI])
+    files = [f"values/{kpi}.parquet" for kpi in kpis]
+    files += [f"eurostat/{req.dataset}.parquet" for req in params.eurostat_requests()]
+    files += list(params.data_files())
+    tables = [f"kommuner_{params.year}.parquet"] if getattr(params, "year", None) else \
+        [p.name for p in processed_dir.glob("kommuner_*.parquet")]
+    return bool(tables) and all((processed_dir / name).is_file() for name in [*files, tables[0]])

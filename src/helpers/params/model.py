@@ -167,6 +167,12 @@ class ReportParams(BaseModel):
         """Check the parameters against the Eurostat tables fetched (dataset → tidy table),
         before they are written; raise ``ParamsError`` naming the allowed values."""
 
+    def data_files(self) -> list[str]:
+        """Files (relative to ``data/processed``) that :meth:`prepare_data` writes and the
+        notebook reads: with the values and the kommun table, what must be in place for a
+        notebook run by hand to need no fetch (reports with ``prepare_data`` override)."""
+        return []
+
     def required_years(self) -> list[int] | None:
         """The years to fetch; None (the default) means every year Kolada has."""
         return None

@@ -61,10 +61,12 @@ def figure_metadata(number: int, title: str, alt: str, *, csv: str | None = None
 
 
 def table_metadata(number: int, title: str, *, csv: str | None = None,
-                   source: str | None = None,
-                   keys: Sequence[str] | None = None) -> dict[str, Any]:
-    """The ``{"skr": …}`` output metadata of a table."""
+                   source: str | None = None, keys: Sequence[str] | None = None,
+                   xlsx: str | None = None) -> dict[str, Any]:
+    """The ``{"skr": …}`` output metadata of a table; ``xlsx``: the table for Excel."""
     meta: dict[str, Any] = {"kind": "table", "number": int(number), "title": str(title)}
+    if xlsx:
+        meta["xlsx"] = str(xlsx)
     return _optional(meta, csv, source, keys)
 
 
@@ -96,7 +98,8 @@ def show_figure(image: Any, *, number: int, title: str, alt: str, csv: str | Non
 
 def table_bundle(table: Any, *, number: int, title: str, csv: str | None = None,
                  source: str | None = KOLADA_SOURCE_LINE, index: bool = False,
-                 keys: Sequence[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+                 keys: Sequence[str] | None = None,
+                 xlsx: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The display data and caption metadata of a table: what :func:`show_table` displays, and
     what a build adds to an executed notebook as an output (``build.previous``)."""
     bundle: dict[str, Any] = {}
@@ -110,15 +113,16 @@ def table_bundle(table: Any, *, number: int, title: str, csv: str | None = None,
     else:
         html_text, text = str(table), f"Tabell {number}: {title}"
     return ({"text/html": html_text, "text/plain": text, **bundle},
-            table_metadata(number, title, csv=csv, source=source, keys=keys))
+            table_metadata(number, title, csv=csv, source=source, keys=keys, xlsx=xlsx))
 
 
 def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
                source: str | None = KOLADA_SOURCE_LINE, index: bool = False,
-               keys: Sequence[str] | None = None) -> None:
-    """Display a DataFrame (or ready HTML) as "Tabell N: title" with an escaped HTML table."""
+               keys: Sequence[str] | None = None, xlsx: str | None = None) -> None:
+    """Display a DataFrame (or ready HTML) as "Tabell N: title" with an escaped HTML table;
+    ``xlsx``: the table for Excel, linked from the caption."""
     data, metadata = table_bundle(table, number=number, title=title, csv=csv, source=source,
-                                  index=index, keys=keys)
+                                  index=index, keys=keys, xlsx=xlsx)
     display(data, raw=True, metadata=metadata)
 
 
@@ -140,3 +144,4 @@ def strip_png_metadata(data: bytes) -> bytes:
             out.append(data[pos:end])
         pos = end
     return b"".join(out)
+
