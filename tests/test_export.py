@@ -234,7 +234,7 @@ def test_manifest_lists_parameters_vintage_and_sha256(built_fixture):
     assert manifest["overrides"] == {"kommun": "2463"}
     assert manifest["family"] == "fixture" and manifest["year_fixed"] is True
     assert manifest["data"]["years_rule"] == "all"
-    assert manifest["data"]["source_id"] == "api:127.0.0.1:1/v3"
+    assert manifest["data"]["source_id"] == "live/127.0.0.1_1_v3"  # sources.identity
     assert set(manifest["data"]["data_digests"]) == {"values/N01951", "source"}
     assert manifest["tables"] == {
         "tables/figur1.csv": {"label": "Figur 1", "title": "Värden per grupp 2022",

@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from helpers import __version__
-from helpers.sources.cache import RawCache, RequestStats, slug
+from helpers.sources.cache import RawCache, RequestStats
 from helpers.sources.deadline import (
     ATTEMPT_TIMEOUT,
     MIN_ATTEMPT,
@@ -49,7 +49,12 @@ from helpers.sources.errors import (
     describe_connection_error,
     short,
 )
-from helpers.sources.identity import RECORDING_ID_HEADER, SourceIdentity, parse_recording_id
+from helpers.sources.identity import (
+    RECORDING_ID_HEADER,
+    SourceIdentity,
+    live_identity,
+    parse_recording_id,
+)
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
@@ -101,13 +106,14 @@ class CachedApiClient:
         self._base_path = base.path.rstrip("/") + self.api_path
         self.identity = identity
         """What the data source is (:mod:`.identity`): the cache folder is keyed by it, so one
-        recording is cached once whichever port serves it. None (a client made by hand): the
-        folder is named by the address, as before sources had identities."""
-        namespace = cache_namespace or (identity.folder if identity is not None
-                                        else slug(f"{base.netloc}{base.path}"))
+        recording is cached once whichever port serves it. None (a client made without asking
+        the server, e.g. by hand): the folder of the API at that address (``live/<host>``)."""
+        namespace = cache_namespace or (identity or live_identity(self.name.lower(),
+                                                                  self.base_url)).folder
         self.cache = RawCache(Path(cache_dir) / namespace)
         self._fetched_at: set[str] = set()
         self._vintages: set[str] = set()
+        self._recordings: set[str] = set()
         self._collectors: list[list[dict]] = []
         self._fetched_lock = threading.Lock()
         self._session = self._make_session(retries, backoff_factor)
@@ -155,15 +161,28 @@ class CachedApiClient:
         with self._fetched_lock:
             newest = max(self._fetched_at) if self._fetched_at else None
             vintages = sorted(self._vintages)
-        return self._source_of(newest, vintages)
+            recordings = sorted(self._recordings)
+        return self._source_of(newest, vintages, recordings)
 
-    def _source_of(self, fetched_at: str | None, vintages: list[str]) -> dict:
+    def _source_of(self, fetched_at: str | None, vintages: list[str],
+                   recordings: list[str] = ()) -> dict:
         source = {"base_url": self.base_url, "fetched_at": fetched_at}
         if vintages:
             source["snapshot_vintage"] = " | ".join(vintages)
-        if self.identity is not None:
-            source["identity"] = self.identity.folder
+        identity = self.identity or self._answered_identity(recordings, bool(vintages))
+        if identity is not None:
+            source["identity"] = identity.folder
         return source
+
+    def _answered_identity(self, recordings: list[str],
+                           replayed: bool) -> SourceIdentity | None:
+        """A client not told its identity: the recording its answers named (one only), or the
+        live API at its address when no answer came from a replay."""
+        if len(recordings) == 1:
+            return parse_recording_id(self.name.lower(), recordings[0])
+        if not recordings and not replayed:
+            return live_identity(self.name.lower(), self.base_url)
+        return None
 
     @contextmanager
     def collect(self) -> Iterator[Callable[[], dict]]:
@@ -178,7 +197,8 @@ class CachedApiClient:
             with self._fetched_lock:
                 times = [m["fetched_at"] for m in used if m.get("fetched_at")]
                 vintages = sorted({m["snapshot"] for m in used if m.get("snapshot")})
-            return self._source_of(max(times) if times else None, vintages)
+                recordings = sorted({m["recording"] for m in used if m.get("recording")})
+            return self._source_of(max(times) if times else None, vintages, recordings)
 
         try:
             yield source
@@ -195,6 +215,8 @@ class CachedApiClient:
                 self._fetched_at.add(meta["fetched_at"])
             if meta.get("snapshot"):
                 self._vintages.add(meta["snapshot"])
+            if meta.get("recording"):
+                self._recordings.add(meta["recording"])
             for used in self._collectors:
                 used.append(meta)
 
@@ -240,7 +262,7 @@ class CachedApiClient:
             wait=wait_exponential(multiplier=0.2, max=5),
             reraise=True,
         )
-        def attempt() -> tuple[bytes, Any, str | None]:
+        def attempt() -> tuple[bytes, Any, str | None, str | None]:
             response = self._request(url, started)
             body = response.content
             self.stats.add(requests=1, nbytes=len(body))
@@ -250,12 +272,12 @@ class CachedApiClient:
                 raise _TruncatedBody(f"{url}: {exc}") from exc
             header = response.headers.get(self.vintage_header) if self.vintage_header else None
             self._check_identity(response, url)
-            return body, payload, header
+            return body, payload, header, response.headers.get(RECORDING_ID_HEADER)
 
         started = time.monotonic()
         with request_deadline(self.total_timeout):
             try:
-                body, payload, vintage = attempt()
+                body, payload, vintage, recording = attempt()
             except _TruncatedBody as exc:
                 raise self.BadResponse(
                     f"{self.name}'s answer to {url} was not complete JSON after {self.retries} "
@@ -267,6 +289,8 @@ class CachedApiClient:
         meta = {"url": url, "fetched_at": fetched_at, "bytes": len(body)}
         if vintage:
             meta["snapshot"] = vintage
+        if recording:
+            meta["recording"] = recording
         self.cache.put(key, body, meta)
         self._remember(meta)
         return payload

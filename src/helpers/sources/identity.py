@@ -114,12 +114,14 @@ def recording_identity(name: str, files: Iterable[Path]) -> SourceIdentity:
 
 
 def source_id(base_url: str | None, vintage: str | None = None) -> str:
-    """A source without an identity: ``api:<host><path>`` for an API, ``recording:<sha256 of
-    the vintage, 16 hex>`` when a replay server named its recording."""
+    """A source known only by its address and vintage: the live API as
+    :attr:`SourceIdentity.folder` (``live/api.kolada.se_v3``); a replay that named only its
+    vintage (answers cached before replays sent ``X-Recording-Id``) as ``recording:<sha256 of
+    the vintage, 16 hex>``."""
     if vintage:
         return "recording:" + hashlib.sha256(vintage.encode("utf-8")).hexdigest()[:16]
     parts = urlsplit(base_url or "")
-    return f"api:{parts.netloc}{parts.path.rstrip('/')}"
+    return f"{LIVE}/{slug(f'{parts.netloc}{parts.path}')}"
 
 
 def source_id_of(source: Mapping[str, Any]) -> str:
@@ -128,3 +130,13 @@ def source_id_of(source: Mapping[str, Any]) -> str:
     if source.get("identity"):
         return str(source["identity"])
     return source_id(source.get("base_url"), source.get("snapshot_vintage"))
+
+
+def is_recording_id(value: str | None) -> bool:
+    """Whether a source id names a recording (either form of :func:`source_id_of`)."""
+    return bool(value) and str(value).startswith((f"{RECORDING}/", f"{RECORDING}:"))
+
+
+def is_live_id(value: str | None) -> bool:
+    """Whether a source id names an API that is no replay of a recording."""
+    return bool(value) and str(value).startswith((f"{LIVE}/", "api:"))
