@@ -31,8 +31,8 @@ PAGES = [*REPORTS, "index"]
 FLOW = "issue 17: Välfärd (Åsele) Tabell 4 splits a row and leaves its last rows alone"
 PDF_A11Y = "issue 20: alt texts of 300–3 000 characters repeated in the text; empty TH"
 HTML_A11Y = "issue 20: tables without <caption>, th without scope, empty th, long alt texts"
-AXE = "issues 17/20: scrollable-region-focusable, empty-table-header; index: no main landmark"
-REFLOW = "issue 17: the index's table makes the page 596 px wide at 400 px"
+AXE = "issues 17/20: scrollable-region-focusable, empty-table-header"
+REFLOW = "issue 17: a page wider than the viewport"
 
 
 def cases(names, failing: set[str], reason: str) -> list:
@@ -79,7 +79,7 @@ def test_pdf_figures_and_tables_are_usable_with_a_screen_reader(built, page):
     assert found == [], "\n".join(map(str, found))
 
 
-@pytest.mark.parametrize("page", cases(PAGES, set(PAGES), HTML_A11Y))
+@pytest.mark.parametrize("page", cases(PAGES, set(REPORTS), HTML_A11Y))
 def test_html_figures_and_tables_are_usable_with_a_screen_reader(built, page):
     found = html_findings(report_file(built, page, ".html"))
     assert found == [], "\n".join(map(str, found))
@@ -87,7 +87,7 @@ def test_html_figures_and_tables_are_usable_with_a_screen_reader(built, page):
 
 @pytest.mark.browser
 @pytest.mark.skipif(not axe.AXE_JS.is_file(), reason=axe.MISSING)
-@pytest.mark.parametrize("page", cases(PAGES, set(PAGES), AXE))
+@pytest.mark.parametrize("page", cases(PAGES, set(REPORTS), AXE))
 def test_html_has_no_axe_violations_at_any_width(built, browser, page):
     url = report_file(built, page, ".html").as_uri()
     found = axe_violations(browser, url, tags=WCAG21_AA + BEST_PRACTICE)
@@ -95,7 +95,7 @@ def test_html_has_no_axe_violations_at_any_width(built, browser, page):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("page", cases(PAGES, {"index"}, REFLOW))
+@pytest.mark.parametrize("page", cases(PAGES, set(), REFLOW))
 def test_html_reflows_to_a_phone_width(built, browser, page):
     found = overflow_violations(browser, report_file(built, page, ".html").as_uri())
     assert found == [], "\n".join(map(str, found))

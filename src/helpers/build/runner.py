@@ -32,7 +32,7 @@ from typing import Any
 import nbformat
 
 from helpers.build.digests import inputs_digest, variant_data_digests, versions
-from helpers.build.index import write_index
+from helpers.build.index import write_contents_page, write_index
 from helpers.build.kernel import KernelSession, kernel_env
 from helpers.build.manifest import tables_of, write_manifest
 from helpers.build.parameters import ParamsFile
@@ -52,7 +52,7 @@ from helpers.build.variant import (
     VariantResult,
     normalize_formats,
 )
-from helpers.datasets import catalogue_for, place_of, prepare
+from helpers.datasets import catalogue_for, place_of, prepare, unit_of
 from helpers.files import current_umask
 from helpers.params import ParamsError, ReportParams
 from helpers.rendering.cleaning import clean_notebook
@@ -91,6 +91,7 @@ def variant_for(params: ReportParams, params_path: Path, *, year: int | None,
                    params_path=Path(params_path), notebook=notebook, year=year,
                    kpis=sorted(set(kpis)), source=dict(source), eurostat=eurostat,
                    place=place_of(params, settings.processed_dir, year),
+                   unit=unit_of(params, settings.processed_dir, year),
                    overrides=dict(overrides or {}),
                    kpi_years={} if years_by_kpi is None else
                    {kpi: max(years_by_kpi.get(kpi, ()), default=None) for kpi in sorted(set(kpis))},
@@ -125,7 +126,8 @@ def manifest_fields(variant: Variant) -> tuple[dict[str, Any], dict[str, Any]]:
     """What the manifest says besides the provenance: how to build the variant again (top
     level) and what ``skr-report status`` compares (under ``data``)."""
     build = {"params_file": variant.params_file, "overrides": variant.overrides,
-             "family": variant.family, "year_fixed": variant.year_fixed}
+             "family": variant.family, "year_fixed": variant.year_fixed,
+             "place": variant.unit}
     data: dict[str, Any] = {"years_rule": type(variant.params).years_rule,
                             "source_id": source_id_of(variant.source)}
     if variant.kpi_years:
@@ -247,6 +249,8 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
         inputs = inputs or inputs_digest(variant, settings=settings, notice=settings.notice)
         built = {f.name: inputs for f in files}
         build, data = manifest_fields(variant)
+        build["contents"] = write_contents_page(staging, cleaned, title=info.title,
+                                                subtitle=info.subtitle)
         tables = tables_of(cleaned)
 
         def finish(kept: Mapping[str, str]) -> None:

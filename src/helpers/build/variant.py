@@ -73,6 +73,8 @@ class Variant:
     """What it reads of ``data/processed``, digest by digest (``build.digests``)."""
     missing_kpis: list[str] = field(default_factory=list)
     """KPIs Kolada has no values for: the report shows them as "saknas i data"."""
+    unit: dict[str, Any] | None = None
+    """The kommun or region as lists of reports group it (``datasets.unit_of``)."""
 
     @property
     def report(self) -> str:

@@ -23,6 +23,7 @@ from helpers.datasets.kommuner import (
     place_of,
     size_class,
     size_class_labels,
+    unit_of,
     validate_size_limits,
 )
 from helpers.datasets.prepare import FetchResult, Prepared, fetch_for, is_prepared, prepare
@@ -53,5 +54,6 @@ __all__ = [
     "prepare",
     "size_class",
     "size_class_labels",
+    "unit_of",
     "validate_size_limits",
 ]
