@@ -425,10 +425,15 @@ def fee_section(params: BudgetParams, kommuner: pd.DataFrame, year: int,
     number = 3 + sum(other.fee(params)[0] is not None for other in shown_before)
     members = organisation.members(kommuner)
     shown, data = fee_table(kommuner, members, fee, index, year)
+    text = medlemsavgift_text(shown, organisation.name, year, fee_year)
     if params.kommun is not None and params.kommun in members:
         chosen = shown["Kod"] == params.kommun
         shown.loc[chosen, "Kommun"] = shown.loc[chosen, "Kommun"] + " ◀"
-    return [medlemsavgift_text(shown, organisation.name, year, fee_year),
+    elif params.kommun is not None:  # say why no row is marked (walk 15: Kiruna)
+        name = datasets.kommun_name(kommuner, params.kommun) or params.kommun
+        text += (f" {name} ({params.kommun}) är inte medlem i {organisation.name}; ingen rad i "
+                 "tabellen är markerad.")
+    return [text,
             Table(shown, number, f"Medlemsavgift per kommun – {organisation.name}", data=data,
                   name=organisation.table_name,
                   source=f"{KOLADA_SOURCE_LINE} Befolkning 31 december {year} (N01951); "
