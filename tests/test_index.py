@@ -31,7 +31,8 @@ def _kommuner() -> list[dict[str, str]]:
 
 
 def publish(reports: Path, variant: str, *, report: str, title: str, place=None, year=2022,
-            params_file="params/x.yaml", formats=("html", "pdf"), status="ok") -> Path:
+            params_file="params/x.yaml", formats=("html", "pdf"), status="ok",
+            figures=7) -> Path:
     """A published variant folder as `skr-report` leaves it (files are stand-ins)."""
     folder = reports / variant
     (folder / "tables").mkdir(parents=True)
@@ -43,7 +44,7 @@ def publish(reports: Path, variant: str, *, report: str, title: str, place=None,
     manifest = {"variant": variant, "report": report, "title": title, "status": status,
                 "subtitle": (place or {}).get("label", "Hela landet"), "place": place,
                 "params_file": params_file, "data": {"years": [year]}, "outputs": outputs,
-                "contents": {"page": CONTENTS_PAGE, "figures": 7, "tables": 4}}
+                "contents": {"page": CONTENTS_PAGE, "figures": figures, "tables": 4}}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return folder
 
@@ -68,13 +69,14 @@ def reports(tmp_path_factory) -> Path:
     publish(root, "budget_skr", report="budget", title="Budgettabeller",
             params_file="params/budget_skr.yaml")
     agenda = {"report": "agenda2030", "title": "Agenda 2030: lokala nyckeltal"}
-    publish(root, "agenda2030-1267", params_file="params/agenda2030.yaml",
+    publish(root, "agenda2030-1267", params_file="params/agenda2030.yaml", figures=1,
             place={"code": "1267", "name": "Höör", "label": "Höör (1267)", "kind": "kommun",
                    "lan": "12", "lansnamn": "Skåne län"}, **agenda)
     publish(root, "agenda2030_region-0012", params_file="params/agenda2030_region.yaml",
             place={"code": "0012", "name": "Region Skåne", "label": "Region Skåne (0012)",
                    "kind": "region", "lan": None, "lansnamn": None}, **agenda)
     publish(root, "mitt_test-0180", params_file="/tmp/mitt_test.yaml", **valfard)
+    publish(root, "valfard_gammal-0180", params_file=None, **valfard)  # an older manifest
     record_failure(root, "valfard-0180", "valfard-0180: figur 1 failed — ValueError")
     record_failure(root, "valfard-9999", "valfard-9999: no such kommun")
     from helpers.build.index import write_contents_page
@@ -123,14 +125,17 @@ def test_only_what_is_published_with_swedish_links_that_resolve(reports, page):
         assert (reports / link["href"]).is_file(), link["href"]
     words = {link.find(string=True, recursive=False) for link in links}
     assert words == {"Rapport (PDF)", "Webbsida (HTML)",
-                     "Figurer och tabeller (7 figurer, 4 tabeller)"}
+                     "Figurer och tabeller (7 figurer, 4 tabeller)",
+                     "Figurer och tabeller (1 figur, 4 tabeller)"}
     text = main.get_text(" ")
     assert "IPYNB" not in text and "manifest" not in text
     assert "mitt_test" not in text and "valfard-0180" not in text  # ad-hoc run, failure
     footer = page.find("footer").get_text(" ")
     assert "valfard-0180 (den förra versionen finns kvar)" in footer
     assert "valfard-9999 (ingen version publicerad)" in footer
+    assert "1 variant byggd från en parameterfil utanför params/" in footer
     assert "mitt_test-0180" in footer
+    assert "1 variant byggd av en äldre version av skr-report" in " ".join(footer.split())
 
 
 def test_tables_are_named_with_scoped_headers(reports):

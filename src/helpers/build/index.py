@@ -83,7 +83,9 @@ class IndexEntries:
     reports: list[ReportGroup]
     failures: list[dict[str, Any]]
     unlisted: list[str]
-    """Variants on disk that are not published from ``params/`` (ad-hoc runs)."""
+    """Variants on disk built from a parameter file outside ``params/`` (ad-hoc runs)."""
+    unnamed: list[str] = field(default_factory=list)
+    """Variants on disk whose manifest names no parameter file (built by an older version)."""
 
 
 def _fold(text: str) -> str:
@@ -117,11 +119,9 @@ def _links(folder: str, manifest: dict[str, Any], base: Path) -> list[tuple[str,
              if f"{report}.{suffix}" in outputs and (base / f"{report}.{suffix}").is_file()]
     contents = manifest.get("contents") or {}
     if contents.get("page") in outputs:
-        count = []
-        if contents.get("figures"):
-            count.append(f"{contents['figures']} figurer")
-        if contents.get("tables"):
-            count.append(f"{contents['tables']} tabeller")
+        count = [f"{n} {one if n == 1 else many}" for n, one, many in (
+            (contents.get("figures") or 0, "figur", "figurer"),
+            (contents.get("tables") or 0, "tabell", "tabeller")) if n]
         text = "Figurer och tabeller" + (f" ({', '.join(count)})" if count else "")
         links.append((f"{folder}/{contents['page']}", text))
     return links
@@ -177,7 +177,7 @@ def _group(report: ReportGroup, place: dict[str, Any] | None) -> Group:
 def index_entries(reports_dir: Path) -> IndexEntries:
     """The published variants grouped for the index, the failed ones, the unlisted ones."""
     reports: dict[str, ReportGroup] = {}
-    unlisted = []
+    unlisted, unnamed = [], []
     for path in sorted(Path(reports_dir).glob(f"*/{MANIFEST}")):
         folder = path.parent
         if folder.name.startswith((".", "_")):
@@ -185,7 +185,7 @@ def index_entries(reports_dir: Path) -> IndexEntries:
         manifest = read_manifest(folder)
         if not _published(folder, manifest):
             if manifest and manifest.get("status", "ok") == "ok":
-                unlisted.append(folder.name)
+                (unlisted if manifest.get("params_file") else unnamed).append(folder.name)
             continue
         row, place = _row(folder, manifest)
         title = manifest.get("title") or manifest.get("report") or folder.name
@@ -198,7 +198,7 @@ def index_entries(reports_dir: Path) -> IndexEntries:
             group.rows.sort(key=lambda r: (_swedish(r.label), r.year))
             group.open = group not in report.lans or kommuner <= OPEN_UP_TO
     ordered = sorted(reports.values(), key=lambda r: _swedish(r.title))
-    return IndexEntries(ordered, _failures(Path(reports_dir)), unlisted)
+    return IndexEntries(ordered, _failures(Path(reports_dir)), unlisted, unnamed)
 
 
 def _key(title: str) -> str:
@@ -217,7 +217,7 @@ def write_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
     entries = index_entries(reports_dir)
     page = _environment().get_template(INDEX_TEMPLATE).render(
         reports=entries.reports, failures=entries.failures, unlisted=entries.unlisted,
-        total=sum(r.count for r in entries.reports))
+        unnamed=entries.unnamed, total=sum(r.count for r in entries.reports))
     return atomic_write_text(reports_dir / "index.html", page)
 
 
