@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 KERNEL := skr-report
+KERNEL_DISPLAY := SKR-rapporter (Python 3.11)
+# JupyterLab refuses to start as root without --allow-root (containers, CI machines)
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 AXE := tests/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: install system-deps test lint lab report bench clean
@@ -15,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,lab]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
-		--display-name "SKR-rapporter (Python 3.11)" >/dev/null
+		--display-name "$(KERNEL_DISPLAY)" >/dev/null
 	touch $@
 
 system-deps:
@@ -32,8 +35,10 @@ $(AXE): tests/axe/package.json tests/axe/package-lock.json
 test: $(STAMP) system-deps lint $(AXE)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
+# at the project root, so reports/_interactive/ (where notebooks run by hand write) is in view;
+# the browser opens on notebooks/
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(ALLOW_ROOT)
 
 report: $(STAMP) system-deps
 	$(BIN)/skr-report report-all

@@ -202,11 +202,14 @@ def main() -> None:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-batch-")))
         # one base URL per source for every step, so that all of them share the raw cache: the
         # live APIs or, when they cannot be reached, the recordings through one replay server
-        replayed, replayed_eurostat, _replaced = stack.enter_context(data_clients())
-        # the clients that `skr-report batch` makes from KOLADA_BASE_URL / EUROSTAT_BASE_URL, so
-        # that (b) and the CLI run of (c) agree on the data and (c) finds everything up to date
-        client = stack.enter_context(KoladaClient(base_url=replayed.base_url))
-        eurostat = stack.enter_context(EurostatClient(base_url=replayed_eurostat.base_url))
+        replayed = stack.enter_context(data_clients())
+        # the clients that `skr-report batch` makes from KOLADA_BASE_URL / EUROSTAT_BASE_URL
+        # (the same sources, so the same cache), so that (b) and the CLI run of (c) agree on
+        # the data and (c) finds everything up to date
+        client = stack.enter_context(KoladaClient(base_url=replayed.kolada.base_url,
+                                                  identity=replayed.kolada.identity))
+        eurostat = stack.enter_context(EurostatClient(base_url=replayed.eurostat.base_url,
+                                                      identity=replayed.eurostat.identity))
         base_url = client.base_url
         env = {**os.environ, "KOLADA_BASE_URL": base_url,
                "EUROSTAT_BASE_URL": eurostat.base_url,

@@ -147,7 +147,8 @@ def test_serve_kolada_options_are_checked(user_env):
 
 def test_an_unreachable_source_is_exit_code_4(user_env, tmp_path):
     user_env["KOLADA_BASE_URL"] = "http://127.0.0.1:9/v3"
-    result = skr_report("run", str(write(tmp_path, VALFARD)), env=user_env)
+    # --live-only: without it the recording stands in (tests/test_offline.py)
+    result = skr_report("run", str(write(tmp_path, VALFARD)), "--live-only", env=user_env)
     assert_message(result, EXIT_SOURCE, "could not be reached")
     assert_nothing_published(tmp_path)
 

@@ -13,7 +13,6 @@ from helpers import cli
 from helpers.build import batch, options
 from helpers.build.variant import RunSettings, Variant, VariantResult
 from helpers.params import ParamsError
-from helpers.rendering import provenance
 from helpers.sources import live
 
 
@@ -130,34 +129,38 @@ def test_kolada_unreachable_names_the_refused_connection():
 @pytest.mark.slow
 def test_kolada_falls_back_to_the_snapshot(kolada_server):
     dead = "http://127.0.0.1:9/v3"
-    with live.data_clients(dead, check_eurostat=False) as (client, _eurostat, replaced):
-        assert replaced == dead
+    with live.data_clients(dead, check_eurostat=False) as clients:
+        assert clients.recorded == ["Kolada"]
+        client = clients.kolada
         assert client.base_url.startswith("http://127.0.0.1:") and client.base_url.endswith("/v3")
+        assert client.identity == kolada_server.identity
         assert not client.municipalities(ids=["0114"]).empty
-    notice = provenance.kolada_fallback_notice(dead)
-    assert "kunde inte nås" in notice and "ögonblicksbild" in notice and dead in notice
-    with live.data_clients(kolada_server.base_url, check_eurostat=False) as (client, _, replaced):
-        assert replaced is None and client.base_url == kolada_server.base_url
+        assert "cannot be reached" in clients.lines()[0] and dead in clients.lines()[0]
+    with live.data_clients(kolada_server.base_url, check_eurostat=False) as clients:
+        assert clients.recorded == [] and clients.kolada.base_url == kolada_server.base_url
+        # a replay server on any port is the recording it serves, not an address
+        assert clients.kolada.identity == kolada_server.identity
 
 
 def test_data_clients_replace_each_unreachable_source_by_its_recording(kolada_server):
     dead_kolada, dead_eurostat = "http://127.0.0.1:9/v3", "http://127.0.0.1:9/eurostat"
-    with live.data_clients(dead_kolada, dead_eurostat) as (kolada, eurostat, replaced):
-        assert replaced == dead_kolada  # Eurostat's recording is said only where it is used
+    with live.data_clients(dead_kolada, dead_eurostat) as clients:
+        kolada, eurostat = clients.kolada, clients.eurostat
+        assert clients.recorded == ["Kolada", "Eurostat"]
         assert kolada.base_url.endswith("/v3") and kolada.base_url != dead_kolada
         assert eurostat.base_url.endswith("/eurostat/api/dissemination")
         frame = eurostat.data("gov_10dd_edpt1", {"geo": "SE", "sector": "S1313",
                                                  "na_item": "GD", "unit": "PC_GDP"})
         assert frame.set_index("year")["value"][2024] == 14.3
         assert not kolada.municipalities(ids=["0114"]).empty
-    with live.data_clients(kolada_server.base_url, dead_eurostat) as (kolada, eurostat,
-                                                                       replaced):
-        assert replaced is None and kolada.base_url == kolada_server.base_url
-        assert eurostat.source["base_url"].startswith("http://127.0.0.1:")
-        assert eurostat.base_url != dead_eurostat
-    with live.data_clients(kolada_server.base_url, kolada_server.eurostat_base_url) as (
-            kolada, eurostat, replaced):
-        assert replaced is None and eurostat.base_url == kolada_server.eurostat_base_url
+    with live.data_clients(kolada_server.base_url, dead_eurostat) as clients:
+        assert clients.recorded == ["Eurostat"]
+        assert clients.kolada.base_url == kolada_server.base_url
+        assert clients.eurostat.source["base_url"].startswith("http://127.0.0.1:")
+        assert clients.eurostat.base_url != dead_eurostat
+    with live.data_clients(kolada_server.base_url, kolada_server.eurostat_base_url) as clients:
+        assert clients.recorded == []
+        assert clients.eurostat.base_url == kolada_server.eurostat_base_url
 
 
 def test_report_on_the_eurostat_recording_says_so_in_swedish(tmp_path):

@@ -236,6 +236,24 @@ def test_medlemsavgift_on_snapshot(processed, tmp_path):
     assert parts[2].number == 4
 
 
+def test_a_kommun_in_neither_fee_table_is_said_to_be_no_member(processed):
+    """Kiruna (2584) is in neither table: each says so; Helsingborg (1283) is marked, not
+    named (walk 15)."""
+    from helpers.datasets import load_kommuner
+
+    kommuner = load_kommuner(2022, processed_dir=processed.processed_dir)
+    fees = {"medlemsavgift_skanes_kr_per_invanare": 12.5}
+    kiruna = budget.BudgetParams(report="budget", kommun="2584", **fees)
+    for organisation in budget.FEE_ORGANISATIONS:
+        _, text, table = budget.fee_section(kiruna, kommuner, 2022, organisation)
+        assert text.endswith(f"Kiruna (2584) är inte medlem i {organisation.name}; ingen rad i "
+                             "tabellen är markerad.")
+        assert not table.shown["Kommun"].str.endswith("◀").any()
+    helsingborg = budget.BudgetParams(report="budget", kommun="1283", **fees)
+    _, text, table = budget.fee_section(helsingborg, kommuner, 2022, budget.FAMILJEN_HELSINGBORG)
+    assert "inte medlem" not in text and table.shown["Kommun"].str.endswith("◀").sum() == 1
+
+
 def test_skanes_without_fee_says_so(processed, tmp_path):
     from helpers.datasets import load_kommuner
 

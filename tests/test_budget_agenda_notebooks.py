@@ -75,8 +75,9 @@ def test_budget_notebook_runs_without_skanes_fee(data_dir, tmp_path, monkeypatch
     nb, out = _run("budget.ipynb", params.model_dump(mode="json"), tmp_path, data_dir,
                    monkeypatch)
     tables = sorted(p.name for p in (out / "tables").iterdir())
-    assert tables == ["budget_skr.csv", "budget_skr_kontroll.csv",
-                      "medlemsavgift_familjen_helsingborg.csv"]
+    assert tables == ["budget_skr.csv", "budget_skr.xlsx", "budget_skr_kontroll.csv",
+                      "budget_skr_kontroll.xlsx", "medlemsavgift_familjen_helsingborg.csv",
+                      "medlemsavgift_familjen_helsingborg.xlsx"]
     text = "".join(str(o.get("data", {}).get("text/markdown", ""))
                    for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "Ingen avgift angiven" in text and "6 publicerade summor" in text

@@ -42,27 +42,36 @@ def test_fetch_fills_processed_data_and_second_run_makes_no_request(user_env, va
     assert re.search(r"\b0 HTTP requests", second.stdout)
 
 
-def test_fetch_offline_names_what_is_missing(user_env, valfard_params):
+def test_fetch_offline_without_recordings_names_what_is_missing(user_env, valfard_params,
+                                                                 tmp_path):
+    user_env["SKR_SHARED_DIR"] = str(tmp_path / "no-shared")
     result = skr_report("fetch", str(valfard_params), "--offline", env=user_env)
     assert result.returncode == EXIT_SOURCE
-    assert "Offline mode" in result.stderr and "without --offline" in result.stderr
+    assert "--offline was given, and there is no recording" in result.stderr
+    assert "SKR_SHARED_DIR" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_fetch_with_eurostat_unreachable_and_nothing_cached_says_so(user_env, valfard_params):
+def test_offline_and_live_only_exclude_each_other(user_env, valfard_params):
+    result = skr_report("fetch", str(valfard_params), "--offline", "--live-only", env=user_env)
+    assert result.returncode == 2
+    assert "--offline and --live-only exclude each other" in result.stderr
+
+
+def test_fetch_live_only_with_eurostat_unreachable_says_so(user_env, valfard_params):
     user_env["EUROSTAT_BASE_URL"] = "http://127.0.0.1:9/eurostat/api/dissemination"
-    result = skr_report("fetch", str(valfard_params), env=user_env)
+    result = skr_report("fetch", str(valfard_params), "--live-only", env=user_env)
     assert result.returncode == EXIT_SOURCE
     assert "Eurostat could not be reached at http://127.0.0.1:9" in result.stderr
-    assert "skr-report serve-replay" in result.stderr and "--offline" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "--live-only forbids its recording" in result.stderr
+    assert "EUROSTAT_BASE_URL" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_fetch_with_unreachable_api_says_how_to_use_the_snapshot(user_env, valfard_params):
+def test_fetch_live_only_with_unreachable_kolada_names_the_variable(user_env, valfard_params):
     user_env["KOLADA_BASE_URL"] = "http://127.0.0.1:9/v3"
-    result = skr_report("fetch", str(valfard_params), env=user_env)
+    result = skr_report("fetch", str(valfard_params), "--live-only", env=user_env)
     assert result.returncode == EXIT_SOURCE
     assert "could not be reached at http://127.0.0.1:9/v3" in result.stderr
-    assert "skr-report serve-kolada" in result.stderr
+    assert "KOLADA_BASE_URL" in result.stderr and "leave out --live-only" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -160,14 +160,19 @@ def test_write_index_lists_variants_with_status(tmp_path):
                              title="Välfärd", subtitle="Åsele <b>(2463)</b>",
                              provenance={"years": [2022]})
     (good / "valfard_i_hela_landet.html").write_text("x")
-    write_manifest(good, info, inputs_sha256="abc")
+    place = {"code": "2463", "name": "Åsele <b>", "label": "Åsele <b>(2463)</b>",
+             "kind": "kommun", "lan": "24", "lansnamn": "Västerbottens län"}
+    write_manifest(good, info, inputs_sha256="abc",
+                   build={"params_file": "params/valfard.yaml", "place": place})
     status = tmp_path / ".status"
     status.mkdir()
     (status / "valfard-0114.json").write_text(json.dumps({"error": "cell 3 <failed>"}))
     page = index.write_index(tmp_path).read_text()
-    assert 'href="valfard-2463/valfard_i_hela_landet.html"' in page
+    assert 'href="valfard-2463/valfard_i_hela_landet.html">Webbsida (HTML)' in page
     assert "Åsele &lt;b&gt;(2463)&lt;/b&gt;" in page and "2022" in page
-    assert "valfard-0114" in page and "cell 3 &lt;failed&gt;" in page and "misslyckades" in page
+    assert "Västerbottens län (1)" in page
+    assert "valfard-0114 (ingen version publicerad)" in page
+    assert "cell 3 &lt;failed&gt;" in page and "misslyckades" in page
 
 
 # --- exporting the fixture notebook -------------------------------------------------------------
@@ -262,7 +267,7 @@ def test_manifest_lists_parameters_vintage_and_sha256(built_fixture):
     assert manifest["overrides"] == {"kommun": "2463"}
     assert manifest["family"] == "fixture" and manifest["year_fixed"] is True
     assert manifest["data"]["years_rule"] == "all"
-    assert manifest["data"]["source_id"] == "api:127.0.0.1:1/v3"
+    assert manifest["data"]["source_id"] == "live/127.0.0.1_1_v3"  # sources.identity
     assert set(manifest["data"]["data_digests"]) == {"values/N01951", "source"}
     assert manifest["tables"] == {
         "tables/figur1.csv": {"label": "Figur 1", "title": "Värden per grupp 2022",

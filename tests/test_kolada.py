@@ -194,7 +194,7 @@ def test_persistent_500_gives_clear_error(make_kolada_server, tmp_path):
     with pytest.raises(KoladaHTTPError) as err:
         client.values("N01951", "0180", 2022)
     assert err.value.status == 500
-    assert "retries" in str(err.value) and "serve-kolada" in str(err.value)
+    assert "retries" in str(err.value) and "serve-replay" in str(err.value)
 
 
 def test_truncated_bodies_are_refetched_then_reported(make_kolada_server, tmp_path):
@@ -216,7 +216,7 @@ def test_unreachable_api_explains_the_snapshot(tmp_path):
         client.kpis("N01951")
     message = str(err.value)
     assert f"127.0.0.1:{port}" in message
-    assert "serve-kolada" in message and "KOLADA_BASE_URL" in message
+    assert "serve-replay" in message and "KOLADA_BASE_URL" in message
 
 
 def test_too_many_ids_gives_422_with_cause(kolada_server, tmp_path, kpi_ids):

@@ -30,9 +30,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import time
 from typing import Any
 
 import click
+
+STARTED = time.perf_counter()
+"""When the command started (set again by :func:`main`): the times the commands print are the
+wall time of the whole command (validation, data, kernel, export, index), not of one step."""
 
 EXIT_OPTION = 2
 EXIT_PARAMS = 3
@@ -124,6 +129,8 @@ def main() -> None:
     5 a report failed to build (nothing published), 6 cannot write files, 10 status: something
     is out of date, 130/143 stopped by SIGINT/SIGTERM (nothing half-built published).
     """
+    global STARTED
+    STARTED = time.perf_counter()
 
 
 # --- option values, checked while the command line is parsed -----------------------------------
@@ -156,7 +163,37 @@ def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return value
 
 
+def _source_options(command):
+    """``--offline`` / ``--live-only``, shared by fetch, run, batch and report-all; the command
+    gets ``mode`` (``sources.live``): auto, offline or live."""
+    def check(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        ctx.meta.setdefault("skr_source_flags", set())
+        if value:
+            ctx.meta["skr_source_flags"].add(param.name)
+        if ctx.meta["skr_source_flags"] == {"offline", "live_only"}:
+            raise click.UsageError("--offline and --live-only exclude each other: --offline "
+                                   "reads only the recordings, --live-only only the live APIs. "
+                                   "Fix: give one of them, or neither (the APIs, else their "
+                                   "recordings).")
+        return value
+
+    command = click.option(
+        "--live-only", is_flag=True, callback=check,
+        help="Only the live APIs (KOLADA_BASE_URL, EUROSTAT_BASE_URL): stop when one cannot be "
+             "reached instead of using its recording.")(command)
+    return click.option(
+        "--offline", is_flag=True, callback=check,
+        help="No network: read the recordings in ../shared (SKR_SHARED_DIR) and data/raw.")(
+            command)
+
+
+def _mode(offline: bool, live_only: bool) -> str:
+    return "offline" if offline else "live" if live_only else "auto"
+
+
 JOBS = click.IntRange(min=1)
+FORCE_RUN_HELP = ("Replace the published variant of this name even when it was built from "
+                  "another parameter file with other parameters.")
 FORMAT_HELP = "Export formats: html, pdf or html,pdf."
 
 
@@ -190,8 +227,6 @@ def _replay_options(command):
 
 def _serve(snapshot: str | None, eurostat_dir: str | None, port: int, host: str,
            **faults: float) -> None:
-    import time
-
     from helpers import paths
     from helpers.sources.replay.server import Faults, ReplayServer
 
@@ -239,16 +274,16 @@ def serve_kolada(**options) -> None:
 @click.option("--kommun", default=None, callback=_not_empty,
               help="Override the parameter set's kommun.")
 @click.option("--year", type=int, default=None, help="Override the parameter set's year.")
-@click.option("--offline", is_flag=True, help="Use only data/raw; name what is not cached.")
+@_source_options
 @click.option("--refresh", is_flag=True, help="Refetch every response and replace the cache.")
 def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, offline: bool,
-          refresh: bool) -> None:
+          live_only: bool, refresh: bool) -> None:
     """Fill data/raw and data/processed for parameter sets (default: every file in params/)."""
     # lazy imports in the commands: `skr-report --help` and option errors stay fast
     from helpers import paths
     from helpers.build.parameters import read_params
     from helpers.datasets import catalogue_for, prepare
-    from helpers.sources.live import configured_clients
+    from helpers.sources.live import data_clients
 
     files = params_files or tuple(sorted(str(p) for p in paths.PARAMS_DIR.glob("*.yaml")))
     if not files:
@@ -256,29 +291,21 @@ def fetch(params_files: tuple[str, ...], kommun: str | None, year: int | None, o
                         "a parameter file, e.g. params/valfard.yaml.", EXIT_OPTION)
     # every file is read and checked before anything is fetched
     params_files_read = [read_params(path, kommun=kommun, year=year) for path in files]
-    with configured_clients(offline=offline, refresh=refresh) as (client, eurostat):
+    with data_clients(mode=_mode(offline, live_only), refresh=refresh) as clients:
+        client, eurostat = clients.kolada, clients.eurostat
         catalogue = catalogue_for(client)
         # and validated against the catalogue, before any values are fetched
         validated = [params_file.validate(catalogue) for params_file in params_files_read]
         for path, params in zip(files, validated, strict=True):
             prepared = prepare(params, client, eurostat_client=eurostat)
-            _echo_fetched(path, prepared)
+            title = type(prepared.params).title or prepared.params.report
+            click.echo(f"{path} ({title}): {prepared.summary()}")
         requests = client.stats.requests + eurostat.stats.requests
         received = (client.stats.bytes + eurostat.stats.bytes) / 1e6
         hits = client.stats.cache_hits + eurostat.stats.cache_hits
         click.echo(f"{requests} HTTP requests ({received:.1f} MB), {hits} answered from the "
                    f"cache {client.cache.root} (Eurostat: {eurostat.cache.root}); tables in "
                    f"{paths.PROCESSED_DIR}")
-
-
-def _echo_fetched(path: str, prepared: Any) -> None:
-    result = prepared.fetch
-    missing = (f"; no data in Kolada for {', '.join(result.missing_kpis)} "
-               "(shown as 'saknas i data')" if result.missing_kpis else "")
-    tables = (f"; Eurostat {', '.join(prepared.eurostat['datasets'])}"
-              if prepared.eurostat else "")
-    click.echo(f"{path}: {len(result.kpis)} KPIs, {result.rows} values, data year "
-               f"{prepared.year}{missing}{tables}")
 
 
 # --- run, batch, report-all (helpers.build) -----------------------------------------------------
@@ -291,26 +318,39 @@ def _echo_fetched(path: str, prepared: Any) -> None:
 @click.option("--year", type=int, default=None, help="Data year (default: latest with data).")
 @click.option("--format", "formats", default="html,pdf", show_default=True, callback=_formats,
               help=FORMAT_HELP)
+@click.option("--force", is_flag=True, help=FORCE_RUN_HELP)
+@_source_options
 def run(params_file: str, kommun: str | None, year: int | None,
-        formats: tuple[str, ...]) -> None:
-    """Run one variant: validate, fetch, execute the notebook, export to reports/<variant>/."""
+        formats: tuple[str, ...], force: bool, offline: bool, live_only: bool) -> None:
+    """Run one variant: validate, fetch, execute the notebook, export to reports/<variant>/.
+
+    The variant is named after the parameter file, the kommun and, when it is not the
+    default one, the year (valfard-2463-2021): a run with another year leaves the default
+    variant as it is."""
     from helpers.build.parameters import read_params
     from helpers.build.runner import prepare_variant, run_variant
     from helpers.build.stopping import Stopped
-    from helpers.build.variant import RunSettings
-    from helpers.sources.live import configured_clients
+    from helpers.build.variant import RunSettings, missing_data_lines
+    from helpers.sources.live import data_clients
 
     request = read_params(params_file, kommun=kommun, year=year)
     settings = RunSettings()
-    with configured_clients() as (client, eurostat):
-        variant = prepare_variant(request, client=client, eurostat_client=eurostat,
-                                  settings=settings)
+    with data_clients(mode=_mode(offline, live_only)) as clients:
+        variant = prepare_variant(request, client=clients.kolada,
+                                  eurostat_client=clients.eurostat, settings=settings)
+    prepared = time.perf_counter() - STARTED
+    for line in missing_data_lines([variant]):
+        click.echo(line, err=True)
     try:
-        result = run_variant(variant, formats, settings=settings)
+        result = run_variant(variant, formats, settings=settings, force=force)
     except Stopped as stopped:
         stopped.built, stopped.total = int(stopped.published is not None), 1
         raise
-    click.echo(f"{result.variant}: built in {result.seconds:.1f} s → {result.out_dir}")
+    seconds = time.perf_counter() - STARTED
+    if result.note:
+        click.echo(f"{result.variant}: {result.note}", err=True)
+    click.echo(f"{result.variant}: built in {seconds:.1f} s (data {prepared:.1f} s) → "
+               f"{result.out_dir}")
     for path in result.files:
         click.echo(f"  {path}")
 
@@ -324,18 +364,21 @@ def run(params_file: str, kommun: str | None, year: int | None,
 @click.option("--format", "formats", default="html", show_default=True, callback=_formats,
               help=FORMAT_HELP)
 @click.option("--year", type=int, default=None, help="Data year (default: latest with data).")
-@click.option("--force", is_flag=True, help="Rebuild variants that are up to date.")
+@click.option("--force", is_flag=True, help="Rebuild variants that are up to date, and replace "
+              "variants built from another parameter file with other parameters.")
+@_source_options
 def batch(params_file: str, kommuner: str, jobs: int | None, formats: tuple[str, ...],
-          year: int | None, force: bool) -> None:
+          year: int | None, force: bool, offline: bool, live_only: bool) -> None:
     """Run many kommun variants in parallel; up-to-date ones are skipped."""
     from helpers.build.batch import run_batch
     from helpers.build.parameters import read_params
-    from helpers.sources.live import configured_clients
+    from helpers.sources.live import data_clients
 
     request = read_params(params_file, year=year)
-    with configured_clients() as (client, eurostat):
+    with data_clients(mode=_mode(offline, live_only)) as clients:
         result = run_batch(request, kommuner=kommuner, jobs=jobs, formats=formats,
-                           client=client, eurostat_client=eurostat, force=force)
+                           client=clients.kolada, eurostat_client=clients.eurostat, force=force)
+    result.seconds = time.perf_counter() - STARTED
     _finish(result)
 
 
@@ -344,18 +387,24 @@ def batch(params_file: str, kommuner: str, jobs: int | None, formats: tuple[str,
               help=FORMAT_HELP)
 @click.option("--jobs", "-j", type=JOBS, default=None,
               help="Worker processes, 1 or more (default: one per core).")
-@click.option("--force", is_flag=True, help="Rebuild reports that are up to date.")
-def report_all(formats: tuple[str, ...], jobs: int | None, force: bool) -> None:
-    """Build every params/*.yaml (HTML and PDF); falls back to the recorded snapshot when Kolada
-    cannot be reached."""
+@click.option("--force", is_flag=True, help="Rebuild reports that are up to date, and replace "
+              "variants built from another parameter file with other parameters.")
+@_source_options
+def report_all(formats: tuple[str, ...], jobs: int | None, force: bool, offline: bool,
+               live_only: bool) -> None:
+    """Build every params/*.yaml (HTML and PDF): what `make report` runs. A source that cannot
+    be reached is replaced by its recording in ../shared (unless --live-only)."""
     from helpers.build.record import build_unchanged
 
+    mode = _mode(offline, live_only)
     # nothing changed since the last run: decided from digests, no data read, no server asked
-    result = None if force else build_unchanged(formats)
+    # (only in the default mode: --offline or --live-only ask for a source of their own)
+    result = None if force or mode != "auto" else build_unchanged(formats)
     if result is None:
         from helpers.build.batch import build_all_params
 
-        result = build_all_params(formats=formats, jobs=jobs, force=force)
+        result = build_all_params(formats=formats, jobs=jobs, force=force, mode=mode)
+    result.seconds = time.perf_counter() - STARTED
     _finish(result)
 
 

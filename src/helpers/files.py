@@ -8,8 +8,10 @@ colleague can read ``reports/index.html`` and ``data/``.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,3 +79,37 @@ def atomic_write_parquet(frame: pd.DataFrame, path: Path) -> Path:
 def atomic_write_text(path: Path, text: str) -> Path:
     """Write a UTF-8 text file atomically: readers never see half of it."""
     return atomic_write_bytes(Path(path), text.encode("utf-8"))
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2); False when not supported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def swap_into(staging: Path, target: Path) -> None:
+    """Put the finished folder ``staging`` in the place of ``target`` so that readers see the
+    old folder or the new one, never a mix (an atomic exchange where the system has one), and
+    remove the old one."""
+    staging, target = Path(staging), Path(target)
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    if exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the old folder
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    os.rename(target, old)
+    os.rename(staging, target)
+    shutil.rmtree(old, ignore_errors=True)

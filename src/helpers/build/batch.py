@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import multiprocessing.util
@@ -38,6 +39,7 @@ from helpers.build.digests import (
     combined,
     inputs_digest,
     is_up_to_date,
+    stable_source,
     variant_data_digests,
 )
 from helpers.build.index import write_index
@@ -45,7 +47,12 @@ from helpers.build.kernel import KERNEL_DIR_PREFIX, KernelSession, kernel_env
 from helpers.build.manifest import read_manifest
 from helpers.build.options import check_jobs, resolve_kommuner
 from helpers.build.parameters import ParamsFile, read_params
-from helpers.build.publish import STAGING_DIR_NAME, record_failure
+from helpers.build.publish import (
+    STAGING_DIR_NAME,
+    VariantConflict,
+    check_replaces,
+    record_failure,
+)
 from helpers.build.record import write_record
 from helpers.build.runner import build_variant, variant_for
 from helpers.build.stopping import (
@@ -60,13 +67,13 @@ from helpers.build.variant import (
     Variant,
     VariantFailed,
     VariantResult,
+    missing_data_lines,
     normalize_formats,
 )
 from helpers.datasets import catalogue_for, prepare
 from helpers.params import OptionError, ParamsError
 from helpers.rendering.export import Exporter
 from helpers.rendering.pdf import typst_used_here
-from helpers.rendering.provenance import kolada_fallback_notice
 from helpers.sources.errors import SourceError
 from helpers.sources.live import data_clients
 
@@ -176,6 +183,7 @@ def plan_variants(params_file: ParamsFile, kommuner: str | Sequence[str] | None,
     prepared = prepare(params_file.validate(catalogue), client, settings.processed_dir,
                        eurostat_client=eurostat_client)
     variants = []
+    name_year = params_file.name_year(prepared.latest_year)
     for code in codes:
         if code is not None and code not in by_code:
             continue
@@ -186,15 +194,18 @@ def plan_variants(params_file: ParamsFile, kommuner: str | Sequence[str] | None,
             variants.append(variant_for(params, params_file.path, year=prepared.year,
                                         kpis=prepared.fetch.kpis, source=prepared.source,
                                         settings=settings, overrides=overrides,
-                                        years_by_kpi=prepared.fetch.years_by_kpi))
+                                        years_by_kpi=prepared.fetch.years_by_kpi,
+                                        missing_kpis=prepared.fetch.missing_kpis,
+                                        name_year=name_year))
         except ParamsError as exc:
-            invalid[_variant_name(params_file, code)] = str(exc)
+            invalid[_variant_name(params_file, code, name_year)] = str(exc)
     return variants, invalid
 
 
-def _variant_name(params_file: ParamsFile, code: str | None) -> str:
+def _variant_name(params_file: ParamsFile, code: str | None, year: int | None = None) -> str:
     stem = params_file.path.stem
-    return f"{stem}-{code}" if code else stem
+    name = f"{stem}-{code}" if code else stem
+    return f"{name}-{year}" if year is not None else name
 
 
 def _kommun_params(params_file: ParamsFile, codes: Sequence[str],
@@ -253,7 +264,10 @@ def build_many(variants: Sequence[Variant], formats: Sequence[str], *, jobs: int
     by_kind: dict[tuple[Any, ...], dict[str, str]] = {}
     todo: list[tuple[Variant, str]] = []
     for variant in variants:
-        key = (tuple(variant.kpis), tuple(variant.eurostat), variant.year)
+        key = (tuple(variant.kpis), tuple(variant.eurostat), variant.year,
+               json.dumps(stable_source(variant.source), sort_keys=True, default=str),
+               json.dumps(stable_source(variant.source.get("eurostat") or {}),
+                          sort_keys=True, default=str))
         if key not in by_kind:
             by_kind[key] = variant_data_digests(variant, settings.processed_dir)
         variant.data_digests = by_kind[key]
@@ -262,11 +276,19 @@ def build_many(variants: Sequence[Variant], formats: Sequence[str], *, jobs: int
         out_dir = Path(settings.reports_dir) / variant.name
         if not force and is_up_to_date(out_dir, inputs, formats, variant.report):
             result.results.append(VariantResult(variant.name, "skipped", out_dir))
-        else:
-            todo.append((variant, inputs))
+            continue
+        try:
+            check_replaces(out_dir, variant.params_file, variant.parameters, force=force)
+        except VariantConflict as exc:
+            result.results.append(VariantResult(variant.name, "failed", out_dir,
+                                                error=f"{variant.name}: {exc}"))
+            continue
+        todo.append((variant, inputs))
 
     try:
         if todo:
+            for line in missing_data_lines(variant for variant, _ in todo):
+                log.warning("%s", line)
             result.results.extend(_run_parallel(todo, tuple(formats), jobs, settings, progress))
     finally:  # also when stopped: the index shows what is published
         write_index(settings.reports_dir)
@@ -338,11 +360,12 @@ def _stop_workers(pool: ProcessPoolExecutor, settings: RunSettings) -> None:
 def build_all_params(params_dir: Path | None = None, formats: Sequence[str] = ("html", "pdf"),
                      *, jobs: int | None = None, settings: RunSettings | None = None,
                      force: bool = False, progress: bool = True,
-                     base_url: str | None = None) -> BatchResult:
-    """Build every ``params/*.yaml`` as it stands (what ``make report`` runs), falling back to
-    the recordings for each source that cannot be reached (every report then says so). The plan
-    is recorded (:mod:`.record`) so that the next run can tell that nothing changed without
-    reading any data."""
+                     base_url: str | None = None, mode: str = "auto") -> BatchResult:
+    """Build every ``params/*.yaml`` as it stands (what ``make report`` runs). ``mode``
+    (``sources.live.data_clients``): ``"auto"`` falls back to the recording of each source that
+    cannot be reached (every report built on a recording says so), ``"live"`` does not,
+    ``"offline"`` reads only the recordings. The plan is recorded (:mod:`.record`) so that the
+    next run can tell that nothing changed without reading any data."""
     started = time.perf_counter()
     settings = settings or RunSettings()
     formats = normalize_formats(formats)
@@ -350,12 +373,11 @@ def build_all_params(params_dir: Path | None = None, formats: Sequence[str] = ("
     files = sorted(Path(params_dir or paths.PARAMS_DIR).glob("*.yaml"))
     variants: list[Variant] = []
     invalid: dict[str, str] = {}
-    with data_clients(base_url) as (client, eurostat_client, replaced):
-        settings.notice = kolada_fallback_notice(replaced) if replaced else None
+    with data_clients(base_url, mode=mode) as clients:
         for path in files:
             try:
-                found, bad = plan_variants(read_params(path), None, client=client,
-                                           eurostat_client=eurostat_client, settings=settings)
+                found, bad = plan_variants(read_params(path), None, client=clients.kolada,
+                                           eurostat_client=clients.eurostat, settings=settings)
             except (ParamsError, SourceError) as exc:
                 invalid[path.stem] = str(exc)
                 continue
@@ -364,7 +386,7 @@ def build_all_params(params_dir: Path | None = None, formats: Sequence[str] = ("
         if not invalid:  # the next run can tell from this that nothing changed
             for variant in variants:
                 variant_data_digests(variant, settings.processed_dir)
-            write_record(files, variants, client.used | eurostat_client.used,
+            write_record(files, variants, clients.kolada.used | clients.eurostat.used,
                          settings.processed_dir, settings.notice)
     result = build_many(variants, formats, jobs=jobs, settings=settings, force=force,
                         progress=progress, invalid=invalid)

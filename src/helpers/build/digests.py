@@ -10,7 +10,7 @@ is :mod:`.inputs`, which ``make report``'s check imports without pandas or nbfor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -31,11 +31,16 @@ from helpers.sources.identity import source_id_of
 
 
 def data_digests(kpis: Iterable[str], processed_dir: Path, eurostat: Iterable[str] = (),
-                 year: int | None = None) -> dict[str, str]:
+                 year: int | None = None,
+                 source: Mapping[str, Any] | None = None) -> dict[str, str]:
     """What a variant of ``year`` reads of ``data/processed``, digest by digest: each KPI's rows
     up to ``year`` (``datasets.values.period_digests``: a later year added leaves a fixed-year
     variant's digest as it was), the kommun table it reads, its Eurostat tables, and the kind
-    of source (live API or which recording; not the fetch time, nor the replay's port)."""
+    of source (live API or which recording; not the fetch time, nor the replay's port).
+
+    ``source`` is the variant's own (``Variant.source``, from ``datasets.prepare``); without it
+    the latest fetch's in ``source.json`` is read (what another report fetched last may differ:
+    give the variant's)."""
     processed_dir = Path(processed_dir)
     found = {}
     for kpi in sorted(set(kpis)):
@@ -49,11 +54,13 @@ def data_digests(kpis: Iterable[str], processed_dir: Path, eurostat: Iterable[st
     for name in sorted(set(eurostat)):
         path = processed_dir / "eurostat" / f"{name}.parquet"
         found[f"eurostat/{name}"] = file_digest(path) if path.is_file() else "absent"
-    found["source"] = _sha256_bytes(json.dumps(_stable_source(processed_dir),
-                                               sort_keys=True).encode())
+    kolada = source if source is not None else _read_source(processed_dir)
+    found["source"] = _sha256_bytes(json.dumps(stable_source(kolada), sort_keys=True).encode())
     if eurostat:
-        found["eurostat/source"] = _sha256_bytes(json.dumps(
-            _stable_source(processed_dir / "eurostat"), sort_keys=True).encode())
+        other = (source or {}).get("eurostat") if source is not None else \
+            _read_source(processed_dir / "eurostat")
+        found["eurostat/source"] = _sha256_bytes(json.dumps(stable_source(other or {}),
+                                                            sort_keys=True).encode())
     return found
 
 
@@ -66,9 +73,9 @@ def _kommun_table(processed_dir: Path, year: int | None) -> Path | None:
 
 
 def data_digest(kpis: Iterable[str], processed_dir: Path, eurostat: Iterable[str] = (),
-                year: int | None = None) -> str:
+                year: int | None = None, source: Mapping[str, Any] | None = None) -> str:
     """One sha256 over :func:`data_digests`."""
-    return combined(data_digests(kpis, processed_dir, eurostat, year))
+    return combined(data_digests(kpis, processed_dir, eurostat, year, source))
 
 
 def variant_data_digests(variant: Variant, processed_dir: Path) -> dict[str, str]:
@@ -76,20 +83,26 @@ def variant_data_digests(variant: Variant, processed_dir: Path) -> dict[str, str
     per kind of variant, before the variants go to the workers)."""
     if not variant.data_digests:
         variant.data_digests = data_digests(variant.kpis, processed_dir, variant.eurostat,
-                                            variant.year)
+                                            variant.year, variant.source)
     return variant.data_digests
 
 
-def _stable_source(processed_dir: Path) -> dict[str, Any]:
-    """source.json without what changes between fetches of the same data: the fetch time, the
-    replay's port, the KPIs fetched so far (also for other reports); the recording is named by
-    its vintage's digest (``sources.identity``)."""
+def _read_source(folder: Path) -> dict[str, Any]:
     try:
-        source = json.loads((Path(processed_dir) / "source.json").read_text(encoding="utf-8"))
+        return json.loads((Path(folder) / "source.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def stable_source(source: Mapping[str, Any]) -> dict[str, Any]:
+    """A source without what changes between fetches of the same data: the fetch time, the
+    replay's port, the KPIs fetched (also for other reports), Eurostat's own part (digested
+    on its own); the source is named by its identity (``sources.identity.source_id_of``)."""
+    if not source:
+        return {}
     stable = {key: value for key, value in source.items()
-              if key not in ("base_url", "fetched_at", "kpis", "snapshot_vintage", "updated")}
+              if key not in ("base_url", "fetched_at", "kpis", "snapshot_vintage", "updated",
+                             "by_kpi", "eurostat")}
     stable["source_id"] = source_id_of(source)
     return stable
 

@@ -31,11 +31,28 @@ class ParamsFile:
     data: dict[str, Any]
     origins: dict[str, str] = field(default_factory=dict)
     """Key → the option it came from (``{"kommun": "--kommuner"}``), for messages."""
+    as_read: dict[str, Any] = field(default_factory=dict)
+    """The file's own values, before the overrides."""
 
     @property
     def overrides(self) -> dict[str, Any]:
         """The values the command line gave (``{"kommun": "0114"}``), as given."""
         return {key: self.data[key] for key in self.origins if key in self.data}
+
+    def name_year(self, latest: int | None) -> int | None:
+        """The year a variant's name carries (``valfard-2463-2021``): a year given on the
+        command line that differs from the one the file alone settles on (its own ``year``,
+        else ``latest``, the latest year with data). None when the file's year is used: a run
+        with another year never takes the name, and so the folder, of the default variant."""
+        given = self.overrides.get("year")
+        if given is None:
+            return None
+        own = self.as_read.get("year")
+        default = own if own is not None else latest
+        try:
+            return None if default is not None and int(given) == int(default) else int(given)
+        except (TypeError, ValueError):
+            return None
 
     @property
     def model(self) -> type[ReportParams]:
@@ -69,8 +86,9 @@ def read_params(path: str | Path, *, options: Mapping[str, str] | None = None,
 
     ``options`` names the command-line option an override came from when it is not ``--<key>``
     (e.g. ``{"kommun": "--kommuner"}``); error messages say "(from --kommuner)"."""
-    params_file = ParamsFile(Path(path), read_yaml(path)).with_overrides(options=options,
-                                                                        **overrides)
+    data = read_yaml(path)
+    params_file = ParamsFile(Path(path), data, as_read=dict(data)).with_overrides(
+        options=options, **overrides)
     params_file.precheck()
     return params_file
 

@@ -4,18 +4,19 @@ for the index page."""
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 
 from helpers.build.manifest import read_manifest
 from helpers.build.stopping import not_interrupted
-from helpers.files import atomic_write_text
+from helpers.files import atomic_write_text, swap_into
+from helpers.params import OptionError
 
 STAGING_DIR_NAME = ".staging"
 
@@ -23,25 +24,6 @@ STAGING_DIR_NAME = ".staging"
 LOCK_DIR_NAME = ".locks"
 STATUS_DIR_NAME = ".status"
 """Where a failed variant's message waits for the index page (``.status/<variant>.json``)."""
-
-
-_RENAME_EXCHANGE = 2
-
-
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux renameat2); False when not supported."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                          ctypes.c_uint]
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return result == 0
 
 
 def publish(staging: Path, target: Path, reports_dir: Path, *, keep: Iterable[str] = (),
@@ -62,16 +44,7 @@ def publish(staging: Path, target: Path, reports_dir: Path, *, keep: Iterable[st
         kept = _take_over(target, staging, keep)
         if finish is not None:
             finish(kept)
-        if not target.exists():
-            os.rename(staging, target)
-            return
-        if _exchange(staging, target):
-            shutil.rmtree(staging, ignore_errors=True)  # now holds the old output
-            return
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.rename(target, old)
-        os.rename(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_into(staging, target)
 
 
 def _take_over(target: Path, staging: Path, names: Iterable[str]) -> dict[str, str]:
@@ -101,3 +74,42 @@ def record_failure(reports_dir: Path, variant: str, message: str) -> None:
 
 def clear_failure(reports_dir: Path, variant: str) -> None:
     (Path(reports_dir) / STATUS_DIR_NAME / f"{variant}.json").unlink(missing_ok=True)
+
+
+class VariantConflict(OptionError):
+    """The run would replace a variant built from another parameter file with other
+    parameters; the message names the difference and ``--force``."""
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def parameter_difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """``year 2022 → 2021; storleksklasser [0, 6000] → [0, 5000]`` (empty when equal)."""
+    keys = sorted(set(old) | set(new))
+    return "; ".join(f"{key} {_shown(old.get(key))} → {_shown(new.get(key))}"
+                     for key in keys if old.get(key) != new.get(key))
+
+
+def check_replaces(target: Path, params_file: str, parameters: Mapping[str, Any], *,
+                   force: bool = False) -> str | None:
+    """Before building into ``target``: None when nothing is published there or it was built
+    with these parameters; a note naming the difference when it was built from the same
+    parameter file (edited since: the file defines its variant); :class:`VariantConflict` when
+    it was built from another file with other parameters, unless ``force``."""
+    manifest = read_manifest(target)
+    if not manifest or manifest.get("status", "ok") != "ok":
+        return None
+    difference = parameter_difference(manifest.get("parameters") or {}, parameters)
+    if not difference:
+        return None
+    before = manifest.get("params_file")
+    note = f"replaces reports/{target.name}/ built with other parameters ({difference})"
+    if before in (None, params_file) or force:
+        return note + (f", from {before}" if before and before != params_file else "")
+    raise VariantConflict(
+        f"reports/{target.name}/ holds the variant built from {before} with other parameters "
+        f"({difference}); this run from {params_file} would replace it. Fix: add --force to "
+        "replace it, or copy your parameter file to a new name (a variant is named after its "
+        "file, its kommun and a year that is not the default).")

@@ -32,12 +32,18 @@ from typing import Any
 import nbformat
 
 from helpers.build.digests import inputs_digest, variant_data_digests, versions
-from helpers.build.index import write_index
+from helpers.build.index import write_contents_page, write_index
 from helpers.build.kernel import KernelSession, kernel_env
 from helpers.build.manifest import tables_of, write_manifest
 from helpers.build.parameters import ParamsFile
 from helpers.build.previous import changes_cells, keep_previous
-from helpers.build.publish import STAGING_DIR_NAME, clear_failure, publish, record_failure
+from helpers.build.publish import (
+    STAGING_DIR_NAME,
+    check_replaces,
+    clear_failure,
+    publish,
+    record_failure,
+)
 from helpers.build.variant import (
     FORMATS,
     RunSettings,
@@ -46,7 +52,7 @@ from helpers.build.variant import (
     VariantResult,
     normalize_formats,
 )
-from helpers.datasets import catalogue_for, place_of, prepare
+from helpers.datasets import catalogue_for, place_of, prepare, unit_of
 from helpers.files import current_umask
 from helpers.params import ParamsError, ReportParams
 from helpers.rendering.cleaning import clean_notebook
@@ -70,22 +76,26 @@ log = logging.getLogger(__name__)
 def variant_for(params: ReportParams, params_path: Path, *, year: int | None,
                 kpis: Iterable[str], source: Mapping[str, Any], settings: RunSettings,
                 overrides: Mapping[str, Any] | None = None,
-                years_by_kpi: Mapping[str, Sequence[int]] | None = None) -> Variant:
+                years_by_kpi: Mapping[str, Sequence[int]] | None = None,
+                missing_kpis: Iterable[str] = (), name_year: int | None = None) -> Variant:
     """A :class:`Variant` from validated parameters (checks that the notebook exists);
     ``overrides`` are the command line's changes to the parameter file, ``years_by_kpi`` the
-    years with data of each KPI (``FetchResult.years_by_kpi``)."""
+    years with data of each KPI (``FetchResult.years_by_kpi``), ``missing_kpis`` those without
+    any; ``name_year`` the year the name carries (``ParamsFile.name_year``)."""
     notebook = Path(settings.notebooks_dir) / f"{params.report}.ipynb"
     if not notebook.is_file():
         raise ParamsError(f"{params_path}: key 'report': no notebook {notebook} for report "
                           f"{params.report!r}. Fix: add the notebook or correct the report name.")
     eurostat = sorted({req.dataset for req in params.eurostat_requests()})
-    return Variant(name=params.variant_name(Path(params_path).stem), params=params,
+    return Variant(name=params.variant_name(Path(params_path).stem, name_year), params=params,
                    params_path=Path(params_path), notebook=notebook, year=year,
                    kpis=sorted(set(kpis)), source=dict(source), eurostat=eurostat,
                    place=place_of(params, settings.processed_dir, year),
+                   unit=unit_of(params, settings.processed_dir, year),
                    overrides=dict(overrides or {}),
                    kpi_years={} if years_by_kpi is None else
-                   {kpi: max(years_by_kpi.get(kpi, ()), default=None) for kpi in sorted(set(kpis))})
+                   {kpi: max(years_by_kpi.get(kpi, ()), default=None) for kpi in sorted(set(kpis))},
+                   missing_kpis=sorted(set(missing_kpis)))
 
 
 def prepare_variant(params_file: ParamsFile, *, client: Any, settings: RunSettings,
@@ -99,7 +109,9 @@ def prepare_variant(params_file: ParamsFile, *, client: Any, settings: RunSettin
     return variant_for(prepared.params, params_file.path, year=prepared.year,
                        kpis=prepared.fetch.kpis, source=prepared.source, settings=settings,
                        overrides=params_file.overrides,
-                       years_by_kpi=prepared.fetch.years_by_kpi)
+                       years_by_kpi=prepared.fetch.years_by_kpi,
+                       missing_kpis=prepared.fetch.missing_kpis,
+                       name_year=params_file.name_year(prepared.latest_year))
 
 
 def variant_info(variant: Variant, parameters: Mapping[str, Any], settings: RunSettings,
@@ -115,7 +127,8 @@ def manifest_fields(variant: Variant) -> tuple[dict[str, Any], dict[str, Any]]:
     """What the manifest says besides the provenance: how to build the variant again (top
     level) and what ``skr-report status`` compares (under ``data``)."""
     build = {"params_file": variant.params_file, "overrides": variant.overrides,
-             "family": variant.family, "year_fixed": variant.year_fixed}
+             "family": variant.family, "year_fixed": variant.year_fixed,
+             "place": variant.unit}
     data: dict[str, Any] = {"years_rule": type(variant.params).years_rule,
                             "source_id": source_id_of(variant.source)}
     if variant.kpi_years:
@@ -229,13 +242,16 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
         cleaned = _execute(variant, nb, parameters, staging, session=session,
                            settings=settings)
         _add_changes(variant, cleaned, staging, target, settings)
-        csv_files = sorted(p.relative_to(staging).as_posix()
-                           for p in (staging / "tables").glob("*.csv"))
+        csv_files = sorted(p.relative_to(staging).as_posix()  # and the tables for Excel
+                           for pattern in ("*.csv", "*.xlsx")
+                           for p in (staging / "tables").glob(pattern))
         info = variant_info(variant, parameters, settings, csv_files)
         files = _export(variant, cleaned, info, staging, formats, exporter, settings)
         inputs = inputs or inputs_digest(variant, settings=settings, notice=settings.notice)
         built = {f.name: inputs for f in files}
         build, data = manifest_fields(variant)
+        build["contents"] = write_contents_page(staging, cleaned, title=info.title,
+                                                subtitle=info.subtitle)
         tables = tables_of(cleaned)
 
         def finish(kept: Mapping[str, str]) -> None:
@@ -255,19 +271,25 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
 
 def run_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
                 settings: RunSettings | None = None, exporter: Exporter | None = None,
-                update_index: bool = True) -> VariantResult:
+                update_index: bool = True, force: bool = False) -> VariantResult:
     """Build one prepared variant on a kernel of its own: ``reports/<variant>/<report>.ipynb|
     .html|.pdf``, tables, manifest.
 
-    Raises :class:`VariantFailed` when a cell fails (nothing published, previous output kept).
+    Raises :class:`VariantFailed` when a cell fails (nothing published, previous output kept),
+    ``publish.VariantConflict`` before anything runs when it would replace a variant built
+    from another parameter file with other parameters (unless ``force``).
     """
     settings = settings or RunSettings()
     formats = normalize_formats(formats)
     exporter = exporter or Exporter()
+    note = check_replaces(Path(settings.reports_dir) / variant.name, variant.params_file,
+                          variant.parameters, force=force)
     try:
         with KernelSession(settings.kernel_name, env=kernel_env(variant.source)) as session:
-            return build_variant(variant, formats, session=session, exporter=exporter,
-                                 settings=settings)
+            result = build_variant(variant, formats, session=session, exporter=exporter,
+                                   settings=settings)
+            result.note = note
+            return result
     finally:
         if update_index:
             write_index(settings.reports_dir)

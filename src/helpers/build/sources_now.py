@@ -32,12 +32,12 @@ from helpers.sources.errors import SourceError, configured_base_url
 from helpers.sources.eurostat import BASE_URL_ENV as EUROSTAT_ENV
 from helpers.sources.eurostat import DEFAULT_BASE_URL as EUROSTAT_DEFAULT
 from helpers.sources.eurostat import EurostatClient
-from helpers.sources.identity import source_id, source_id_of
+from helpers.sources.identity import source_id_of
 from helpers.sources.kolada import BASE_URL_ENV as KOLADA_ENV
 from helpers.sources.kolada import CATALOGUE_KEY, KoladaClient
 from helpers.sources.kolada import DEFAULT_BASE_URL as KOLADA_DEFAULT
 from helpers.sources.live import eurostat_reachable, kolada_reachable
-from helpers.sources.replay.kolada import read_vintage
+from helpers.sources.replay.kolada import snapshot_identity
 
 MAX_AGE = timedelta(days=1)
 """How old a cached catalogue (or Eurostat answer, or 'could not be reached') may be."""
@@ -131,12 +131,11 @@ def recorded_catalogue(note: str | None = None,
                           f"{folder / 'kpi.json'} cannot be read ({exc}). Fix: run once with "
                           "network, or set SKR_SHARED_DIR to the folder that holds kolada/."
                           ) from None
-    vintage = read_vintage(folder)
     recorded = next((m.get("recorded") for m in _stated(folder).get("metadata", [])
                      if m.get("file") == "kpi.json"), None)
     where = f"the recorded catalogue {folder / 'kpi.json'}" + (
         f" (recorded {recorded})" if recorded else "")
-    return CatalogueNow(entries, source_id(None, vintage), where, None, note)
+    return CatalogueNow(entries, snapshot_identity(folder).folder, where, None, note)
 
 
 def _stated(folder: Path) -> dict[str, Any]:

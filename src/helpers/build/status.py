@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.build.publications import Publication, SourceCheck
+from helpers.sources.identity import is_live_id, is_recording_id
 
 MANIFEST = "manifest.json"
 UP_TO_DATE = "up to date"
@@ -236,8 +237,7 @@ def variant_status(published: Published, catalogue: Mapping[str, Publication], t
         if target > published.year:
             status.moves_to = target
     status.eurostat = _eurostat_change(published.eurostat, eurostat_updated or {})
-    status.on_recording = bool(source_id and source_id.startswith("api:")
-                               and (published.source_id or "").startswith("recording:"))
+    status.on_recording = is_live_id(source_id) and is_recording_id(published.source_id)
     if status.moves_to is not None or status.eurostat or status.on_recording:
         status.state = OUT_OF_DATE
     elif status.published_since:

@@ -26,7 +26,6 @@ from helpers.build.sources_now import record_checks
 from helpers.build.status import UP_TO_DATE, Published, VariantStatus
 from helpers.build.variant import FORMATS, RunSettings, Variant
 from helpers.params import ParamsError
-from helpers.rendering.provenance import kolada_fallback_notice
 from helpers.sources.errors import SourceError
 from helpers.sources.identity import source_id_of
 from helpers.sources.live import data_clients
@@ -120,8 +119,8 @@ def update(params_files: Sequence[str | Path] = (), *, jobs: int, refresh: bool 
                             if not cannot else "Nothing else to rebuild.")
         return result
     checked_at = datetime.now(UTC)
-    with data_clients() as (client, eurostat_client, replaced):
-        settings.notice = kolada_fallback_notice(replaced) if replaced else None
+    with data_clients() as clients:
+        client, eurostat_client = clients.kolada, clients.eurostat
         client.refresh = True  # ask the source again: the cache is what it said last time
         planned = []
         for rebuild in rebuilds:

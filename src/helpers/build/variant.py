@@ -15,6 +15,8 @@ from helpers.params import ReportParams
 FORMATS = ("html", "pdf")
 KERNEL_NAME = "skr-report"
 """The Jupyter kernel the reports run on (``make install`` installs it)."""
+KERNEL_DISPLAY_NAME = "SKR-rapporter (Python 3.11)"
+"""Its name in JupyterLab: the Makefile's ``KERNEL_DISPLAY``, and every notebook's."""
 CELL_TIMEOUT = 900
 """Seconds a notebook cell may run."""
 
@@ -69,6 +71,10 @@ class Variant:
     """KPI → the last year with data when the data were fetched (None: no data)."""
     data_digests: dict[str, str] = field(default_factory=dict)
     """What it reads of ``data/processed``, digest by digest (``build.digests``)."""
+    missing_kpis: list[str] = field(default_factory=list)
+    """KPIs Kolada has no values for: the report shows them as "saknas i data"."""
+    unit: dict[str, Any] | None = None
+    """The kommun or region as lists of reports group it (``datasets.unit_of``)."""
 
     @property
     def report(self) -> str:
@@ -124,6 +130,23 @@ class VariantResult:
     files: list[Path] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    note: str | None = None
+    """Said about the build (e.g. that it replaced a build with other parameters)."""
+
+
+def missing_data_lines(variants: Iterable[Variant]) -> list[str]:
+    """One line per report whose variants lack data in Kolada, naming the report, its
+    parameter files and the KPIs: said once, however many variants are built."""
+    by_report: dict[str, tuple[set[str], set[str]]] = {}
+    for variant in variants:
+        if variant.missing_kpis:
+            title = type(variant.params).title or variant.report
+            kpis, files = by_report.setdefault(title, (set(), set()))
+            kpis.update(variant.missing_kpis)
+            files.add(variant.params_path.name)
+    return [f"{title} ({', '.join(sorted(files))}): no values in Kolada for "
+            f"{', '.join(sorted(kpis))}; the report shows them as 'saknas i data'."
+            for title, (kpis, files) in sorted(by_report.items())]
 
 
 def normalize_formats(formats: str | Iterable[str]) -> tuple[str, ...]:

@@ -23,9 +23,10 @@ from helpers.datasets.kommuner import (
     place_of,
     size_class,
     size_class_labels,
+    unit_of,
     validate_size_limits,
 )
-from helpers.datasets.prepare import FetchResult, Prepared, fetch_for, prepare
+from helpers.datasets.prepare import FetchResult, Prepared, fetch_for, is_prepared, prepare
 from helpers.datasets.values import every_year, load_source, load_values
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "every_year",
     "fetch_eurostat",
     "fetch_for",
+    "is_prepared",
     "kommun_label",
     "kommun_name",
     "load_eurostat",
@@ -52,5 +54,6 @@ __all__ = [
     "prepare",
     "size_class",
     "size_class_labels",
+    "unit_of",
     "validate_size_limits",
 ]

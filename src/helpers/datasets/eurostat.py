@@ -34,11 +34,14 @@ def fetch_eurostat(params: Any, client: Any, processed_dir: Path | None = None) 
     if not wanted:
         return None
     processed_dir = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
-    tables = {req.dataset: client.data(req.dataset, req.filters) for req in wanted}
+    with client.collect() as used:
+        tables = {req.dataset: client.data(req.dataset, req.filters) for req in wanted}
     params.check_eurostat(tables)
     folder = processed_dir / EUROSTAT_DIR_NAME
     folder.mkdir(parents=True, exist_ok=True)
-    source = dict(client.source)
+    source = used()  # the responses of these tables only, whatever else the client read
+    updated = [t.attrs["updated"] for t in tables.values() if t.attrs.get("updated")]
+    source["updated"] = max(updated) if updated else None
     source["snapshot"] = bool(source.get("snapshot_vintage"))
     source["datasets"] = sorted(tables)
     with FileLock(processed_dir / ".fetch.lock"):

@@ -242,3 +242,31 @@ def place_of(params: Any, processed_dir: Path | None = None, year: int | None = 
     folder = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
     name = params.place_name(folder)
     return place_label(name, code) if name else kommun_label(code, folder, year)
+
+
+def unit_of(params: Any, processed_dir: Path | None = None,
+            year: int | None = None) -> dict[str, Any] | None:
+    """The kommun or region a variant is about, for lists of reports: ``{"code": "2463",
+    "name": "Åsele", "label": "Åsele (2463)", "kind": "kommun", "lan": "24", "lansnamn":
+    "Västerbottens län"}`` (a region: ``kind`` "region", its name from the report's metadata);
+    None for a report about the whole country."""
+    code = getattr(params, "kommun", None)
+    if code is None:
+        return None
+    folder = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
+    region = params.place_name(folder)
+    if region:
+        return {"code": code, "name": region, "label": place_label(region, code),
+                "kind": "region", "lan": None, "lansnamn": None}
+    tables = sorted(folder.glob("kommuner_*.parquet"))
+    preferred = folder / f"kommuner_{year}.parquet"
+    table = preferred if preferred in tables else (tables[-1] if tables else None)
+    row = None
+    if table is not None:
+        found = pd.read_parquet(table, columns=["kommun", "kommunnamn", "lan", "lansnamn"])
+        matches = found[found["kommun"] == code]
+        row = matches.iloc[0] if len(matches) else None
+    name = str(row["kommunnamn"]) if row is not None else None
+    return {"code": code, "name": name or code, "label": place_label(name, code),
+            "kind": "kommun", "lan": str(row["lan"]) if row is not None else code[:2],
+            "lansnamn": str(row["lansnamn"]) if row is not None else None}

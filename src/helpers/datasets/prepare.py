@@ -8,6 +8,8 @@ data (its model's ``prepare_data`` hook), the Eurostat tables it names (:mod:`.e
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,9 +21,15 @@ from filelock import FileLock
 from helpers import paths
 from helpers.datasets.eurostat import fetch_eurostat
 from helpers.datasets.kommuner import DEFAULT_SIZE_LIMITS, build_kommuner
-from helpers.datasets.values import fetch_values, write_source, write_values, years_by_kpi
+from helpers.datasets.values import (
+    describe_source,
+    fetch_values,
+    write_source,
+    write_values,
+    years_by_kpi,
+)
 from helpers.domain import POPULATION_KPI
-from helpers.files import atomic_write_parquet
+from helpers.files import atomic_write_bytes, atomic_write_parquet
 from helpers.params import ReportParams, check_year
 
 log = logging.getLogger(__name__)
@@ -71,20 +79,20 @@ def fetch_for(params: Any, client: Any, processed_dir: Path | None = None,
     required = list(dict.fromkeys(str(k) for k in params.required_kpis()))
     kpis = list(dict.fromkeys([*required, POPULATION_KPI]))
     requests_before = client.stats.requests
-    values = fetch_values(client, kpis, params.required_years())
-    years = years_by_kpi(values)
-    missing = [k for k in kpis if k not in years]
-    result_year = _kommun_table_year(params, required, years)
-    _check_year_before_writing(params, kpis, required, years)
-    if missing:
-        log.warning("no values in Kolada for %s: shown as 'saknas i data'", ", ".join(missing))
-    processed_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(processed_dir / ".fetch.lock"):
-        write_values(values, kpis, processed_dir)
-        if result_year is not None:
-            table = build_kommuner(client, values, result_year, size_limits)
-            atomic_write_parquet(table, processed_dir / f"kommuner_{result_year}.parquet")
-        source = write_source(client, processed_dir)
+    with client.collect() as used:
+        values = fetch_values(client, kpis, params.required_years())
+        years = years_by_kpi(values)
+        missing = [k for k in kpis if k not in years]
+        result_year = _kommun_table_year(params, required, years)
+        _check_year_before_writing(params, kpis, required, years)
+        processed_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(processed_dir / ".fetch.lock"):
+            write_values(values, kpis, processed_dir)
+            if result_year is not None:
+                table = build_kommuner(client, values, result_year, size_limits)
+                atomic_write_parquet(table, processed_dir / f"kommuner_{result_year}.parquet")
+            source = describe_source(used(), kpis)
+            write_source(source, processed_dir)
     return FetchResult(
         processed_dir=processed_dir, kpis=kpis, required_kpis=required, missing_kpis=missing,
         years_by_kpi=years, year=result_year, rows=len(values),
@@ -124,6 +132,9 @@ class Prepared:
     year: int
     eurostat: dict | None = None
     """Where the Eurostat tables came from (``eurostat/source.json``), None when none needed."""
+    latest_year: int | None = None
+    """The latest year with data by the report's rule: the year a report without a ``year``
+    settles on."""
 
     @property
     def source(self) -> dict:
@@ -132,6 +143,17 @@ class Prepared:
         if self.eurostat is not None:
             source["eurostat"] = self.eurostat
         return source
+
+    def summary(self) -> str:
+        """What was fetched, for the user: KPIs, values, data year, what Kolada lacks, the
+        Eurostat tables."""
+        result = self.fetch
+        missing = (f"; no data in Kolada for {', '.join(result.missing_kpis)} "
+                   "(shown as 'saknas i data')" if result.missing_kpis else "")
+        tables = (f"; Eurostat {', '.join(self.eurostat['datasets'])}"
+                  if self.eurostat else "")
+        return (f"{len(result.kpis)} KPIs, {result.rows} values, data year "
+                f"{self.year}{missing}{tables}")
 
 
 def prepare(params: ReportParams, client: Any, processed_dir: Path | None = None,
@@ -144,10 +166,56 @@ def prepare(params: ReportParams, client: Any, processed_dir: Path | None = None
     """
     result = fetch_for(params, client, processed_dir)
     params.prepare_data(client, result.processed_dir)
-    year = check_year(params, result.years_with_data(how=params.years_rule))
+    years = result.years_with_data(how=params.years_rule)
+    year = check_year(params, years)
     eurostat = None
     if params.eurostat_requests():
         if eurostat_client is None:
             raise ValueError("this report reads Eurostat tables: pass an eurostat_client")
         eurostat = fetch_eurostat(params, eurostat_client, result.processed_dir)
-    return Prepared(params=params, fetch=result, year=year, eurostat=eurostat)
+    prepared = Prepared(params=params, fetch=result, year=year, eurostat=eurostat,
+                        latest_year=max(years) if years else None)
+    _write_stamp(prepared, result.processed_dir)
+    return prepared
+
+
+PREPARED_DIR_NAME = "prepared"
+"""``data/processed/prepared/<digest>.json``: a parameter set whose data are in place."""
+
+
+def _stamp_path(params: ReportParams, processed_dir: Path) -> Path:
+    text = json.dumps(params.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return Path(processed_dir) / PREPARED_DIR_NAME / f"{params.report}-{digest}.json"
+
+
+def _write_stamp(prepared: Prepared, processed_dir: Path) -> None:
+    files = [f"values/{kpi}.parquet" for kpi in prepared.fetch.kpis]
+    if prepared.fetch.year is not None:
+        files.append(f"kommuner_{prepared.fetch.year}.parquet")
+    files += [f"eurostat/{name}.parquet" for name in (prepared.eurostat or {}).get("datasets", [])]
+    stamp = {"report": prepared.params.report, "year": prepared.year, "files": files,
+             "source": prepared.source.get("identity")}
+    atomic_write_bytes(_stamp_path(prepared.params, processed_dir),
+                       (json.dumps(stamp, ensure_ascii=False, indent=1) + "\n").encode())
+
+
+def is_prepared(params: ReportParams, processed_dir: Path | None = None) -> bool:
+    """Whether the data of these parameters are in place, so that a notebook run by hand
+    fetches nothing: :func:`prepare` has written them for exactly these parameters (and they
+    are still there), or every file the report reads exists (its KPIs' values, a kommun table,
+    its Eurostat tables, what its ``prepare_data`` writes: ``params.data_files()``)."""
+    processed_dir = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
+    try:
+        stamp = json.loads(_stamp_path(params, processed_dir).read_text(encoding="utf-8"))
+        if all((processed_dir / name).is_file() for name in stamp.get("files") or []):
+            return True
+    except (OSError, ValueError):
+        pass
+    kpis = dict.fromkeys([*params.required_kpis(), POPULATION_KPI])
+    files = [f"values/{kpi}.parquet" for kpi in kpis]
+    files += [f"eurostat/{req.dataset}.parquet" for req in params.eurostat_requests()]
+    files += list(params.data_files())
+    tables = [f"kommuner_{params.year}.parquet"] if getattr(params, "year", None) else \
+        [p.name for p in processed_dir.glob("kommuner_*.parquet")]
+    return bool(tables) and all((processed_dir / name).is_file() for name in [*files, tables[0]])

@@ -121,17 +121,36 @@ def read_period_digests(kpi: str, processed_dir: Path, file_sha256: str) -> dict
     return period_digests(pd.read_parquet(folder / f"{kpi}.parquet"))
 
 
-def write_source(client: Any, processed_dir: Path) -> dict:
-    """``source.json``: where the values came from (base URL, snapshot or live API, fetch
-    time, KPIs fetched so far)."""
-    source = dict(client.source)
+def describe_source(client_source: dict, kpis: Iterable[str]) -> dict:
+    """A report's Kolada source: what the client says of the responses it used (base URL,
+    identity, newest fetch time, the recording's vintage), whether that is a recording or the
+    live API, and the report's KPIs."""
+    source = dict(client_source)
     # The replay server names its recorded snapshot in every answer; the live API does not.
     source["snapshot"] = bool(source.get("snapshot_vintage"))
     source["live_api"] = urlsplit(source.get("base_url") or "").hostname == LIVE_API_HOST
-    source["kpis"] = sorted(p.stem for p in (processed_dir / "values").glob("*.parquet"))
-    text = json.dumps(source, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    atomic_write_bytes(processed_dir / "source.json", text.encode("utf-8"))
+    source["kpis"] = sorted(set(kpis))
     return source
+
+
+def write_source(source: dict, processed_dir: Path) -> None:
+    """``source.json``: the source of every KPI file in ``values/`` (``by_kpi``: identity and
+    fetch time of the fetch that last wrote it) and, at the top, the latest fetch's source.
+    Call under the fetch lock. Which reports were fetched before changes nothing a report is
+    built from: each report carries its own source (``Prepared.source``)."""
+    path = processed_dir / "source.json"
+    try:
+        by_kpi = json.loads(path.read_text(encoding="utf-8")).get("by_kpi") or {}
+    except (OSError, ValueError, AttributeError):
+        by_kpi = {}
+    for kpi in source.get("kpis") or []:
+        by_kpi[kpi] = {"identity": source.get("identity"), "base_url": source.get("base_url"),
+                       "fetched_at": source.get("fetched_at")}
+    present = {p.stem for p in (processed_dir / "values").glob("*.parquet")}
+    by_kpi = {kpi: entry for kpi, entry in sorted(by_kpi.items()) if kpi in present}
+    document = {**source, "kpis": sorted(by_kpi), "by_kpi": by_kpi}
+    text = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -157,6 +176,7 @@ def load_values(kpis: Iterable[str] | None = None,
 
 
 def load_source(processed_dir: Path | None = None) -> dict:
-    """``source.json``: base URL, whether it is the recorded snapshot, fetch time, KPIs."""
+    """``source.json``: the latest fetch's source (base URL, identity, whether it is the
+    recorded snapshot, fetch time) and ``by_kpi``, the source of each KPI's file."""
     folder = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
     return json.loads((folder / "source.json").read_text(encoding="utf-8"))

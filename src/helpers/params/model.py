@@ -181,6 +181,12 @@ class ReportParams(BaseModel):
         """Check the parameters against the Eurostat tables fetched (dataset → tidy table),
         before they are written; raise ``ParamsError`` naming the allowed values."""
 
+    def data_files(self) -> list[str]:
+        """Files (relative to ``data/processed``) that :meth:`prepare_data` writes and the
+        notebook reads: with the values and the kommun table, what must be in place for a
+        notebook run by hand to need no fetch (reports with ``prepare_data`` override)."""
+        return []
+
     def required_years(self) -> list[int] | None:
         """The years to fetch; None (the default) means every year Kolada has."""
         return None
@@ -197,11 +203,16 @@ class ReportParams(BaseModel):
         23 augusti 2024". Reports built from more than Kolada override this."""
         return place + (f" · data för {year}" if year is not None else ""), f"Data: {kolada}"
 
-    def variant_name(self, stem: str) -> str:
-        """``stem`` or ``stem-<kommun>`` (not doubled when the stem already ends in the kommun)."""
-        if self.kommun is None or stem.endswith(f"-{self.kommun}"):
-            return stem
-        return f"{stem}-{self.kommun}"
+    def variant_name(self, stem: str, year: int | None = None) -> str:
+        """``stem``, ``stem-<kommun>`` (not doubled when the stem already ends in the kommun),
+        then ``-<year>`` when ``year`` is given: the year of a run that is not the default
+        one (``valfard-2463-2021``), so it never takes the default variant's folder."""
+        name = stem
+        if self.kommun is not None and not stem.endswith(f"-{self.kommun}"):
+            name = f"{stem}-{self.kommun}"
+        if year is not None and not name.endswith(f"-{year}"):
+            name = f"{name}-{year}"
+        return name
 
     @property
     def source(self) -> Path | None:

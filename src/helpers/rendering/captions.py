@@ -63,10 +63,12 @@ def figure_metadata(number: int, title: str, alt: str, *, csv: str | None = None
 
 
 def table_metadata(number: int, title: str, *, csv: str | None = None,
-                   source: str | None = None,
-                   keys: Sequence[str] | None = None) -> dict[str, Any]:
-    """The ``{"skr": …}`` output metadata of a table."""
+                   source: str | None = None, keys: Sequence[str] | None = None,
+                   xlsx: str | None = None) -> dict[str, Any]:
+    """The ``{"skr": …}`` output metadata of a table; ``xlsx``: the table for Excel."""
     meta: dict[str, Any] = {"kind": "table", "number": int(number), "title": str(title)}
+    if xlsx:
+        meta["xlsx"] = str(xlsx)
     return _optional(meta, csv, source, keys)
 
 
@@ -111,7 +113,8 @@ def show_description(markdown: str, *, number: int) -> None:
 def table_bundle(table: Any, *, number: int, title: str, csv: str | None = None,
                  source: str | None = KOLADA_SOURCE_LINE, index: bool = False,
                  keys: Sequence[str] | None = None,
-                 group: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+                 group: str | None = None,
+                 xlsx: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The display data and caption metadata of a table: what :func:`show_table` displays, and
     what a build adds to an executed notebook as an output (``build.previous``). A DataFrame
     becomes the table model (:mod:`.table_data`; ``group`` names a column whose values become
@@ -126,15 +129,17 @@ def table_bundle(table: Any, *, number: int, title: str, csv: str | None = None,
     else:
         html_text, text = str(table), f"Tabell {number}: {title}"
     return ({"text/html": html_text, "text/plain": text, **bundle},
-            table_metadata(number, title, csv=csv, source=source, keys=keys))
+            table_metadata(number, title, csv=csv, source=source, keys=keys, xlsx=xlsx))
 
 
 def show_table(table: Any, *, number: int, title: str, csv: str | None = None,
                source: str | None = KOLADA_SOURCE_LINE, index: bool = False,
-               keys: Sequence[str] | None = None, group: str | None = None) -> None:
-    """Display a DataFrame (or ready HTML) as "Tabell N: title" (see :func:`table_bundle`)."""
+               keys: Sequence[str] | None = None, group: str | None = None,
+               xlsx: str | None = None) -> None:
+    """Display a DataFrame (or ready HTML) as "Tabell N: title" (see :func:`table_bundle`);
+    ``xlsx``: the table for Excel, linked from the caption."""
     data, metadata = table_bundle(table, number=number, title=title, csv=csv, source=source,
-                                  index=index, keys=keys, group=group)
+                                  index=index, keys=keys, group=group, xlsx=xlsx)
     display(data, raw=True, metadata=metadata)
 
 
@@ -156,3 +161,4 @@ def strip_png_metadata(data: bytes) -> bytes:
             out.append(data[pos:end])
         pos = end
     return b"".join(out)
+

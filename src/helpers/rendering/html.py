@@ -145,6 +145,10 @@ def table_block(output: Any) -> str:
         csv = html.escape(meta["csv"])
         lines.append(f'<p class="skr-data-link"><a href="{csv}">Data bakom tabellen (CSV): '
                      f"{csv}</a></p>")
+    if meta.get("xlsx"):
+        xlsx = html.escape(meta["xlsx"])
+        lines.append(f'<p class="skr-data-link"><a href="{xlsx}">Tabellen för Excel: '
+                     f"{xlsx}</a></p>")
     lines.append("</div>")
     return "\n".join(lines)
 

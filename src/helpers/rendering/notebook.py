@@ -26,6 +26,7 @@ variant's folder, whatever the working directory.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -37,10 +38,13 @@ from IPython.display import Markdown, display
 
 from helpers import paths
 from helpers.domain import KOLADA_SOURCE_LINE
+from helpers.files import swap_into
 from helpers.formatting import typeset
 from helpers.params import ParamsError, registered_model
 from helpers.rendering.captions import show_description, show_figure, show_table
+from helpers.rendering.excel import write_table_xlsx
 from helpers.rendering.figure_files import FigureFiles, figure_pdf, files_of
+from helpers.rendering.interactive import ensure_data
 from helpers.rendering.tables import hide_default_index, write_csv
 
 __all__ = ["Figure", "ReportNotebook", "Table", "start"]
@@ -102,12 +106,32 @@ class Table:
 
 @dataclass
 class ReportNotebook:
-    """The running notebook: its validated parameters and the folder it writes to."""
+    """The running notebook: its validated parameters and the folder it writes to.
+
+    Run by hand (``interactive``), it writes into a scratch folder beside
+    ``reports/_interactive/<report>/`` (``output_dir``) that :meth:`finish`, the notebook's last
+    cell, puts in the place of ``results_dir``: a run that fails on the way leaves the previous
+    run's results where they were."""
 
     params: Any
     output_dir: Path
     interactive: bool = False
     written: list[Path] = field(default_factory=list)
+    results_dir: Path | None = None
+    """Where :meth:`finish` puts the output (None: it is written in place)."""
+
+    def finish(self) -> None:
+        """The notebook's last cell: run by hand, the new results replace the previous run's
+        (atomically) and the notebook says where they are; under ``skr-report``, nothing."""
+        if not self.interactive or self.results_dir is None:
+            return
+        if not self.output_dir.is_dir():
+            raise RuntimeError(f"{self.output_dir} is gone: run the notebook again from the "
+                               "top (it starts with the parameters cell).")
+        count = sum(1 for p in self.output_dir.rglob("*") if p.is_file())
+        swap_into(self.output_dir, self.results_dir)
+        self.output_dir = self.results_dir
+        print(f"Klart: {count} filer (tabeller och figurer) i {self.results_dir}.")
 
     def show(self, *items: Figure | Table | str | Iterable[Any] | None) -> None:
         """Display each item: a Figure, a Table, Swedish text (Markdown) or a list of these;
@@ -151,13 +175,18 @@ class ReportNotebook:
         return folder / f"{name}.{next(iter(blobs))}"
 
     def table(self, table: Table) -> Path:
-        """Write ``tables/<name>.csv`` and display the table with its caption metadata and its
-        notes; returns the CSV."""
+        """Write ``tables/<name>.csv`` (the data) and ``tables/<name>.xlsx`` (the table as
+        shown, for Excel: :mod:`.excel`) and display the table with its caption metadata and
+        its notes; returns the CSV."""
         data = table.shown if table.data is None else table.data
         csv = self._write_csv(data, table.file_name)
+        xlsx = self.output_dir / "tables" / f"{table.file_name}.xlsx"
+        write_table_xlsx(xlsx, table.shown, number=table.number, title=table.title,
+                         source=table.source, csv=csv, index=table.index)
+        self.written.append(xlsx)
         show_table(typeset_frame(table.shown), number=table.number, title=typeset(table.title),
                    csv=csv, source=_typeset(table.source), index=table.index, keys=table.keys,
-                   group=table.group)
+                   group=table.group, xlsx=xlsx.relative_to(self.output_dir).as_posix())
         self._note(table.note)
         return self.output_dir / csv
 
@@ -213,9 +242,11 @@ def _close(fig: Any) -> None:
 
 def start(namespace: Mapping[str, Any], model: type | None = None) -> ReportNotebook:
     """Read the notebook's parameters (the variables of its ``parameters`` cell, validated by
-    ``model``, default the model registered for its ``report``), resolve its output folder and,
-    outside ``skr-report``, say where it writes. Tables shown from here on leave out pandas'
-    0, 1, 2, … row numbers."""
+    ``model``, default the model registered for its ``report``) and resolve its output folder.
+    Outside ``skr-report`` it also fetches the data the parameters need when they are not in
+    ``data/processed`` (:mod:`.interactive`: the commands' sources, cache and fallback), and
+    says where the results will be. Tables shown from here on leave out pandas' 0, 1, 2, … row
+    numbers."""
     report = namespace.get("report")
     model = model or registered_model(str(report))
     if model is None:
@@ -224,14 +255,39 @@ def start(namespace: Mapping[str, Any], model: type | None = None) -> ReportNote
                           "valfard`) before `notebook.start(globals())`, and check `report`.")
     params = model.from_notebook(namespace)
     folder, interactive = paths.output_dir(params.report)
-    if interactive:  # the scratch folder holds the latest run only (no stale files of another)
-        for sub in ("tables", "figures"):
-            shutil.rmtree(folder / sub, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
     hide_default_index()
-    if interactive:
-        print(f"Interaktiv körning (inte via skr-report): tabeller och figurer skrivs till "
-              f"{folder} (förra körningens ersätts). Publicerade rapporter i "
-              f"{paths.REPORTS_DIR} ändras inte; bygg en variant med "
-              "`skr-report run params/<fil>.yaml`.")
-    return ReportNotebook(params, folder, interactive)
+    if not interactive:
+        folder.mkdir(parents=True, exist_ok=True)
+        return ReportNotebook(params, folder)
+    for line in ensure_data(params):
+        print(line)
+    scratch = _scratch_folder(folder)
+    print(f"Interaktiv körning (inte via skr-report): tabeller och figurer skrivs till "
+          f"{folder} när sista cellen har körts (förra körningens finns kvar till dess). "
+          f"Publicerade rapporter i {paths.REPORTS_DIR} ändras inte; bygg en variant med "
+          "`skr-report run params/<fil>.yaml`.")
+    return ReportNotebook(params, scratch, interactive=True, results_dir=folder)
+
+
+def _scratch_folder(results: Path) -> Path:
+    """A new folder beside ``results`` for this run (``.<report>.<pid>``); scratch folders of
+    runs whose process has ended are removed."""
+    results.parent.mkdir(parents=True, exist_ok=True)
+    for old in results.parent.glob(f".{results.name}.*"):
+        pid = old.name.rsplit(".", 1)[-1]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    scratch = results.parent / f".{results.name}.{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)  # this process's earlier run, never finished
+    scratch.mkdir()
+    return scratch
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

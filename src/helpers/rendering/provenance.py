@@ -322,7 +322,9 @@ def report_info(params: Any, *, variant: str, year: int | None, kpis: Sequence[s
                 command: str = "") -> ReportInfo:
     """Title block and provenance of a report built from validated ``params`` (a
     ``ReportParams``): ``place`` names its kommun or region ("Åsele (2463)"), ``fallback`` is
-    the notice when a recording stood in for Kolada (:func:`kolada_fallback_notice`)."""
+    a further notice shown first (``RunSettings.notice``). A report on a recording says so
+    whether the recording stood in for an unreachable API or was asked for: the report depends
+    on its data, not on how the command reached them."""
     snapshot = bool(source.get("snapshot"))
     subtitle, dateline = params.title_block(place or "Hela landet", year, kolada_text(source))
     eurostat = eurostat_provenance(source.get("eurostat"))

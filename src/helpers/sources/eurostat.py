@@ -40,6 +40,7 @@ from helpers.sources.errors import (
     short,
 )
 from helpers.sources.http import CachedApiClient
+from helpers.sources.identity import SourceIdentity
 
 DEFAULT_BASE_URL = "https://ec.europa.eu/eurostat/api/dissemination"
 BASE_URL_ENV = "EUROSTAT_BASE_URL"
@@ -49,9 +50,10 @@ DIMENSION_ORDER = ("geo", "sector", "na_item", "unit")
 LEFT_OUT = ("freq", "time")
 
 RECORDING_HINT = (
-    "Without access to Eurostat, serve the recorded data with `skr-report serve-replay` (it "
-    "prints the address) and set EUROSTAT_BASE_URL to the Eurostat address it prints; "
-    "`make report` does this by itself. Or add --offline to use only what is cached."
+    "To work on the recorded data instead, add --offline (fetch, run, batch, report-all), or "
+    "serve it with `skr-report serve-replay` and set KOLADA_BASE_URL and EUROSTAT_BASE_URL to "
+    "the addresses it prints. Without --live-only, a Eurostat that cannot be reached at the "
+    "start is replaced by its recording by itself."
 )
 
 
@@ -100,11 +102,13 @@ class EurostatClient(CachedApiClient):
                  refresh: bool = False, offline: bool = False,
                  timeout: float | tuple[float, float] = ATTEMPT_TIMEOUT,
                  total_timeout: float | None = None, retries: int = 5,
-                 backoff_factor: float = 0.5, cache_namespace: str | None = None):
+                 backoff_factor: float = 0.5, cache_namespace: str | None = None,
+                 identity: SourceIdentity | None = None):
         super().__init__(base_url, cache_dir or paths.EUROSTAT_RAW_DIR, refresh=refresh,
                          offline=offline, max_workers=1, timeout=timeout,
                          total_timeout=total_timeout, retries=retries,
-                         backoff_factor=backoff_factor, cache_namespace=cache_namespace)
+                         backoff_factor=backoff_factor, cache_namespace=cache_namespace,
+                         identity=identity)
         self._updated: set[str] = set()
 
     def __enter__(self) -> EurostatClient:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from helpers import __version__
-from helpers.sources.cache import RawCache, RequestStats, slug
+from helpers.sources.cache import RawCache, RequestStats
 from helpers.sources.deadline import (
     ATTEMPT_TIMEOUT,
     MIN_ATTEMPT,
@@ -46,6 +48,12 @@ from helpers.sources.errors import (
     configured_base_url,
     describe_connection_error,
     short,
+)
+from helpers.sources.identity import (
+    RECORDING_ID_HEADER,
+    SourceIdentity,
+    live_identity,
+    parse_recording_id,
 )
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -80,7 +88,8 @@ class CachedApiClient:
                  offline: bool = False, max_workers: int = 4,
                  timeout: float | tuple[float, float] = ATTEMPT_TIMEOUT,
                  total_timeout: float | None = None, retries: int = 5,
-                 backoff_factor: float = 0.5, cache_namespace: str | None = None):
+                 backoff_factor: float = 0.5, cache_namespace: str | None = None,
+                 identity: SourceIdentity | None = None):
         self.base_url = (configured_base_url(self.env_var, self.default_base_url)
                          if base_url is None else
                          check_base_url(base_url, f"the {self.name} base URL",
@@ -95,13 +104,20 @@ class CachedApiClient:
         self.stats = RequestStats()
         base = urlsplit(self.base_url)
         self._base_path = base.path.rstrip("/") + self.api_path
-        namespace = cache_namespace or slug(f"{base.netloc}{base.path}")
+        self.identity = identity
+        """What the data source is (:mod:`.identity`): the cache folder is keyed by it, so one
+        recording is cached once whichever port serves it. None (a client made without asking
+        the server, e.g. by hand): the folder of the API at that address (``live/<host>``)."""
+        namespace = cache_namespace or (identity or live_identity(self.name.lower(),
+                                                                  self.base_url)).folder
         self.cache = RawCache(Path(cache_dir) / namespace)
         self._fetched_at: set[str] = set()
         self._vintages: set[str] = set()
         self.used: set[Path] = set()
         """The raw cache files of every response this client used (read or written): what
         ``make report`` checks to know that nothing changed without asking any server."""
+        self._recordings: set[str] = set()
+        self._collectors: list[list[dict]] = []
         self._fetched_lock = threading.Lock()
         self._session = self._make_session(retries, backoff_factor)
 
@@ -148,10 +164,50 @@ class CachedApiClient:
         with self._fetched_lock:
             newest = max(self._fetched_at) if self._fetched_at else None
             vintages = sorted(self._vintages)
-        source = {"base_url": self.base_url, "fetched_at": newest}
+            recordings = sorted(self._recordings)
+        return self._source_of(newest, vintages, recordings)
+
+    def _source_of(self, fetched_at: str | None, vintages: list[str],
+                   recordings: list[str] = ()) -> dict:
+        source = {"base_url": self.base_url, "fetched_at": fetched_at}
         if vintages:
             source["snapshot_vintage"] = " | ".join(vintages)
+        identity = self.identity or self._answered_identity(recordings, bool(vintages))
+        if identity is not None:
+            source["identity"] = identity.folder
         return source
+
+    def _answered_identity(self, recordings: list[str],
+                           replayed: bool) -> SourceIdentity | None:
+        """A client not told its identity: the recording its answers named (one only), or the
+        live API at its address when no answer came from a replay."""
+        if len(recordings) == 1:
+            return parse_recording_id(self.name.lower(), recordings[0])
+        if not recordings and not replayed:
+            return live_identity(self.name.lower(), self.base_url)
+        return None
+
+    @contextmanager
+    def collect(self) -> Iterator[Callable[[], dict]]:
+        """Note the responses used inside the block; yields a function giving their source
+        (as :attr:`source`, ``fetched_at`` the newest of these responses only). A report's
+        source is then the same whichever other reports the process fetched before it."""
+        used: list[dict] = []
+        with self._fetched_lock:
+            self._collectors.append(used)
+
+        def source() -> dict:
+            with self._fetched_lock:
+                times = [m["fetched_at"] for m in used if m.get("fetched_at")]
+                vintages = sorted({m["snapshot"] for m in used if m.get("snapshot")})
+                recordings = sorted({m["recording"] for m in used if m.get("recording")})
+            return self._source_of(max(times) if times else None, vintages, recordings)
+
+        try:
+            yield source
+        finally:
+            with self._fetched_lock:
+                self._collectors.remove(used)
 
     def _remember(self, meta: dict | None) -> None:
         """Note when (and from which recording, if any) a response used was fetched."""
@@ -162,6 +218,10 @@ class CachedApiClient:
                 self._fetched_at.add(meta["fetched_at"])
             if meta.get("snapshot"):
                 self._vintages.add(meta["snapshot"])
+            if meta.get("recording"):
+                self._recordings.add(meta["recording"])
+            for used in self._collectors:
+                used.append(meta)
 
     # ------------------------------------------------------------------- transport
 
@@ -191,9 +251,10 @@ class CachedApiClient:
 
     def cache_miss(self, missing: list[str]) -> SourceCacheMiss:
         return self.CacheMiss(
-            f"Offline mode, and {len(missing)} request(s) to {self.base_url} are not in "
-            f"the cache ({self.cache.root}), e.g. {missing[0]}. Run the same command "
-            "once without --offline to fetch them.",
+            f"Offline mode, and {len(missing)} request(s) to {self.name} are not in the cache "
+            f"({self.cache.root}), e.g. {missing[0]}. Fix: run the same command without "
+            f"--offline (with the API unreachable it uses the recordings by itself). "
+            f"{self.hint}",
             missing,
         )
 
@@ -206,7 +267,7 @@ class CachedApiClient:
             wait=wait_exponential(multiplier=0.2, max=5),
             reraise=True,
         )
-        def attempt() -> tuple[bytes, Any, str | None]:
+        def attempt() -> tuple[bytes, Any, str | None, str | None]:
             response = self._request(url, started)
             body = response.content
             self.stats.add(requests=1, nbytes=len(body))
@@ -215,12 +276,13 @@ class CachedApiClient:
             except ValueError as exc:
                 raise _TruncatedBody(f"{url}: {exc}") from exc
             header = response.headers.get(self.vintage_header) if self.vintage_header else None
-            return body, payload, header
+            self._check_identity(response, url)
+            return body, payload, header, response.headers.get(RECORDING_ID_HEADER)
 
         started = time.monotonic()
         with request_deadline(self.total_timeout):
             try:
-                body, payload, vintage = attempt()
+                body, payload, vintage, recording = attempt()
             except _TruncatedBody as exc:
                 raise self.BadResponse(
                     f"{self.name}'s answer to {url} was not complete JSON after {self.retries} "
@@ -232,6 +294,8 @@ class CachedApiClient:
         meta = {"url": url, "fetched_at": fetched_at, "bytes": len(body)}
         if vintage:
             meta["snapshot"] = vintage
+        if recording:
+            meta["recording"] = recording
         self.cache.put(key, body, meta)
         self._remember(meta)
         with self._fetched_lock:
@@ -262,6 +326,19 @@ class CachedApiClient:
         if response.status_code >= 400:
             self._raise_for_status(response, url)
         return response
+
+    def _check_identity(self, response: requests.Response, url: str) -> None:
+        """A recording's cache takes only that recording's answers: a server that now
+        replays another one (restarted on the same port) is refused, not cached."""
+        if self.identity is None or not self.identity.is_recording:
+            return
+        answered = parse_recording_id(self.identity.name,
+                                      response.headers.get(RECORDING_ID_HEADER))
+        if answered != self.identity:
+            raise self.BadResponse(
+                f"{url} answered from {answered or 'a source that names no recording'}, not "
+                f"from {self.identity} that this run started on; nothing was cached. The "
+                f"server at {self.base_url} changed during the run: run the command again.")
 
     def _attempt_timeout(self) -> tuple[float, float]:
         if isinstance(self.timeout, tuple):

@@ -33,6 +33,7 @@ from helpers.sources.errors import (
     short,
 )
 from helpers.sources.http import CachedApiClient
+from helpers.sources.identity import SourceIdentity
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,10 @@ CATALOGUE_KEY = f"/kpi?per_page={PER_PAGE}"
 UNITS_ESTIMATE = 312
 
 SNAPSHOT_HINT = (
-    "To work without the live API, serve the recorded data with "
-    "`skr-report serve-kolada` (it prints the address) and set "
-    "KOLADA_BASE_URL=http://127.0.0.1:8765/v3, or add --offline to use only what is cached."
+    "To work on the recorded data instead, add --offline (fetch, run, batch, report-all), or "
+    "serve it with `skr-report serve-replay` and set KOLADA_BASE_URL and EUROSTAT_BASE_URL to "
+    "the addresses it prints. Without --live-only, a Kolada that cannot be reached at the "
+    "start is replaced by its recording by itself."
 )
 
 
@@ -132,11 +134,13 @@ class KoladaClient(CachedApiClient):
         retries: int = 5,
         backoff_factor: float = 0.5,
         cache_namespace: str | None = None,
+        identity: SourceIdentity | None = None,
     ):
         super().__init__(base_url, cache_dir or paths.KOLADA_RAW_DIR, refresh=refresh,
                          offline=offline, max_workers=max_workers, timeout=timeout,
                          total_timeout=total_timeout, retries=retries,
-                         backoff_factor=backoff_factor, cache_namespace=cache_namespace)
+                         backoff_factor=backoff_factor, cache_namespace=cache_namespace,
+                         identity=identity)
 
     def __enter__(self) -> KoladaClient:
         return self

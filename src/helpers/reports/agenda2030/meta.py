@@ -51,7 +51,7 @@ def meta_dir(processed_dir: str | Path | None) -> Path:
     return (paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)) / META_DIR
 
 
-_META_FILES = ("members", "kpis", "units", "liknande")
+META_FILES = ("members", "kpis", "units", "liknande")
 
 
 def fetch_meta(params: Any, client: Any,
@@ -76,7 +76,7 @@ def fetch_meta(params: Any, client: Any,
         resolve_liknande(params.liknande, params.kommun, meta)
     folder = meta_dir(processed_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    for name in _META_FILES:
+    for name in META_FILES:
         atomic_write_parquet(getattr(meta, name), folder / f"{level}_{name}.parquet")
     _ensure_kommun_table(client, folder.parent)
     return folder
@@ -102,7 +102,7 @@ def load_meta(params: Any,
     """The metadata written by :func:`fetch_meta`; FileNotFoundError naming the fix when it was
     not fetched (notebooks never fetch)."""
     folder = meta_dir(processed_dir)
-    files = {name: folder / f"{params.level}_{name}.parquet" for name in _META_FILES}
+    files = {name: folder / f"{params.level}_{name}.parquet" for name in META_FILES}
     absent = [path.name for path in files.values() if not path.exists()]
     if absent:
         raise FileNotFoundError(

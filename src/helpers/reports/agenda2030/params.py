@@ -17,8 +17,8 @@ from helpers.params import (
     register_report,
 )
 from helpers.params.errors import field_error as _error
-from helpers.reports.agenda2030.meta import fetch_meta, meta_dir
-from helpers.reports.agenda2030.spec import GOAL_MAP_FILES, GROUPS, RIKET, load_goal_map
+from helpers.reports.agenda2030.meta import META_FILES, fetch_meta, meta_dir
+from helpers.reports.agenda2030.spec import GOAL_MAP_FILES, GROUPS, META_DIR, RIKET, load_goal_map
 
 
 @register_report("agenda2030")
@@ -119,6 +119,10 @@ class Agenda2030Params(ReportParams):
     def prepare_data(self, client: Any, processed_dir: str | Path | None = None) -> Path:
         """Write the Kolada metadata the notebook needs (see :func:`fetch_meta`)."""
         return fetch_meta(self, client, processed_dir)
+
+    def data_files(self) -> list[str]:
+        """The level's metadata that :meth:`prepare_data` writes (``agenda2030/<level>_*``)."""
+        return [f"{META_DIR}/{self.level}_{name}.parquet" for name in META_FILES]
 
     def place_name(self, processed_dir: Path) -> str | None:
         """A region's name (``level: region``) from the units that :func:`fetch_meta` wrote."""

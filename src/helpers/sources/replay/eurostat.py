@@ -28,6 +28,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pandas as pd
 
+from helpers.sources.identity import SourceIdentity, recording_identity
+
 API_PREFIX = "/eurostat/api/dissemination"
 DATA_PATH = "/statistics/1.0/data/"
 CONTROL_PARAMS = {"lang", "format", "sinceTimePeriod", "untilTimePeriod", "lastTimePeriod"}
@@ -69,6 +71,11 @@ class Recording:
 @functools.lru_cache(maxsize=8)
 def load_recording(path: Path) -> Recording:
     return Recording(path)
+
+
+def recording_folder_identity(folder: Path) -> SourceIdentity:
+    """The Eurostat recordings in ``folder`` (every ``<dataset>.tsv.gz``) as one data source."""
+    return recording_identity("eurostat", sorted(Path(folder).glob("*.tsv.gz")))
 
 
 class ApiError(Exception):

@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pandas as pd
 
+from helpers.sources.identity import SourceIdentity, recording_identity
+
 log = logging.getLogger(__name__)
 
 ENTITIES = ("kpi", "kpi_groups", "municipality", "municipality_groups", "ou")
@@ -75,6 +77,22 @@ class Records:
                 "period": self.period[i], "values": values}
 
 
+def check_snapshot_folder(folder: Path) -> None:
+    """FileNotFoundError naming the files a snapshot folder lacks, and the fix."""
+    missing = [name for name in SNAPSHOT_FILES if not (Path(folder) / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"Kolada snapshot folder {folder} lacks {', '.join(missing)}; point "
+            "--snapshot (or SKR_SHARED_DIR) at a folder in the format of ../shared/kolada.")
+
+
+def snapshot_identity(folder: Path) -> SourceIdentity:
+    """The recorded snapshot in ``folder`` as a data source (the digest of its data files and
+    its stated vintage), whether served by a replay or read offline."""
+    names = (*SNAPSHOT_FILES, "ou.json", "snapshot.json")
+    return recording_identity("kolada", [Path(folder) / name for name in names])
+
+
 def read_vintage(folder: Path) -> str:
     """The snapshot's vintage, sent with every answer as ``X-Kolada-Snapshot``, so that reports
     built on the recorded snapshot say which state of Kolada they show rather than when the
@@ -109,12 +127,7 @@ class Snapshot:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
-        missing = [name for name in SNAPSHOT_FILES if not (self.folder / name).is_file()]
-        if missing:
-            raise FileNotFoundError(
-                f"Kolada snapshot folder {self.folder} lacks {', '.join(missing)}; point "
-                "--snapshot (or SKR_SHARED_DIR) at a folder in the format of ../shared/kolada."
-            )
+        check_snapshot_folder(self.folder)
         self.metadata = {entity: self._read_entity(entity) for entity in ENTITIES}
         self.group_members = {
             g["id"]: tuple(m["member_id"] for m in g.get("members", []))

@@ -28,6 +28,7 @@ import json
 import logging
 import random
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -37,10 +38,16 @@ from pathlib import Path
 from typing import Any
 
 from helpers import paths
+from helpers.sources.identity import RECORDING_ID_HEADER, SourceIdentity
 from helpers.sources.kolada import SNAPSHOT_HEADER
 from helpers.sources.replay.eurostat import API_PREFIX as EUROSTAT_PREFIX
-from helpers.sources.replay.eurostat import EurostatApi
-from helpers.sources.replay.kolada import ReplayApi, load_snapshot
+from helpers.sources.replay.eurostat import EurostatApi, recording_folder_identity
+from helpers.sources.replay.kolada import (
+    ReplayApi,
+    check_snapshot_folder,
+    load_snapshot,
+    snapshot_identity,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +121,18 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if eurostat:
                 status, body, headers = replay.eurostat.handle(self.path)
-            elif replay.api is None:
+                headers = {RECORDING_ID_HEADER: replay.eurostat_identity.recording_id,
+                           **headers}
+            elif replay.snapshot_dir is None:
                 status, body, headers = 404, {"error": "This replay server has no Kolada "
                                                        "snapshot."}, {}
             else:
-                status, body, headers = replay.api.handle(self.path, host)
+                api = replay.kolada_api()
+                status, body, headers = api.handle(self.path, host)
                 # HTTP headers are Latin-1: keep the vintage text ASCII.
-                headers = {SNAPSHOT_HEADER: replay.api.snapshot.vintage.encode(
-                    "ascii", "replace").decode(), **headers}
+                headers = {SNAPSHOT_HEADER: api.snapshot.vintage.encode(
+                    "ascii", "replace").decode(),
+                    RECORDING_ID_HEADER: replay.identity.recording_id, **headers}
         except Exception:
             log.exception("replay server failed on %s", self.path)
             status, body, headers = 500, {"error": "Internal Server Error"}, {}
@@ -172,6 +183,15 @@ class _HTTPServer(ThreadingHTTPServer):
             self._open.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up before its answer was written (it timed out, e.g. while the
+        snapshot was being loaded, and retries) is no error of the server: no traceback on the
+        user's terminal."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("client %s went away before its answer was written", client_address)
+            return
+        super().handle_error(request, client_address)
+
     def close_open_connections(self) -> None:
         with self._open_lock:
             open_sockets = list(self._open)
@@ -192,9 +212,15 @@ class ReplayServer:
 
     def __init__(self, snapshot_dir: Path | str | None = paths.SNAPSHOT_DIR,
                  host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None,
-                 eurostat_dir: Path | str = paths.EUROSTAT_RECORDING_DIR) -> None:
+                 eurostat_dir: Path | str = paths.EUROSTAT_RECORDING_DIR,
+                 lazy: bool = False) -> None:
         self.snapshot_dir = Path(snapshot_dir) if snapshot_dir is not None else None
         self.eurostat = EurostatApi(Path(eurostat_dir))
+        self.lazy = lazy
+        """Load the Kolada snapshot on its first request instead of in ``start`` (a run whose
+        answers are all cached then never pays the 1–2 s of loading it)."""
+        self._identity: SourceIdentity | None = None
+        self._eurostat_identity: SourceIdentity | None = None
         self.host = host
         self.port = port
         self.request_count = 0
@@ -203,6 +229,7 @@ class ReplayServer:
         self.injected: Counter[str] = Counter()
         self.api: ReplayApi | None = None
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self.faults = faults or Faults()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -210,6 +237,28 @@ class ReplayServer:
     @property
     def faults(self) -> Faults:
         return self._faults
+
+    @property
+    def identity(self) -> SourceIdentity:
+        """The Kolada snapshot as a data source (``X-Recording-Id`` of its answers)."""
+        if self._identity is None:
+            self._identity = snapshot_identity(self.snapshot_dir.resolve())
+        return self._identity
+
+    @property
+    def eurostat_identity(self) -> SourceIdentity:
+        """The Eurostat recording as a data source (``X-Recording-Id`` of its answers)."""
+        if self._eurostat_identity is None:
+            self._eurostat_identity = recording_folder_identity(self.eurostat.folder)
+        return self._eurostat_identity
+
+    def kolada_api(self) -> ReplayApi:
+        """The Kolada half, loading the snapshot now if ``lazy`` left it for the first
+        request."""
+        with self._load_lock:
+            if self.api is None:
+                self.api = ReplayApi(load_snapshot(self.snapshot_dir.resolve()))
+            return self.api
 
     @faults.setter
     def faults(self, faults: Faults) -> None:
@@ -237,7 +286,10 @@ class ReplayServer:
         if self._httpd is not None:
             return self
         if self.snapshot_dir is not None:
-            self.api = ReplayApi(load_snapshot(self.snapshot_dir.resolve()))
+            check_snapshot_folder(self.snapshot_dir)
+            _ = self.identity
+            if not self.lazy:
+                self.kolada_api()
         self._httpd = _HTTPServer((self.host, self.port), self)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever,
