@@ -26,16 +26,6 @@ REPORTS = {"agenda2030-1267": "agenda2030", "agenda2030_region-0012": "agenda203
 """The variant folders of params/*.yaml and the report file name in each."""
 PAGES = [*REPORTS, "index"]
 
-HTML_A11Y = "issue 19: the index's table has no caption"
-AXE = "issue 19: the index has no main landmark and content outside landmarks"
-REFLOW = "issue 19: the index's table makes the page 596 px wide at 400 px"
-
-
-def cases(names, failing: set[str], reason: str) -> list:
-    """``names`` as parameters, those in ``failing`` marked as known to fail (an assertion,
-    not a crash) for ``reason``."""
-    mark = pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
-    return [pytest.param(n, marks=mark) if n in failing else n for n in names]
 
 
 def report_file(built: Path, page: str, suffix: str) -> Path:
@@ -62,7 +52,7 @@ def test_pdf_figures_and_tables_are_usable_with_a_screen_reader(built, page):
     assert found == [], "\n".join(map(str, found))
 
 
-@pytest.mark.parametrize("page", cases(PAGES, {"index"}, HTML_A11Y))
+@pytest.mark.parametrize("page", PAGES)
 def test_html_figures_and_tables_are_usable_with_a_screen_reader(built, page):
     found = html_findings(report_file(built, page, ".html"))
     assert found == [], "\n".join(map(str, found))
@@ -70,7 +60,7 @@ def test_html_figures_and_tables_are_usable_with_a_screen_reader(built, page):
 
 @pytest.mark.browser
 @pytest.mark.skipif(not axe.AXE_JS.is_file(), reason=axe.MISSING)
-@pytest.mark.parametrize("page", cases(PAGES, {"index"}, AXE))
+@pytest.mark.parametrize("page", PAGES)
 def test_html_has_no_axe_violations_at_any_width(built, browser, page):
     url = report_file(built, page, ".html").as_uri()
     found = axe_violations(browser, url, tags=WCAG21_AA + BEST_PRACTICE)
@@ -78,7 +68,7 @@ def test_html_has_no_axe_violations_at_any_width(built, browser, page):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("page", cases(PAGES, set(), REFLOW))
+@pytest.mark.parametrize("page", PAGES)
 def test_html_reflows_to_a_phone_width(built, browser, page):
     found = overflow_violations(browser, report_file(built, page, ".html").as_uri())
     assert found == [], "\n".join(map(str, found))

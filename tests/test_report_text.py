@@ -29,7 +29,7 @@ ENGLISH = re.compile(
     r"null|true|false|the|of|and|with|from|which|only|assumed|topic|could|source|params)\b",
     re.IGNORECASE)
 """English words seen in the reports before (the goal map's notes, "replay-server", JSON)."""
-FILE_NAMES = re.compile(r"\S+\.(csv|json|gz|yaml|svg|pdf|png|tsv)\b|\S+\.se\S*|https?://\S+")
+FILE_NAMES = re.compile(r"\S+\.(csv|json|gz|yaml|svg|pdf|png|tsv|xlsx)\b|\S+\.se\S*|https?://\S+")
 """File names and addresses, which may be English (kpi.json, values.csv.gz)."""
 HYPHEN_RANGE = re.compile(r"\b\d{1,3}-\d{1,3}\s*år\b|\bF-9\b")
 

@@ -204,7 +204,7 @@ def test_report_all_stopped_while_planning_on_the_recordings(started, user_env):
     user_env.update(KOLADA_BASE_URL="http://127.0.0.1:9/v3",
                     EUROSTAT_BASE_URL="http://127.0.0.1:9/eurostat/api/dissemination")
     run = started("report-all", "--format", "html")
-    run.wait_until(lambda: "through a local replay server" in run.output(), timeout=120)
+    run.wait_until(lambda: "using the recording in" in run.output(), timeout=120)
     time.sleep(0.5)
     run.proc.send_signal(signal.SIGTERM)
     assert run.proc.wait(GONE_WITHIN) == 143, run.output()

@@ -137,7 +137,7 @@ def nulage_table(report: AgendaReport) -> Table | str:
                            report.unit_label or "")
     return Table(shown, 3, f"Nulägesanalys för {report.unit_label}",
                  data=report.nulage.assign(enhet=report.params.kommun), name="agenda2030_nulage",
-                 source=source_text(report), group="Mål")
+                 source=source_text(report), group="Mål", note=nulage_note(report))
 
 
 def nulage_figure(report: AgendaReport) -> Figure | None:
@@ -291,21 +291,26 @@ def _column_named(label: str, column: str | None) -> str:
 
 
 def nulage_text(report: AgendaReport) -> str:
-    """What the nulägesanalys compares with, in Swedish."""
+    """What the nulägesanalys compares with, in Swedish: the table's lead, short enough to go
+    with the table onto its page (the columns are explained under it, :func:`nulage_note`)."""
     if report.nulage is None:
         return ("Ingen kommun eller region är angiven i parametrarna: nulägesanalysen tas inte "
                 "fram.")
-    level = "kommuner" if report.params.level == "kommun" else "regioner"
     text = (f"För varje nyckeltal: senaste värde för {md(report.unit_label)}, Riket (0000), "
             f"{md(report.group_label.removesuffix(' (medel)'))} (ovägt medelvärde"
             f"{_column_named(report.group_label, report.group_column)})")
     if report.liknande_label:
-        text += (f", {md(report.liknande_label.removesuffix(' (medel)'))} (ovägt medelvärde"
+        text += (f" och {md(report.liknande_label.removesuffix(' (medel)'))} (ovägt medelvärde"
                  f"{_column_named(report.liknande_label, report.liknande_column)})")
-    text += (f"; rang bland alla {level} med värde (1 = högst värde) och percentil; trend per "
-             f"år över de {count_words(TREND_YEARS)} senaste åren (minst "
-             f"{count_words(TREND_MIN_VALUES)} värden); skillnaden kvinnor − män där "
-             f"nyckeltalet är könsuppdelat. Avvikelsen anges i standardavvikelser mellan alla "
-             f"{level} från {md(report.comparison_label)}. Högt värde är inte alltid bra: se "
-             f"avsnittet om vad som sticker ut. {VALUES_NOTE}")
-    return text + liknande_year_text(report)
+    return text + "." + liknande_year_text(report)
+
+
+def nulage_note(report: AgendaReport) -> str:
+    """Under the nulägesanalys: what its columns mean, in Swedish."""
+    level = "kommuner" if report.params.level == "kommun" else "regioner"
+    return (f"Rang bland alla {level} med värde (1 = högst värde) och percentil; trend per år "
+            f"över de {count_words(TREND_YEARS)} senaste åren (minst "
+            f"{count_words(TREND_MIN_VALUES)} värden); skillnaden kvinnor − män där nyckeltalet "
+            f"är könsuppdelat. Avvikelsen anges i standardavvikelser mellan alla {level} från "
+            f"{md(report.comparison_label)}. Högt värde är inte alltid bra: se avsnittet om vad "
+            f"som sticker ut. {VALUES_NOTE}")

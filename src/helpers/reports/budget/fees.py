@@ -15,6 +15,7 @@ import pandas as pd
 from helpers import datasets
 from helpers.domain import KOLADA_SOURCE_LINE, POPULATION_KPI
 from helpers.formatting import count_words, format_number
+from helpers.formatting import escape_markdown as md
 from helpers.rendering.notebook import Table
 from helpers.reports.budget.accounts import swedish_display
 from helpers.reports.budget.params import BudgetParams
@@ -207,7 +208,7 @@ def fee_section(params: BudgetParams, kommuner: pd.DataFrame, year: int,
         shown.loc[chosen, "Kommun"] = shown.loc[chosen, "Kommun"] + " ◀"
     elif params.kommun is not None:  # say why no row is marked (walk 15: Kiruna)
         name = datasets.kommun_name(kommuner, params.kommun) or params.kommun
-        text += (f" {name} ({params.kommun}) är inte medlem i {organisation.name}; ingen rad i "
+        text += (f" {md(name)} ({params.kommun}) är inte medlem i {organisation.name}; ingen rad i "
                  "tabellen är markerad.")
     return [intro, text,
             Table(shown, number, f"Medlemsavgift per kommun – {organisation.name}", data=data,

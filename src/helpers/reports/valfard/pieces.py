@@ -255,7 +255,7 @@ def own_values(data: ValfardData) -> list[str | Table] | None:
                                     *TABLE3_COLUMNS]))
     resolved = [resolve_variable(v, data.wide) for v in variables]
     own = pd.DataFrame({
-        "variabel": [r.variable.label for r in resolved],
+        "variabel": [r.label for r in resolved],
         "kpi": [r.variable.kpi for r in resolved],
         "data": [r.used for r in resolved],
         "enhet": [r.variable.unit for r in resolved],
