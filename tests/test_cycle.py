@@ -57,22 +57,34 @@ def cycle(cycle_servers, tmp_path_factory):
     reports = root / "reports"
     manifests = {p.parent.name: p.read_bytes() for p in reports.glob("*/manifest.json")}
     assert set(manifests) == {"valfard-2463", "valfard-0114", "valfard_2022", "budget_skr"}
+    # the status before the publication, captured before any test rebuilds anything
+    status_before = (families(before), ok(skr_report("status", env=before, timeout=120)))
     return {"root": root, "before": before, "after": env_for(cycle_servers["after"], root),
-            "reports": reports, "manifests": manifests}
+            "reports": reports, "manifests": manifests, "status_before": status_before}
 
 
 def test_status_before_the_publication_says_up_to_date(cycle):
-    code, rows = families(cycle["before"])
+    (code, rows), text = cycle["status_before"]
     assert code == 0, rows
     assert rows["valfard"]["counts"] == {"up to date": 2}
     assert rows["valfard"]["gone"] == ["N03932"]
-    text = ok(skr_report("status", env=cycle["before"], timeout=120))
     assert "valfard: UP TO DATE, 2 variants, year 2022" in text
     assert "gone from Kolada: N03932" in text
 
 
-def test_status_after_the_publication_and_update(cycle):
+@pytest.fixture(scope="module")
+def updated(cycle) -> dict:
+    """The status seen against "after" (before anything is rebuilt), then `update` run once:
+    the tests below read what was captured, in whatever order they run."""
     code, rows = families(cycle["after"])
+    short = skr_report("status", env=cycle["after"], timeout=120)
+    verbose = skr_report("status", "-v", env=cycle["after"], timeout=120).stdout
+    update = ok(skr_report("update", "--jobs", "2", env=cycle["after"], timeout=900))
+    return {"code": code, "rows": rows, "short": short, "verbose": verbose, "update": update}
+
+
+def test_status_after_the_publication(updated):
+    code, rows = updated["code"], updated["rows"]
     assert code == 10
     valfard = rows["valfard"]
     assert valfard["state"] == "out of date" and valfard["moves_to"] == [2023]
@@ -84,14 +96,16 @@ def test_status_after_the_publication_and_update(cycle):
     assert [b["kpi"] for b in rows["budget_skr"]["behind"]] == ["N01951"]
     assert rows["valfard_2022"]["state"] == "up to date"  # its year is fixed, its data as were
     assert rows["valfard_2022"]["year_fixed"] is True
-    short = skr_report("status", env=cycle["after"], timeout=120)
+    short = updated["short"]
     assert short.returncode == 10
     assert "valfard: OUT OF DATE, 2 variants, year 2022: Kolada has published 2023" in short.stdout
-    verbose = skr_report("status", "-v", env=cycle["after"], timeout=120).stdout
+    verbose = updated["verbose"]
     assert "to update: valfard-0114, valfard-2463" in verbose
     assert "behind  U15401" in verbose and "report 2022, Kolada 2023" in verbose
 
-    update = ok(skr_report("update", "--jobs", "2", env=cycle["after"], timeout=900))
+
+def test_update_rebuilds_what_is_out_of_date(cycle, updated):
+    update = updated["update"]
     assert "valfard (valfard.yaml): 2 variants rebuilt (2022 → 2023)" in update
     assert "budget_skr (budget_skr.yaml): 1 variant rebuilt (2022 → 2023)" in update
     reports = cycle["reports"]
@@ -109,8 +123,8 @@ def test_status_after_the_publication_and_update(cycle):
     assert "Everything is up to date: nothing to fetch or build." in again
 
 
-def test_the_rebuilt_report_says_what_changed(cycle):
-    """After the update (the test above): the previous version is kept beside the new one, and
+def test_the_rebuilt_report_says_what_changed(cycle, updated):
+    """After the update: the previous version is kept beside the new one, and
     the report's section "Ändringar sedan förra versionen" (HTML and PDF) names the flipped
     statement and the largest changes; `skr-report diff` prints the same."""
     from fixtures.pdf_checks import pdf_facts
