@@ -151,6 +151,7 @@ def test_the_contents_page_lists_figures_and_tables_with_their_files(tmp_path):
                               "csv": "tables/figur1.csv"}}},
         {"metadata": {"skr": {"kind": "table", "number": 2, "title": "Korrelationer",
                               "xlsx": "tables/tabell2.xlsx", "csv": "tables/tabell2.csv"}}},
+        {"metadata": {"skr": {"kind": "description", "number": 1}}},  # figure 1's, not a table
         {"metadata": {}}]}]}
     found = contents_of(nb)
     assert found["figures"][0]["files"] == [("figures/figur1.svg", "Vektorbild (SVG)"),

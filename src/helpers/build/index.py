@@ -231,7 +231,8 @@ def contents_of(nb: Any) -> dict[str, list[dict[str, Any]]]:
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []) or []:
             meta = (output.get("metadata") or {}).get(SKR)
-            if not isinstance(meta, dict) or not meta.get("number"):
+            if not isinstance(meta, dict) or not meta.get("number") or \
+                    meta.get("kind") not in ("figure", "table"):  # not a figure's description
                 continue
             figure = meta.get("kind") == "figure"
             files = list(meta.get("files") or []) if figure else \

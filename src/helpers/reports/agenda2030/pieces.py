@@ -225,9 +225,9 @@ def missing_text(report: AgendaReport) -> str:
     text = (f"Kolada-gruppen {md(group)} har {len(report.selection)} nyckeltal; {served} har "
             "värden i data.")
     if len(missing):
-        listed = "; ".join(f"{md(k)} ({md(s)})" for k, s in zip(missing["kpi"], missing["status"],
-                                                                strict=True))
-        text += (f" {len(missing)} serveras inte längre av Kolada och står kvar i tabellen: "
+        listed = "; ".join(f"{md(k)}: {md(s)}" for k, s in zip(missing["kpi"], missing["status"],
+                                                               strict=True))
+        text += (f" {len(missing)} saknar värden och står kvar i tabellen med sin status – "
                  f"{listed}.")
     unmapped = report.selection["mal"].isna().sum()
     if unmapped:
