@@ -66,7 +66,7 @@ def test_own_values_have_their_unit_and_one_number_of_decimals():
                         "enhet": ["antal", "procent", "procent"], "varde": [2782, 6.153, np.nan]})
     shown = own_values_display(own, "Åsele 2022")
     assert list(shown.columns) == ["Variabel", "Nyckeltal", "Enhet", "Åsele 2022"]
-    assert list(shown["Åsele 2022"]) == ["2\u202f782,0", "6,2", "saknas"]
+    assert list(shown["Åsele 2022"]) == ["2\u202f782", "6,2", "saknas"]
     assert list(shown["Nyckeltal"]) == ["N01951", "N03920 (ersätter N03932)", "N01721"]
     assert list(shown["Enhet"]) == ["antal", "procent", "procent"]
 

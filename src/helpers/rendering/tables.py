@@ -87,6 +87,8 @@ def correlation_display(long: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
 
 
 OWN_VALUE_DECIMALS = 1
+WHOLE_UNITS = frozenset({"antal", "kronor"})
+"""Units shown as whole numbers (a count or an amount in kronor has no meaningful decimal)."""
 """Decimals of the column of a kommun's own values (one number of decimals for the column;
 the units differ by row and stand in their own column)."""
 
@@ -94,13 +96,15 @@ the units differ by row and stand in their own column)."""
 def own_values_display(own: pd.DataFrame, label: str) -> pd.DataFrame:
     """A kommun's own values of the correlation tables' variables: ``own`` has ``variabel,
     kpi, data, enhet, varde`` per variable; shown as Variabel (the row header), Nyckeltal (the
-    data used), Enhet and the value (column ``label``), "saknas" where missing."""
+    data used), Enhet and the value (column ``label``; one decimal, counts and kronor whole),
+    "saknas" where missing."""
     data = own[["kpi", "data"]]
     return pd.DataFrame({
         "Variabel": own["variabel"],
         "Nyckeltal": data.apply(_data_label, axis=1),
         "Enhet": own["enhet"],
-        label: [format_number(v, OWN_VALUE_DECIMALS) for v in own["varde"]],
+        label: [format_number(v, 0 if unit in WHOLE_UNITS else OWN_VALUE_DECIMALS)
+                for v, unit in zip(own["varde"], own["enhet"], strict=True)],
     })
 
 

@@ -266,7 +266,8 @@ def own_values(data: ValfardData) -> list[str | Table] | None:
             f"Värdena för {label} {data.year} av variablerna i tabell 2 och 3, var och en i sin "
             "enhet. De står här och inte i korrelationstabellerna, där alla tal är "
             "korrelationskoefficienter.")
-    note = ("Värdena är avrundade till en decimal; CSV-filen har alla decimaler. saknas = "
+    note = ("Värdena är avrundade till en decimal, antal och kronor till heltal; CSV-filen har "
+            "alla decimaler. saknas = "
             "inget värde i Kolada.")
     shown = own_values_display(own, f"{data.kommun_label} {data.year}")
     caption = f"{genitive(data.kommun_label)} värden för variablerna i tabell 2 och 3"
