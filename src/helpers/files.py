@@ -113,3 +113,14 @@ def swap_into(staging: Path, target: Path) -> None:
     os.rename(target, old)
     os.rename(staging, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def pid_exists(pid: int) -> bool:
+    """Whether process ``pid`` exists (a folder named after an ended process is stale)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

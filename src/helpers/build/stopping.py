@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from helpers.files import pid_exists
+
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 WATCH_INTERVAL = 0.5
 """Seconds between a worker's checks that its parent is still there."""
@@ -158,18 +160,8 @@ def _running(pid: int) -> bool:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
             state = handle.read().rsplit(")", 1)[-1].split()[0]
     except (OSError, IndexError):
-        return _exists(pid)
+        return pid_exists(pid)
     return state not in ("Z", "X")
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --- a worker -------------------------------------------------------------------------------

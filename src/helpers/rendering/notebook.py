@@ -38,7 +38,7 @@ from IPython.display import Markdown, display
 
 from helpers import paths
 from helpers.domain import KOLADA_SOURCE_LINE
-from helpers.files import swap_into
+from helpers.files import pid_exists, swap_into
 from helpers.formatting import typeset
 from helpers.params import ParamsError, registered_model
 from helpers.rendering.captions import show_description, show_figure, show_table
@@ -275,19 +275,9 @@ def _scratch_folder(results: Path) -> Path:
     results.parent.mkdir(parents=True, exist_ok=True)
     for old in results.parent.glob(f".{results.name}.*"):
         pid = old.name.rsplit(".", 1)[-1]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not pid_exists(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     scratch = results.parent / f".{results.name}.{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)  # this process's earlier run, never finished
     scratch.mkdir()
     return scratch
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
