@@ -6,6 +6,8 @@ from __future__ import annotations
 from fixtures.a11y import html_findings, pdf_findings
 from fixtures.typst_doc import typst_pdf
 
+from helpers.rendering import pdf_tags
+
 LONG = "Staplarna visar medelvärdet per kommungrupp och år för varje nyckeltal i urvalet. " * 4
 
 GOOD_HTML = """<!doctype html><html lang="sv"><head><title>Prov</title></head><body><main>
@@ -86,8 +88,23 @@ Förskolan har högst medelvärde i gruppen C6 Mindre stad.
 """
 
 
+def _tagged(path):
+    """The PDF with its one table's row headers tagged as the reports' are
+    (:mod:`helpers.rendering.pdf_tags`: Typst alone cannot)."""
+    shape = pdf_tags.TableShape("Tabell 1", 2, 1, ((False, -1),))
+    path.write_bytes(pdf_tags.tag_row_headers(path.read_bytes(), [shape]))
+    return path
+
+
 def test_pdf_figures_and_tables_made_for_a_screen_reader_pass(tmp_path):
-    assert pdf_findings(typst_pdf(tmp_path, GOOD_PDF)) == []
+    assert pdf_findings(_tagged(typst_pdf(tmp_path, GOOD_PDF))) == []
+
+
+def test_pdf_tables_without_row_headers_are_found(tmp_path):
+    """Typst alone tags every body cell TD: "Åsele" is no row header."""
+    found = pdf_findings(typst_pdf(tmp_path, GOOD_PDF))
+    assert _rules(found) == [("row-header-not-th", "Tabell 1")]
+    assert "'Åsele'" in found[0].detail
 
 
 def test_pdf_findings_name_each_broken_rule_and_element(tmp_path):
@@ -95,6 +112,7 @@ def test_pdf_findings_name_each_broken_rule_and_element(tmp_path):
     assert sorted(_rules(found)) == [
         ("alt-repeats-text", "Figur 1"),
         ("alt-too-long", "Figur 1"),
+        ("row-header-not-th", "Table 1"),
         ("table-unnamed", "Table 1"),
         ("th-empty", "Table 1 TH (row 1, column 1)"),
     ]
@@ -104,12 +122,14 @@ def test_pdf_findings_name_each_broken_rule_and_element(tmp_path):
 def test_pdf_header_cells_without_scope_are_found(tmp_path):
     import pikepdf
 
-    path = typst_pdf(tmp_path, GOOD_PDF)
+    path = _tagged(typst_pdf(tmp_path, GOOD_PDF))
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
         for node in pdf.objects:
             if isinstance(node, pikepdf.Dictionary) and node.get("/S") == "/TH":
                 del node["/A"]
         pdf.save(path)
     assert _rules(pdf_findings(path)) == [
+        ("row-header-not-th", "Tabell 1"),  # "Åsele" without /Scope /Row
         ("th-no-scope", "Tabell 1 TH (row 1, column 1)"),
-        ("th-no-scope", "Tabell 1 TH (row 1, column 2)")]
+        ("th-no-scope", "Tabell 1 TH (row 1, column 2)"),
+        ("th-no-scope", "Tabell 1 TH (row 2, column 1)")]

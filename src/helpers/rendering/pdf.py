@@ -12,7 +12,8 @@
   ``/Lang sv``, alt texts), fonts from the wheel and matplotlib only (system fonts ignored, so
   every machine gives the same bytes), creation time fixed to the data vintage. A Typst error —
   for instance a figure that would break PDF/UA — raises :class:`PdfBuildError` naming the
-  element; no untagged PDF is ever written.
+  element; no untagged PDF is ever written. Typst cannot tag row headers (the wheel lacks
+  its ``a11y-extras`` feature): :mod:`.pdf_tags` tags them in the structure tree afterwards.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from helpers.rendering.page_flow import (
     split_at_headings,
     starts_with_heading,
 )
+from helpers.rendering.pdf_tags import RowHeaderError, expected_tables, tag_row_headers
 from helpers.rendering.table_data import TABLE_MIME, column_align, html_table_data
 
 log = logging.getLogger(__name__)
@@ -340,7 +342,8 @@ def compile_pdf(source: str, resources: dict[str, Any], *, timestamp: int,
 
     ``meta`` (title block, provenance) and the preprocessor's items go to ``skr.json`` in a
     temporary compile root with the image files and the template's library; ``timestamp`` (the
-    data vintage) fixes the creation date, so a rebuild gives the same bytes.
+    data vintage) fixes the creation date, so a rebuild gives the same bytes. The row headers
+    of the tables are tagged afterwards (:func:`.pdf_tags.tag_row_headers`).
     """
     mark_typst_used()
     state = resources.get("skr_typst") or {"items": [], "files": {}, "labels": {}}
@@ -367,4 +370,7 @@ def compile_pdf(source: str, resources: dict[str, Any], *, timestamp: int,
             raise PdfBuildError(_describe(error, state["labels"], culprit)) from error
     if not isinstance(pdf, bytes) or not pdf.startswith(b"%PDF"):
         raise PdfBuildError("Typst returned no PDF")
-    return pdf
+    try:
+        return tag_row_headers(pdf, expected_tables(state["items"], meta.get("parameters") or []))
+    except RowHeaderError as error:
+        raise PdfBuildError(str(error)) from error
