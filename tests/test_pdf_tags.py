@@ -155,3 +155,19 @@ def test_model_shapes_follow_the_rows_typst_lays_out():
     items = [{"call": "skr-figure"}, {"call": "skr-table", "number": 2, **pdf.table_layout(model)}]
     assert [s.name for s in pdf_tags.expected_tables(items, [["Kommun", "Åsele"]])] == [
         "Tabell 2", "Parametrar"]
+
+
+@pytest.mark.slow
+def test_a_pdf_with_a_cross_reference_stream_is_written_whole_the_same_each_time(pdfs, tmp_path):
+    """The other path: no classic cross-reference table to continue (a file qpdf wrote with
+    object streams), so qpdf writes the tagged file whole, with a deterministic /ID."""
+    streams = tmp_path / "streams.pdf"
+    with pikepdf.open(pdfs["typst"]) as typst:
+        typst.save(streams, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                   deterministic_id=True)
+    data = streams.read_bytes()
+    tagged = pdf_tags.tag_row_headers(data, pdfs["shapes"])
+    assert not tagged.startswith(data) and tagged == pdf_tags.tag_row_headers(data, pdfs["shapes"])
+    streams.write_bytes(tagged)
+    assert [f for f in pdf_findings(streams) if f.rule in TABLE_RULES] == []
+    assert read_structure(streams).all_marks() == read_structure(pdfs["typst"]).all_marks()

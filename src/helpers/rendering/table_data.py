@@ -7,7 +7,8 @@ is a dict::
 
     {"header": [["Nyckeltal", "Id", "Höör", …]],   # exactly one header row
      "body": [["Invånare", "N01951", "2 782", …], …],
-     "index_columns": 1,          # leading columns that are row headers (th scope=row)
+     "index_columns": 1,          # leading columns that are row headers (th scope=row;
+                                  # in the PDF TH /Scope /Row, see .pdf_tags)
      "align": ["left", "left", "right", …],        # per column, header and cells alike
      "groups": [[0, "1 Ingen fattigdom"], [5, "2 Ingen hunger"], …]}
 
