@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from helpers.datasets import kommun_name, load_eurostat, load_kommuner, load_values
 from helpers.params import format_years
+from helpers.rendering.figure_files import frame_digest
 from helpers.reports.valfard.debt import debt_series
 from helpers.reports.valfard.groups import (
     GroupSpread,
@@ -21,6 +26,11 @@ from helpers.reports.valfard.groups import (
 )
 from helpers.reports.valfard.params import ValfardParams
 from helpers.reports.valfard.spec import DEBT_DATASET, FIGURE_KPIS, required_kpis
+
+_SHARED: OrderedDict[tuple, dict[Hashable, Any]] = OrderedDict()
+_SHARED_KEPT = 4
+"""Results shared by the kommun variants of one data set, per process (a batch worker's kernel
+builds many kommuner in a row): the group spreads, their sentences, the checked statements."""
 
 
 @dataclass
@@ -35,6 +45,25 @@ class ValfardData:
     params: ValfardParams
     processed_dir: Path | None = None
     _skuld: pd.DataFrame | None = field(default=None, repr=False)
+    _key: tuple | None = field(default=None, repr=False)
+
+    def shared(self, name: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per process for every variant with the same data and parameters
+        but the kommun: keyed by the content of the values and the kommun table, the year and
+        the other parameters (so a kommun variant reuses what the one before computed)."""
+        if self._key is None:
+            others = self.params.model_dump(mode="json", exclude={"kommun"})
+            self._key = (*frame_digest(self.wide, self.kommuner), self.year,
+                         json.dumps(others, sort_keys=True), str(self.processed_dir))
+        memo = _SHARED.get(self._key)
+        if memo is None:
+            memo = _SHARED[self._key] = {}
+            while len(_SHARED) > _SHARED_KEPT:
+                _SHARED.popitem(last=False)
+        _SHARED.move_to_end(self._key)
+        if name not in memo:
+            memo[name] = compute()
+        return memo[name]
 
     @property
     def kommun(self) -> str | None:
@@ -73,11 +102,22 @@ class ValfardData:
     def groups(self, by: str) -> pd.Series:
         return kommun_groups(self.kommuner, by, self.kommungruppering)
 
-    def spread(self, by: str, indicators: dict[str, str]) -> GroupSpread:
-        return group_spread(
+    def all_kommuner_spread(self, by: str, indicators: dict[str, str]) -> GroupSpread:
+        """The spread of ``indicators`` over the groups ``by``, no kommun marked (shared by
+        every kommun variant: :meth:`shared`)."""
+        return self.shared(("spread", by, tuple(indicators.items())), lambda: group_spread(
             self.wide, self.kommuner, self.groups(by), indicators, year=self.year,
-            grouping=grouping_label(by, self.kommungruppering), kommun=self.kommun,
-        )  # fmt: skip
+            grouping=grouping_label(by, self.kommungruppering)))
+
+    def spread(self, by: str, indicators: dict[str, str]) -> GroupSpread:
+        """The spread with the variant's kommun marked (its name and group)."""
+        spread = self.all_kommuner_spread(by, indicators)
+        if self.kommun is None:
+            return spread
+        groups = self.shared(("groups", by), lambda: self.groups(by))
+        names = self.kommuner.set_index("kommun")["kommunnamn"]
+        return replace(spread, kommun=self.kommun, kommun_label=names.get(self.kommun),
+                       kommun_group=str(groups.get(self.kommun)))
 
 
 def load_data(params: ValfardParams, processed_dir: str | Path | None = None) -> ValfardData:

@@ -27,6 +27,7 @@ from helpers.reports.valfard.groups import GroupSpread, spread_csv
 from helpers.reports.valfard.sentences import (
     Units,
     fmt,
+    kommun_sentence,
     largest_spread_sentence,
     lower_first,
     main_message,
@@ -184,12 +185,11 @@ def figure(data: ValfardData, number: int) -> Figure:
     values, group means, all-kommun means) and the computed sentences under it."""
     spec = FIGURES[number]
     spread = data.spread(spec.by, spec.indicators)
-    sentences = spread_sentences(spread, spec.units)
-    if spec.style.bars:
-        sentences.insert(len(spec.indicators), largest_spread_sentence(spread, spec.units))
-    message = main_message(spread, spec.units)
+    sentences, message, coded = data.shared(("figure text", number), lambda: _figure_text(
+        data.all_kommuner_spread(spec.by, spec.indicators), spec))
+    sentences = [*sentences, *filter(None, [kommun_sentence(spread, spec.units)])]
     if len(spread_alt(spec.style, spread.grouping, message, _marked(spread))) > MAX_ALT:
-        message = main_message(spread, spec.units, codes=True)
+        message = coded
     drawn = spread_figure(
         spread.points, spread.summary, spread.overall, indicators=spec.indicators,
         groups=spread.groups, style=spec.style, group_label=spread.grouping,
@@ -200,6 +200,16 @@ def figure(data: ValfardData, number: int) -> Figure:
         "med värde i gruppen.", "", *[f"- {s}" for s in sentences]])
     return Figure(drawn.files, number, spec.title, drawn.alt_text, data=spread_csv(spread),
                   source=source_line(data.year), note=note)
+
+
+def _figure_text(spread: GroupSpread, spec: FigureSpec) -> tuple[list[str], str, str]:
+    """What a figure's text says alike for every kommun (``spread`` marks none): the sentences
+    under it and the main message of its alt text, in words and with group codes."""
+    sentences = spread_sentences(spread, spec.units)
+    if spec.style.bars:
+        sentences.insert(len(spec.indicators), largest_spread_sentence(spread, spec.units))
+    return (sentences, main_message(spread, spec.units),
+            main_message(spread, spec.units, codes=True))
 
 
 def _marked(spread: GroupSpread) -> Marked | None:
@@ -278,11 +288,11 @@ def own_values(data: ValfardData) -> list[str | Table] | None:
 
 def statements(data: ValfardData) -> Table:
     """The report's statements about figures 1–4 and Tabell 1 checked against the data."""
-    checked = spec_statements(
-        data.spread("kommuntyp", KVALITETSINDEX),
-        data.spread("storleksklass", KVALITETSINDEX),
-        data.spread("kommuntyp", NETTOKOSTNADSAVVIKELSE),
-    )
+    checked = data.shared("statements", lambda: spec_statements(
+        data.all_kommuner_spread("kommuntyp", KVALITETSINDEX),
+        data.all_kommuner_spread("storleksklass", KVALITETSINDEX),
+        data.all_kommuner_spread("kommuntyp", NETTOKOSTNADSAVVIKELSE),
+    )).copy()
     checked.loc[len(checked)] = debt_statement(data.skuld, data.skuld_geo)
     return Table(checked.set_index("Påstående i rapporten"), 4,
                  "Rapportens påståenden om figur 1–4 och tabell 1 prövade mot data",
