@@ -221,6 +221,14 @@ def _is_code_column(name: str, values: Sequence[Any], text_columns: Collection[s
     return any(isinstance(v, str) and _LEADING_ZERO.match(v) for v in values)
 
 
+def _column_cells(name: str, values: Sequence[Any], text_columns: Collection[str],
+                  decimals: int | None) -> list[Cell]:
+    """A column's cells; whether it holds codes and years is decided once per column."""
+    code = _is_code_column(name, values, text_columns)
+    year = bool(_YEAR_HEADER.search(name.strip()))
+    return [_cell(v, code=code, year=year, decimals=decimals) for v in values]
+
+
 def table_workbook(frame: pd.DataFrame, *, number: int, title: str, source: str | None = None,
                    kind: str = "Tabell", csv: str | None = None, index: bool = False,
                    text_columns: Collection[str] = (),
@@ -235,12 +243,8 @@ def table_workbook(frame: pd.DataFrame, *, number: int, title: str, source: str 
     """
     header, columns = _columns(frame, index)
     decimals = dict(decimals or {})
-    cells = [
-        [_cell(v, code=_is_code_column(name, values, text_columns),
-               year=bool(_YEAR_HEADER.search(name.strip())), decimals=decimals.get(name))
-         for v in values]
-        for name, values in zip(header, columns, strict=True)
-    ]
+    cells = [_column_cells(name, values, text_columns, decimals.get(name))
+             for name, values in zip(header, columns, strict=True)]
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _sheet_title(f"{kind} {number}")
