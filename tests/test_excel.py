@@ -141,15 +141,16 @@ def test_correlation_table_on_snapshot(processed_data, tmp_path):
 
 
 def test_own_values_table_numbers_keep_their_decimals(processed_data, tmp_path):
-    """Tabell 5 for Åsele: the kommun's own values are numbers with the table's one decimal,
-    their units text beside them."""
+    """Tabell 5 for Åsele: the kommun's own values are numbers with the decimals shown (one;
+    counts and kronor none), their units text beside them."""
     data = valfard.load_data(
         valfard.ValfardParams(report="valfard_i_hela_landet", kommun="2463"), processed_data)
     table = valfard.own_values(data)[-1]
     rows = body(load_workbook(write(table, tmp_path)).active)
     own = {r[0].value: r for r in rows}
     assert own["Invånare"][2].value == "antal"
-    assert own["Invånare"][3].value == 2782 and own["Invånare"][3].number_format == number_format(1)
+    assert own["Invånare"][3].value == 2782 and own["Invånare"][3].number_format == number_format(0)
+    assert own["Inpendling"][3].number_format == number_format(1)
 
 
 def test_fee_table_codes_are_text_and_population_numbers(processed_data, tmp_path):
