@@ -82,9 +82,11 @@ def main() -> None:
     env = dict(os.environ, SKR_DATA_DIR=str(work / "data"), SKR_REPORTS_DIR=str(work / "reports"))
     results: dict = {"load_before": os.getloadavg()}
     with ExitStack() as stack:
-        kolada, eurostat, replaced = stack.enter_context(data_clients())
+        clients = stack.enter_context(data_clients())
+        kolada, eurostat = clients.kolada, clients.eurostat
         env.update(KOLADA_BASE_URL=kolada.base_url, EUROSTAT_BASE_URL=eurostat.base_url)
-        results["source"] = "recording (replay server)" if replaced else kolada.base_url
+        results["source"] = ("recording (replay server)" if "Kolada" in clients.recorded
+                             else kolada.base_url)
         skr = str(BIN / "skr-report")
         published = list((work / "reports").glob("valfard-*/manifest.json"))
         if len(published) < 290:

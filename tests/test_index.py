@@ -77,6 +77,11 @@ def reports(tmp_path_factory) -> Path:
                    "kind": "region", "lan": None, "lansnamn": None}, **agenda)
     publish(root, "mitt_test-0180", params_file="/tmp/mitt_test.yaml", **valfard)
     publish(root, "valfard_gammal-0180", params_file=None, **valfard)  # an older manifest
+    older = publish(root, "valfard_2021-2481", params_file="params/valfard.yaml", **valfard)
+    manifest = json.loads((older / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["place"]  # an older version's kommun variant: not "Hela landet"
+    manifest["parameters"] = {"kommun": "2481"}
+    (older / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     record_failure(root, "valfard-0180", "valfard-0180: figur 1 failed — ValueError")
     record_failure(root, "valfard-9999", "valfard-9999: no such kommun")
     from helpers.build.index import write_contents_page
@@ -135,7 +140,8 @@ def test_only_what_is_published_with_swedish_links_that_resolve(reports, page):
     assert "valfard-9999 (ingen version publicerad)" in footer
     assert "1 variant byggd från en parameterfil utanför params/" in footer
     assert "mitt_test-0180" in footer
-    assert "1 variant byggd av en äldre version av skr-report" in " ".join(footer.split())
+    assert "2 varianter byggda av en äldre version av skr-report" in " ".join(footer.split())
+    assert "valfard_2021-2481" in footer
 
 
 def test_tables_are_named_with_scoped_headers(reports):

@@ -85,7 +85,8 @@ class IndexEntries:
     unlisted: list[str]
     """Variants on disk built from a parameter file outside ``params/`` (ad-hoc runs)."""
     unnamed: list[str] = field(default_factory=list)
-    """Variants on disk whose manifest names no parameter file (built by an older version)."""
+    """Variants on disk built by an older version, whose manifest names no parameter file or
+    no place (a kommun variant would be listed as the whole country)."""
 
 
 def _fold(text: str) -> str:
@@ -186,6 +187,9 @@ def index_entries(reports_dir: Path) -> IndexEntries:
         if not _published(folder, manifest):
             if manifest and manifest.get("status", "ok") == "ok":
                 (unlisted if manifest.get("params_file") else unnamed).append(folder.name)
+            continue
+        if "place" not in manifest and (manifest.get("parameters") or {}).get("kommun"):
+            unnamed.append(folder.name)  # an older version's: it does not say what it is about
             continue
         row, place = _row(folder, manifest)
         title = manifest.get("title") or manifest.get("report") or folder.name
