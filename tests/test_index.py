@@ -133,6 +133,9 @@ def test_only_what_is_published_with_swedish_links_that_resolve(reports, page):
                      "Figurer och tabeller (7 figurer, 4 tabeller)",
                      "Figurer och tabeller (1 figur, 4 tabeller)"}
     text = main.get_text(" ")
+    lead = " ".join(page.find("p", class_="lead").get_text(" ").split())
+    assert lead.startswith("295 publicerade rapporter ur 3 rapportserier.")
+    assert "som webbsida, och som PDF där en PDF har byggts" in lead  # kommun variants: no PDF
     assert "IPYNB" not in text and "manifest" not in text
     assert "mitt_test" not in text and "valfard-0180" not in text  # ad-hoc run, failure
     footer = page.find("footer").get_text(" ")

@@ -205,6 +205,18 @@ def index_entries(reports_dir: Path) -> IndexEntries:
     return IndexEntries(ordered, _failures(Path(reports_dir)), unlisted, unnamed)
 
 
+def _formats_text(reports: list[ReportGroup]) -> str:
+    """What the lead says of the formats: PDF only where every published report has one."""
+    rows = [row for report in reports
+            for group in [*report.whole, *report.lans, *report.regions] for row in group.rows]
+    with_pdf = sum(any(text == "Rapport (PDF)" for _, text in row.links) for row in rows)
+    if with_pdf == len(rows):
+        return "varje rapport finns som PDF och som webbsida"
+    if with_pdf == 0:
+        return "varje rapport finns som webbsida"
+    return "varje rapport finns som webbsida, och som PDF där en PDF har byggts"
+
+
 def _key(title: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in _fold(title)).strip("-") or "rapport"
 
@@ -221,7 +233,8 @@ def write_index(reports_dir: Path = paths.REPORTS_DIR) -> Path:
     entries = index_entries(reports_dir)
     page = _environment().get_template(INDEX_TEMPLATE).render(
         reports=entries.reports, failures=entries.failures, unlisted=entries.unlisted,
-        unnamed=entries.unnamed, total=sum(r.count for r in entries.reports))
+        unnamed=entries.unnamed, total=sum(r.count for r in entries.reports),
+        formats_text=_formats_text(entries.reports))
     return atomic_write_text(reports_dir / "index.html", page)
 
 

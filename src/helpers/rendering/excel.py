@@ -40,6 +40,7 @@ import numbers
 import os
 import re
 import zipfile
+from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -355,13 +356,40 @@ def workbook_bytes(workbook: Workbook, created: datetime | None = None) -> bytes
     return buffer.getvalue()
 
 
+_WORKBOOKS: OrderedDict[tuple, bytes] = OrderedDict()
+_WORKBOOKS_KEPT = 32
+"""Workbooks laid out in this process, by what they were made from: most tables are the same
+in every kommun variant of a batch (the correlations, the statements, Tabell 1)."""
+
+
+def _workbook_key(frame: pd.DataFrame, options: tuple) -> tuple | None:
+    try:
+        content = int(pd.util.hash_pandas_object(frame, index=True).sum())
+    except TypeError:  # cells pandas cannot hash (lists …): laid out every time
+        return None
+    return (content, tuple(map(str, frame.columns)), tuple(map(str, frame.dtypes)),
+            tuple(map(str, frame.index.names)), os.environ.get("SOURCE_DATE_EPOCH"), *options)
+
+
 def write_table_xlsx(path: str | Path, frame: pd.DataFrame, *, number: int, title: str,
                      source: str | None = None, kind: str = "Tabell", csv: str | None = None,
                      index: bool = False, text_columns: Collection[str] = (),
                      decimals: Mapping[str, int] | None = None,
                      created: datetime | None = None) -> Path:
-    """Write :func:`table_workbook` to ``path`` atomically; returns the path."""
-    workbook = table_workbook(frame, number=number, title=title, source=source, kind=kind,
-                              csv=csv, index=index, text_columns=text_columns,
-                              decimals=decimals)
-    return atomic_write_bytes(Path(path), workbook_bytes(workbook, created))
+    """Write :func:`table_workbook` to ``path`` atomically; returns the path. The same table
+    (content, caption, source, options) is laid out once per process."""
+    key = _workbook_key(frame, (number, title, source, kind, csv, index, tuple(text_columns),
+                                tuple(sorted((decimals or {}).items())), created))
+    data = _WORKBOOKS.get(key) if key is not None else None
+    if data is None:
+        workbook = table_workbook(frame, number=number, title=title, source=source, kind=kind,
+                                  csv=csv, index=index, text_columns=text_columns,
+                                  decimals=decimals)
+        data = workbook_bytes(workbook, created)
+        if key is not None:
+            _WORKBOOKS[key] = data
+            while len(_WORKBOOKS) > _WORKBOOKS_KEPT:
+                _WORKBOOKS.popitem(last=False)
+    else:
+        _WORKBOOKS.move_to_end(key)
+    return atomic_write_bytes(Path(path), data)
