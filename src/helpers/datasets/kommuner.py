@@ -7,6 +7,7 @@ population for the year keeps NaN (counted in the log).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from collections.abc import Iterable
@@ -219,17 +220,29 @@ def place_label(name: str | None, code: str) -> str:
     return f"{name} ({code})" if name else code
 
 
-def kommun_label(code: str, processed_dir: Path | None = None,
-                 year: int | None = None) -> str:
-    """``"Åsele (2463)"`` from the kommun table of ``year`` (or the latest one written)."""
-    folder = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
+def _names_table(folder: Path, year: int | None) -> pd.DataFrame | None:
+    """Code, name and län of every kommun from the kommun table of ``year`` (or the latest
+    one written); read once per file version (a batch names 290 variants from it)."""
     tables = sorted(folder.glob("kommuner_*.parquet"))
     preferred = folder / f"kommuner_{year}.parquet"
     table = preferred if preferred in tables else (tables[-1] if tables else None)
     if table is None:
-        return code
-    return place_label(kommun_name(pd.read_parquet(table, columns=["kommun", "kommunnamn"]),
-                                   code), code)
+        return None
+    stat = table.stat()
+    return _read_names(str(table), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_names(table: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    return pd.read_parquet(table, columns=["kommun", "kommunnamn", "lan", "lansnamn"])
+
+
+def kommun_label(code: str, processed_dir: Path | None = None,
+                 year: int | None = None) -> str:
+    """``"Åsele (2463)"`` from the kommun table of ``year`` (or the latest one written)."""
+    folder = paths.PROCESSED_DIR if processed_dir is None else Path(processed_dir)
+    names = _names_table(folder, year)
+    return code if names is None else place_label(kommun_name(names, code), code)
 
 
 def place_of(params: Any, processed_dir: Path | None = None, year: int | None = None) -> str | None:
@@ -258,12 +271,9 @@ def unit_of(params: Any, processed_dir: Path | None = None,
     if region:
         return {"code": code, "name": region, "label": place_label(region, code),
                 "kind": "region", "lan": None, "lansnamn": None}
-    tables = sorted(folder.glob("kommuner_*.parquet"))
-    preferred = folder / f"kommuner_{year}.parquet"
-    table = preferred if preferred in tables else (tables[-1] if tables else None)
+    found = _names_table(folder, year)
     row = None
-    if table is not None:
-        found = pd.read_parquet(table, columns=["kommun", "kommunnamn", "lan", "lansnamn"])
+    if found is not None:
         matches = found[found["kommun"] == code]
         row = matches.iloc[0] if len(matches) else None
     name = str(row["kommunnamn"]) if row is not None else None
