@@ -236,9 +236,10 @@ def build_variant(variant: Variant, formats: Sequence[str] = FORMATS, *,
     reports_dir = Path(settings.reports_dir)
     target = reports_dir / variant.name
     staging = _staging_folder(reports_dir, variant.name)
-    nb = nb_source if nb_source is not None else nbformat.read(variant.notebook, as_version=4)
-    parameters = dict(variant.parameters)
-    try:
+    try:  # from here on the staging folder goes whatever stops the build (a signal too)
+        nb = nb_source if nb_source is not None else nbformat.read(variant.notebook,
+                                                                   as_version=4)
+        parameters = dict(variant.parameters)
         cleaned = _execute(variant, nb, parameters, staging, session=session,
                            settings=settings)
         _add_changes(variant, cleaned, staging, target, settings)

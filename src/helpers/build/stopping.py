@@ -166,7 +166,7 @@ def _running(pid: int) -> bool:
 
 # --- a worker -------------------------------------------------------------------------------
 
-_worker: dict[str, Any] = {"busy": False, "on_exit": None}
+_worker: dict[str, Any] = {"busy": False, "on_exit": None, "stopping": False}
 
 
 def worker_signals(on_exit: Callable[[], None]) -> None:
@@ -192,7 +192,10 @@ def _watch_parent(parent: int) -> None:
 
 
 def _on_worker_term(signum: int, frame: Any) -> None:
+    if _worker["stopping"]:  # a second SIGTERM (the parent's death is signalled twice: by
+        return  # the kernel and by the watching thread) must not cut the clean-up short
     if _worker["busy"]:
+        _worker["stopping"] = True
         _raise_or_defer(signum)  # the variant stops; :func:`variant_work` ends the worker
         return
     worker_exit(signum)
