@@ -372,4 +372,3 @@ def test_provenance_rows_are_swedish_without_json_or_a_doubled_source():
     assert rows["Källhänvisning"] == "Kolada (RKA), egna beräkningar."
     assert rows["Byggs om med"] == "skr-report run params/prov.yaml"
     assert not [v for v in rows.values() if "replay" in v or "{" in v]
-    assert "replay" not in provenance.kolada_fallback_notice("https://api.kolada.se/v3")

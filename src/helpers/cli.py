@@ -408,13 +408,14 @@ def report_all(formats: tuple[str, ...], jobs: int | None, force: bool, offline:
     _finish(result)
 
 
-def _finish(result: Any) -> None:
+def _finish(result: Any, failed: str = "failed") -> None:
+    """The result's summary and the index; the variants that ``failed`` (exit 5)."""
     from helpers import paths
 
     click.echo(result.summary())
     click.echo(f"Index: {paths.REPORTS_DIR / 'index.html'}")
     if result.failed:
-        lines = [f"{len(result.failed)} variant(s) failed:"]
+        lines = [f"{len(result.failed)} variant(s) {failed}:"]
         lines += [f"  {name}: {message}" for name, message in sorted(result.failed.items())]
         raise UserError("\n".join(lines), EXIT_BUILD)
 
@@ -461,17 +462,10 @@ def update(params_files: tuple[str, ...], jobs: int | None, refresh: bool) -> No
     all): their data are fetched again, and each is rebuilt from the parameter file its manifest
     names, in parallel with the batch's progress bar and atomic publish; a variant whose own
     data did not change is not rebuilt."""
-    from helpers import paths
     from helpers.build.options import check_jobs
     from helpers.build.update import update as run_update
 
-    result = run_update(params_files, jobs=check_jobs(jobs), refresh=refresh)
-    click.echo(result.summary())
-    click.echo(f"Index: {paths.REPORTS_DIR / 'index.html'}")
-    if result.failed:
-        lines = [f"{len(result.failed)} variant(s) not rebuilt:"]
-        lines += [f"  {name}: {message}" for name, message in sorted(result.failed.items())]
-        raise UserError("\n".join(lines), EXIT_BUILD)
+    _finish(run_update(params_files, jobs=check_jobs(jobs), refresh=refresh), "not rebuilt")
 
 
 @main.command()

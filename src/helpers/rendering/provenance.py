@@ -294,14 +294,6 @@ def kolada_text(source: Mapping[str, Any]) -> str:
     return f"Kolada via {source.get('base_url')}" + (f", hämtade {vintage}" if vintage else "")
 
 
-def kolada_fallback_notice(url: str) -> str:
-    """The notice of every report built on the recorded snapshot because Kolada at ``url``
-    could not be reached."""
-    return (f"Kolada ({url}) kunde inte nås när rapporten byggdes. Data kommer därför från den "
-            "inspelade ögonblicksbilden av Kolada (../shared/kolada), uppspelad av en lokal "
-            "server; dataårgången nedan är ögonblicksbildens.")
-
-
 def _notice(source: Mapping[str, Any], eurostat: Mapping[str, Any] | None,
             fallback: str | None) -> str | None:
     notices = [fallback] if fallback else []
